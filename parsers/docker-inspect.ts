@@ -1,0 +1,102 @@
+import type { ContainerRecord, ContainerState, Stamp } from '../src/model/facts.js';
+import { defineParser, wholeText } from '../src/recognise/parser.js';
+
+interface Inspect {
+  Id?: string; Name?: string;
+  State?: { Status?: string; Running?: boolean; Paused?: boolean; Restarting?: boolean; Dead?: boolean; Pid?: number; StartedAt?: string; FinishedAt?: string; Error?: string };
+  HostConfig?: { NetworkMode?: string };
+  Config?: { Labels?: Record<string, string> | null };
+  NetworkSettings?: { SandboxID?: string; SandboxKey?: string; IPAddress?: string; Networks?: Record<string, { IPAddress?: string; GlobalIPv6Address?: string } | null> | null };
+}
+
+const STATES: ContainerState[] = ['running', 'paused', 'restarting', 'removing', 'dead', 'created', 'exited'];
+
+function dockerTime(s: string | undefined): Stamp | undefined {
+  if (!s || s.startsWith('0001-01-01')) return undefined;
+  const ms = Date.parse(s);
+  return Number.isNaN(ms) ? undefined : { kind: 'exact', utc: ms };
+}
+
+function stateOf(st: Inspect['State']): ContainerState {
+  const s = st?.Status?.toLowerCase();
+  if (s && (STATES as string[]).includes(s)) return s as ContainerState;
+  // Docker < 1.10 has no Status: derive it as moby's StateString() does.
+  if (!st) return 'unknown';
+  if (st.Running) return st.Paused ? 'paused' : st.Restarting ? 'restarting' : 'running';
+  if (st.Dead) return 'dead';
+  return dockerTime(st.StartedAt) ? 'exited' : 'created';
+}
+
+// dockershim names: k8s_POD_<pod>_<ns>_<uid>_<attempt>; pre-CRI: k8s_POD.<hash>_<pod>_<ns>_<uid>_<hash>
+const K8S_NAME = /^\/?k8s_([^_.]+)(?:\.[0-9a-f]+)?_([^_]+)_([^_]+)_([^_]+)_[^_]+$/;
+
+export function containerFromInspect(c: Inspect): ContainerRecord | undefined {
+  if (typeof c.Id !== 'string' || !/^[0-9a-f]{12,64}$/.test(c.Id)) return undefined;
+  const labels = c.Config?.Labels ?? {};
+  const name = c.Name?.replace(/^\//, '') || undefined;
+  const k8s = name ? K8S_NAME.exec(name) : null;
+  const networkMode = c.HostConfig?.NetworkMode;
+  const sharedNet = networkMode?.startsWith('container:') ? networkMode.slice('container:'.length) : undefined;
+  const type = labels['io.kubernetes.docker.type'];
+  const ips = new Set<string>();
+  if (c.NetworkSettings?.IPAddress) ips.add(c.NetworkSettings.IPAddress);
+  for (const n of Object.values(c.NetworkSettings?.Networks ?? {})) {
+    if (n?.IPAddress) ips.add(n.IPAddress);
+    if (n?.GlobalIPv6Address) ips.add(n.GlobalIPv6Address);
+  }
+  return {
+    id: c.Id,
+    name,
+    pod: labels['io.kubernetes.pod.name'] ?? k8s?.[2],
+    podNamespace: labels['io.kubernetes.pod.namespace'] ?? k8s?.[3],
+    podUid: labels['io.kubernetes.pod.uid'] ?? k8s?.[4],
+    isSandbox: type ? type === 'podsandbox' : k8s ? k8s[1] === 'POD' : !sharedNet,
+    sandboxOf: labels['io.kubernetes.sandbox.id'] ?? sharedNet,
+    state: stateOf(c.State),
+    pid: c.State?.Pid || undefined,
+    sandboxKey: c.NetworkSettings?.SandboxKey || undefined,
+    sandboxId: c.NetworkSettings?.SandboxID || undefined,
+    networkMode,
+    ips: [...ips].sort(),
+    startedAt: dockerTime(c.State?.StartedAt),
+    finishedAt: dockerTime(c.State?.FinishedAt),
+    error: c.State?.Error || undefined,
+  };
+}
+
+export default defineParser({
+  id: 'docker-inspect',
+  describe: '`docker inspect` JSON (an array or one object): state, pid, SandboxKey, IPs and pod labels of every container, dead ones too',
+  collect: 'docker inspect $(docker ps -aq)',
+  recognise: {
+    command: /^docker\s+(?:container\s+)?inspect\b/,
+    sniff: (h) => /^\s*[[{]/.test(h) && /"Id"\s*:\s*"[0-9a-f]{64}"/.test(h) && /"(State|NetworkSettings|Config)"\s*:/.test(h),
+  },
+  open(ctx) {
+    return wholeText(ctx, (text, firstLine) => {
+      let doc: unknown;
+      try {
+        doc = JSON.parse(text);
+      } catch (e) {
+        return ctx.warn(firstLine, `invalid JSON in docker inspect output: ${(e as Error).message}`);
+      }
+      const items = Array.isArray(doc) ? doc : [doc];
+      const lines = text.split('\n');
+      const idLine = new Map<string, number>();
+      lines.forEach((l, i) => {
+        const m = /"Id"\s*:\s*"([0-9a-f]{64})"/.exec(l);
+        if (m && !idLine.has(m[1])) idLine.set(m[1], firstLine + i);
+      });
+      for (const item of items) {
+        if (!item || typeof item !== 'object') continue;
+        const c = containerFromInspect(item as Inspect);
+        if (!c) {
+          ctx.warn(firstLine, 'docker inspect item without a valid Id; skipped');
+          continue;
+        }
+        const line = idLine.get(c.id) ?? firstLine;
+        ctx.emit({ kind: 'container', container: c, ev: ctx.evidence(line, `"Id": "${c.id}" (${c.name ?? 'no name'}, state ${c.state}${c.sandboxKey ? `, SandboxKey ${c.sandboxKey}` : ''})`) });
+      }
+    });
+  },
+});

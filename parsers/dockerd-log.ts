@@ -1,0 +1,33 @@
+import { defineParser } from '../src/recognise/parser.js';
+
+// logrus text: time="2018-01-27T00:41:03.579525170+08:00" level=error msg="…" (bare, or behind a syslog/journald prefix)
+const LOGRUS = /time="(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2}))" level=(\w+) msg="((?:[^"\\]|\\.)*)"/;
+const STARTS = /^(Starting up|Daemon has completed initialization|API listen on |Loading containers: start\.)/;
+const CONTAINER_ID = /\b([0-9a-f]{64})\b/;
+
+/** dockerd's own log: daemon (re)starts and errors, as timeline events. */
+export default defineParser({
+  id: 'dockerd-log',
+  describe: 'dockerd logs (logrus text, bare or in syslog/journald lines): daemon restarts and removal errors',
+  collect: 'journalctl -u docker --since "7 days ago" -o short-iso',
+  recognise: {
+    command: /^journalctl\b.*(-u|--unit)[ =]docker\b/,
+    sniff: (h) => h.split('\n').slice(0, 20).some((l) => LOGRUS.test(l) && /dockerd|docker\[|^time=/.test(l)),
+  },
+  open(ctx) {
+    return {
+      line(text, no) {
+        const m = LOGRUS.exec(text);
+        if (!m) return;
+        const level = m[2];
+        const message = m[3].replace(/\\"/g, '"');
+        const event = STARTS.test(message) ? 'daemon-start' : level === 'error' || level === 'fatal' ? 'error' : level === 'warning' ? 'warning' : undefined;
+        if (!event) return;
+        const utc = Date.parse(m[1]);
+        if (Number.isNaN(utc)) return ctx.warn(no, `bad logrus time ${m[1]}`);
+        ctx.emit({ kind: 'logEvent', daemon: 'dockerd', event, message, containerId: CONTAINER_ID.exec(message)?.[1], at: { kind: 'exact', utc }, ev: ctx.evidence(no, text) });
+      },
+      end() {},
+    };
+  },
+});

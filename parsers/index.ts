@@ -1,0 +1,50 @@
+// The explicit parser registry. Order matters: the first parser whose recogniser confirms an entry wins.
+// Path-specific parsers come first, then strong content signatures, then the transcript reader.
+import cniGlog from './cni-glog.js';
+import dateR from './date-rfc2822.js';
+import dockerInspect from './docker-inspect.js';
+import dockerdLog from './dockerd-log.js';
+import hostname from './hostname.js';
+import ipAddr from './ip-addr.js';
+import ipAddrJson from './ip-addr-json.js';
+import mountinfo from './mountinfo.js';
+import nsLink from './ns-link.js';
+import nsListing from './ns-listing.js';
+import procBtime from './proc-btime.js';
+import procCmdline from './proc-cmdline.js';
+import procComm from './proc-comm.js';
+import procStat from './proc-stat.js';
+import procStatus from './proc-status.js';
+import ps from './ps.js';
+import systemctlShow from './systemctl-show.js';
+import systemdUnit from './systemd-unit.js';
+import timezone from './timezone.js';
+import transcript from './transcript.js';
+import uname from './uname.js';
+import type { Parser } from '../src/recognise/parser.js';
+
+export const parsers: readonly Parser[] = [
+  // /proc and /etc copied under a root
+  procStat,
+  procComm,
+  procCmdline,
+  procStatus,
+  procBtime,
+  nsLink,
+  mountinfo,
+  hostname,
+  timezone,
+  systemdUnit,
+  // command outputs, recognised by content
+  transcript,
+  dockerInspect,
+  ipAddrJson,
+  ipAddr,
+  nsListing,
+  ps,
+  systemctlShow,
+  dateR,
+  uname,
+  cniGlog,
+  dockerdLog,
+];

@@ -1,0 +1,53 @@
+import type { IfAddr, Link } from '../src/model/facts.js';
+import { defineParser, wholeText } from '../src/recognise/parser.js';
+import { viewLocation } from './ip-addr.js';
+
+interface JsonAddr { family?: string; local?: string; prefixlen?: number; scope?: string; label?: string }
+interface JsonLink {
+  ifindex?: number; ifname?: string; link_index?: number; link_netnsid?: number; flags?: string[]; address?: string; link_type?: string;
+  linkinfo?: { info_kind?: string }; addr_info?: JsonAddr[];
+}
+
+export default defineParser({
+  id: 'ip-addr-json',
+  describe: '`ip -j addr` / `ip -j -d link`: the JSON form of the same views',
+  collect: 'ip -j -d addr',
+  recognise: {
+    command: /^ip\s+(?:-\w+\s+)*-j(?:son)?\b/,
+    sniff: (h) => /^\s*\[\s*\{\s*"ifindex"\s*:/.test(h),
+  },
+  open(ctx) {
+    return wholeText(ctx, (text, firstLine) => {
+      let doc: unknown;
+      try {
+        doc = JSON.parse(text);
+      } catch (e) {
+        return ctx.warn(firstLine, `invalid JSON from ip -j: ${(e as Error).message}`);
+      }
+      if (!Array.isArray(doc)) return ctx.warn(firstLine, 'ip -j output is not an array');
+      const ev = ctx.evidence(firstLine, text.length > 200 ? `${text.slice(0, 200)}…` : text);
+      const links: Link[] = [];
+      for (const raw of doc as JsonLink[]) {
+        if (!raw || typeof raw.ifindex !== 'number' || typeof raw.ifname !== 'string') continue;
+        const addrs: IfAddr[] = [];
+        for (const a of raw.addr_info ?? []) {
+          if (typeof a.local !== 'string' || (a.family !== 'inet' && a.family !== 'inet6')) continue;
+          const family = a.family === 'inet' ? 4 : 6;
+          addrs.push({ ip: a.local, prefix: a.prefixlen ?? (family === 4 ? 32 : 128), family, scope: a.scope ?? 'global', label: a.label, ev: ctx.evidence(firstLine, `${raw.ifname}: ${a.family} ${a.local}/${a.prefixlen} scope ${a.scope}`) });
+        }
+        links.push({
+          ifindex: raw.ifindex,
+          name: raw.ifname,
+          peerIfindex: raw.link_index,
+          linkNetnsid: raw.link_netnsid,
+          flags: Array.isArray(raw.flags) ? raw.flags : [],
+          mac: raw.link_type === 'ether' ? raw.address : undefined,
+          type: raw.linkinfo?.info_kind,
+          addrs,
+          ev: ctx.evidence(firstLine, `${raw.ifindex}: ${raw.ifname}`),
+        });
+      }
+      if (links.length) ctx.emit({ kind: 'netnsView', where: viewLocation(ctx), links, ev });
+    });
+  },
+});

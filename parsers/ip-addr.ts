@@ -1,0 +1,77 @@
+import type { IfAddr, Link, NetnsRef } from '../src/model/facts.js';
+import { defineParser, type ParseContext } from '../src/recognise/parser.js';
+
+// "4032: eth0@if4033: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc noqueue state UP …"
+const LINK = /^(\d+): ([^:@\s]+)(?:@([^:\s]+))?: <([^>]*)>/;
+const LINK_LAYER = /^\s+link\/(\S+)(?: (\S+))?(?: brd \S+)?(?: link-netns (\S+)| link-netnsid (\d+))?/;
+const ADDR = /^\s+inet(6?) ([0-9a-fA-F.:]+)(?:\/(\d+))?(?: peer \S+)?(?: brd \S+)? scope (\S+)(.*)$/;
+const DETAIL_KIND = /^\s+(veth|bridge|ipip|macvlan|ipvlan|vxlan|dummy|bond|vlan|tun|geneve|wireguard|bridge_slave)\b/;
+
+/** The namespace a view was taken in: the transcript's command prefix, a collector path, or the host. */
+export function viewLocation(ctx: ParseContext): NetnsRef {
+  if (ctx.command?.netns) return ctx.command.netns;
+  const m = /(?:^|\/)netns\/(?:net:\[)?(\d{6,})\]?\//.exec(ctx.path);
+  if (m) return { kind: 'inode', inode: m[1] };
+  return { kind: 'host' };
+}
+
+export function peerIndex(at: string | undefined): number | undefined {
+  const m = at ? /^if(\d+)$/.exec(at) : null;
+  return m ? Number(m[1]) : undefined;
+}
+
+export default defineParser({
+  id: 'ip-addr',
+  describe: '`ip addr`, `ip -d addr`, `ip link`: interfaces, addresses and veth peers of one network namespace',
+  collect: 'ip -d addr   (inside a namespace: nsenter -t <pid> -n ip -d addr)',
+  recognise: {
+    command: /^ip\s+(?:-\w+\s+)*(?:a|ad|addr|address|l|li|link)\b/,
+    sniff: (h) => /^\d+: [^:\s]+: <[A-Z0-9_,-]*> mtu \d+/.test(h.split('\n')[0]),
+  },
+  open(ctx) {
+    const links: Link[] = [];
+    let cur: Link | undefined;
+    let sawLinkLayer = false;
+    let first = 0;
+    let firstText = '';
+    return {
+      line(text, no) {
+        const l = LINK.exec(text);
+        if (l) {
+          if (!first) {
+            first = no;
+            firstText = text;
+          }
+          cur = { ifindex: Number(l[1]), name: l[2], peerIfindex: peerIndex(l[3]), flags: l[4].split(',').filter(Boolean), addrs: [], ev: ctx.evidence(no, text) };
+          links.push(cur);
+          sawLinkLayer = false;
+          return;
+        }
+        if (!cur) return;
+        const ll = sawLinkLayer ? null : LINK_LAYER.exec(text);
+        if (ll) {
+          sawLinkLayer = true;
+          if (ll[1] === 'ether') cur.mac = ll[2];
+          else if (!cur.type && ll[1] !== 'loopback') cur.type = ll[1];
+          if (ll[3]) cur.linkNetns = ll[3];
+          if (ll[4]) cur.linkNetnsid = Number(ll[4]);
+          return;
+        }
+        const a = ADDR.exec(text);
+        if (a) {
+          const family = a[1] ? 6 : 4;
+          const rest = a[5].trim().split(/\s+/).filter((w) => !['secondary', 'dynamic', 'noprefixroute', 'tentative', 'deprecated', 'dadfailed', 'temporary', 'mngtmpaddr', 'nodad', 'optimistic', 'home', 'stable-privacy'].includes(w));
+          const addr: IfAddr = { ip: a[2], prefix: a[3] ? Number(a[3]) : family === 4 ? 32 : 128, family, scope: a[4], ev: ctx.evidence(no, text) };
+          if (rest.length && family === 4) addr.label = rest[rest.length - 1];
+          cur.addrs.push(addr);
+          return;
+        }
+        const d = DETAIL_KIND.exec(text);
+        if (d && d[1] !== 'bridge_slave') cur.type = d[1];
+      },
+      end() {
+        if (links.length) ctx.emit({ kind: 'netnsView', where: viewLocation(ctx), links, ev: ctx.evidence(first, firstText) });
+      },
+    };
+  },
+});

@@ -1,0 +1,67 @@
+import { commandContext } from '../src/recognise/command.js';
+import { defineParser, type LineSink } from '../src/recognise/parser.js';
+
+// Commands people paste into tickets; a "# word" line counts as a prompt only when the word is one of them.
+const KNOWN = /^(?:sudo\s+)?(ip|nsenter|docker|crictl|ctr|cat|awk|grep|egrep|ps|ls|readlink|date|uname|hostname|hostnamectl|timedatectl|systemctl|journalctl|find|mount|findmnt|lsns|lsfd|tail|head|stat|kubectl|for|cd|echo|ss|iptables|conntrack|arp|ping)\b/;
+const PROMPTS: RegExp[] = [
+  /^\[[^\]\s@]+@[^\]]+\][#$] ?(.*)$/, // [root@node-a ~]# cmd
+  /^[\w.-]+@[\w.-]+:[^\s#$]*[#$] ?(.*)$/, // root@node-a:~# cmd
+  /^[#$] (.*)$/, // # cmd   $ cmd
+];
+const PROMPT_HOST = /^\[?[^\]\s@]+@([\w.-]+)/;
+
+export function promptCommand(line: string): string | undefined {
+  for (const re of PROMPTS) {
+    const m = re.exec(line);
+    if (m && KNOWN.test(m[1].trim())) return m[1].trim();
+  }
+  return undefined;
+}
+
+const HEAD_LINES = 40;
+
+/** A pasted terminal session: each prompt line starts a block read as that command's output. */
+export default defineParser({
+  id: 'transcript',
+  describe: 'terminal transcripts: `# cmd`, `$ cmd`, `[root@node ~]# cmd`, `root@node:~# cmd` lines, each followed by its output',
+  collect: 'script -q session.log   (or paste the terminal into a file)',
+  recognise: {
+    sniff: (h) => h.split('\n').slice(0, 5).some((l) => promptCommand(l) !== undefined),
+  },
+  open(ctx) {
+    let block: { command: string; first: number; lines: { text: string; no: number }[] } | undefined;
+    let sink: LineSink | undefined;
+    const flushHead = () => {
+      if (!block || sink) return;
+      const head = block.lines.map((l) => l.text).join('\n');
+      sink = ctx.dispatch?.(commandContext(block.command), head, block.first) ?? { line() {}, end() {} };
+      for (const l of block.lines) sink.line(l.text, l.no);
+    };
+    const close = () => {
+      if (!block) return;
+      flushHead();
+      sink?.end();
+      block = undefined;
+      sink = undefined;
+    };
+    return {
+      line(text, no) {
+        const cmd = promptCommand(text);
+        if (cmd !== undefined) {
+          close();
+          const host = PROMPT_HOST.exec(text);
+          if (host) ctx.emit({ kind: 'hostname', name: host[1], fromPrompt: true, ev: ctx.evidence(no, text) });
+          block = { command: cmd, first: no + 1, lines: [] };
+          return;
+        }
+        if (!block) return;
+        if (sink) return sink.line(text, no);
+        block.lines.push({ text, no });
+        if (block.lines.length >= HEAD_LINES) flushHead();
+      },
+      end() {
+        close();
+      },
+    };
+  },
+});

@@ -1,0 +1,164 @@
+import { createReadStream } from 'node:fs';
+import { lstat, open as openFile, readlink } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { createGunzip } from 'node:zlib';
+import fg from 'fast-glob';
+import tar from 'tar-stream';
+import { BundleError, type BundleLimits, type Entry, safeEntryPath } from './entry.js';
+
+export interface OpenedBundle {
+  name: string; // display name: the file or folder name
+  kind: 'dir' | 'tar' | 'tar.gz' | 'file';
+  entries: AsyncIterable<Entry>;
+  /** Entries refused for safety (absolute or '..' paths), filled while iterating. */
+  refused: string[];
+}
+
+async function* fileChunks(path: string): AsyncIterable<Buffer> {
+  yield* createReadStream(path, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>;
+}
+
+async function sniffMagic(path: string): Promise<Buffer> {
+  const fh = await openFile(path, 'r');
+  try {
+    const buf = Buffer.alloc(512);
+    const { bytesRead } = await fh.read(buf, 0, 512, 0);
+    return buf.subarray(0, bytesRead);
+  } finally {
+    await fh.close();
+  }
+}
+
+function isTarHeader(b: Buffer): boolean {
+  return b.length >= 263 && b.toString('latin1', 257, 262) === 'ustar';
+}
+
+export function bundleName(path: string): string {
+  return basename(path).replace(/\.(tar\.gz|tgz|tar|gz)$/i, '') || path;
+}
+
+/** Opens a directory, .tar, .tar.gz/.tgz, or a single evidence file, as a stream of entries. */
+export async function openBundle(path: string, limits: BundleLimits): Promise<OpenedBundle> {
+  let st;
+  try {
+    st = await lstat(path);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new BundleError(
+      code === 'ENOENT' ? `${path}: no such file or directory. Pass a bundle folder, .tar or .tar.gz made by \`forensics collect\` or by hand.` : `${path}: cannot open (${code ?? (e as Error).message}).`,
+    );
+  }
+  const name = bundleName(path);
+  const refused: string[] = [];
+  if (st.isDirectory()) return { name, kind: 'dir', entries: dirEntries(path, refused), refused };
+  if (!st.isFile()) throw new BundleError(`${path}: not a regular file or folder.`);
+  let magic: Buffer;
+  try {
+    magic = await sniffMagic(path);
+  } catch (e) {
+    throw new BundleError(`${path}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}). Check its permissions.`);
+  }
+  if (magic[0] === 0x1f && magic[1] === 0x8b) return { name, kind: 'tar.gz', entries: tarEntries(path, true, limits, refused), refused };
+  if (isTarHeader(magic)) return { name, kind: 'tar', entries: tarEntries(path, false, limits, refused), refused };
+  if (magic[0] === 0xfd && magic.toString('latin1', 1, 6) === '7zXZ\0')
+    throw new BundleError(`${path}: .tar.xz is not supported yet. Convert it: xz -dc ${basename(path)} | gzip > ${bundleName(path)}.tar.gz`);
+  // A loose evidence file (a pasted transcript, one command's output) is a one-file bundle.
+  return {
+    name,
+    kind: 'file',
+    refused,
+    entries: (async function* () {
+      yield { path: basename(path), kind: 'file', size: st.size, mtime: st.mtimeMs, chunks: () => fileChunks(path) } satisfies Entry;
+    })(),
+  };
+}
+
+async function* dirEntries(root: string, refused: string[]): AsyncIterable<Entry> {
+  // Sorted for deterministic output; symlinks are listed, never followed.
+  const found = await fg('**', { cwd: root, dot: true, onlyFiles: false, followSymbolicLinks: false, markDirectories: false, suppressErrors: true, unique: true });
+  found.sort();
+  for (const rel of found) {
+    const path = safeEntryPath(rel);
+    if (!path) {
+      refused.push(rel);
+      continue;
+    }
+    const abs = join(root, rel);
+    let st;
+    try {
+      st = await lstat(abs);
+    } catch {
+      continue; // vanished
+    }
+    if (st.isSymbolicLink()) {
+      let target = '';
+      try {
+        target = await readlink(abs);
+      } catch {
+        /* unreadable link: keep it with an empty target */
+      }
+      yield { path, kind: 'symlink', size: 0, mtime: st.mtimeMs, linkTarget: target, chunks: emptyChunks };
+    } else if (st.isDirectory()) yield { path, kind: 'dir', size: 0, mtime: st.mtimeMs, chunks: emptyChunks };
+    else if (st.isFile()) yield { path, kind: 'file', size: st.size, mtime: st.mtimeMs, chunks: () => fileChunks(abs) };
+    else yield { path, kind: 'other', size: 0, mtime: st.mtimeMs, chunks: emptyChunks };
+  }
+}
+
+async function* emptyChunks(): AsyncIterable<Buffer> {}
+
+async function* tarEntries(file: string, gzip: boolean, limits: BundleLimits, refused: string[]): AsyncIterable<Entry> {
+  const extract = tar.extract();
+  const input = createReadStream(file, { highWaterMark: 1 << 20 });
+  let inflated = 0;
+  let tooBig = false;
+  if (gzip) {
+    // A large output chunk keeps inflation fast; the byte count bounds a decompression bomb.
+    const gunzip = createGunzip({ chunkSize: 1 << 20 });
+    gunzip.on('data', (c: Buffer) => {
+      inflated += c.length;
+      if (inflated > limits.maxBundleBytes && !tooBig) {
+        tooBig = true;
+        gunzip.destroy(new BundleError(`${file}: more than ${limits.maxBundleBytes} bytes once decompressed; raise --max-bundle-bytes if this is expected.`));
+      }
+    });
+    input.pipe(gunzip).pipe(extract);
+    gunzip.on('error', (e) => extract.destroy(e instanceof BundleError ? e : new BundleError(`${file}: corrupt gzip data (${e.message}); entries read so far are kept.`)));
+  } else {
+    input.on('data', (c) => {
+      inflated += c.length;
+      if (inflated > limits.maxBundleBytes && !tooBig) {
+        tooBig = true;
+        input.destroy(new BundleError(`${file}: larger than ${limits.maxBundleBytes} bytes; raise --max-bundle-bytes if this is expected.`));
+      }
+    });
+    input.pipe(extract);
+  }
+  input.on('error', (e) => extract.destroy(e instanceof BundleError ? e : new BundleError(`${file}: read error (${e.message}).`)));
+  try {
+    for await (const entry of extract) {
+      const h = entry.header;
+      const path = safeEntryPath(h.name);
+      if (!path) {
+        refused.push(h.name);
+        entry.resume();
+        continue;
+      }
+      const mtime = h.mtime ? h.mtime.getTime() : undefined;
+      if (h.type === 'file' || h.type === 'contiguous-file') {
+        yield { path, kind: 'file', size: h.size ?? 0, mtime, chunks: () => entry as AsyncIterable<Buffer> };
+      } else if (h.type === 'symlink') {
+        yield { path, kind: 'symlink', size: 0, mtime, linkTarget: h.linkname ?? '', chunks: emptyChunks };
+      } else if (h.type === 'directory') {
+        yield { path, kind: 'dir', size: 0, mtime, chunks: emptyChunks };
+      } else {
+        yield { path, kind: 'other', size: 0, mtime, chunks: emptyChunks };
+      }
+      entry.resume(); // drains whatever the consumer left unread
+    }
+  } catch (e) {
+    if (e instanceof BundleError) throw e;
+    throw new BundleError(`${file}: corrupt archive (${(e as Error).message}); entries read so far are kept.`);
+  } finally {
+    input.destroy();
+  }
+}

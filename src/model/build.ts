@@ -1,0 +1,331 @@
+import type { Evidence, Fact, NetnsRef, Stamp } from './facts.js';
+import { normalisePath } from './facts.js';
+import type { Container, Daemon, Diagnostic, HostModel, IpClaim, MountNamespace, Netns, Process, TimelineEvent, UnitSetting } from './host.js';
+import { containerLabel } from './host.js';
+import { type HostClock, isValidZone, offsetZone, resolveStamp } from '../timeline/time.js';
+
+export interface ClockOptions {
+  timezone?: string;
+  year?: number;
+}
+
+export interface HostInput {
+  name: string;
+  sources: string[];
+  facts: Fact[];
+  latestMtime?: number; // newest entry mtime, a fallback collection time
+}
+
+function hostClock(facts: Fact[], input: HostInput, opts: ClockOptions, diags: Diagnostic[]): HostClock {
+  const tz = facts.find((f) => f.kind === 'timezone') as Extract<Fact, { kind: 'timezone' }> | undefined;
+  const clock = facts.find((f) => f.kind === 'clock') as Extract<Fact, { kind: 'clock' }> | undefined;
+  let zone = 'UTC';
+  let zoneSource = 'assumed UTC';
+  if (opts.timezone) {
+    zone = opts.timezone;
+    zoneSource = '--timezone';
+  } else if (tz && isValidZone(tz.zone)) {
+    zone = tz.zone;
+    zoneSource = tz.ev.source;
+  } else if (clock) {
+    zone = offsetZone(clock.offsetMinutes);
+    zoneSource = `offset in ${clock.ev.source}`;
+  }
+  if (tz && !isValidZone(tz.zone)) diags.push({ level: 'warning', source: tz.ev.source, message: `unknown time zone "${tz.zone}"; local times read as ${zone}` });
+  let collectedAt: number | undefined;
+  let collectedSource: string | undefined;
+  if (clock) {
+    collectedAt = clock.utc;
+    collectedSource = clock.ev.source;
+  } else if (input.latestMtime) {
+    collectedAt = input.latestMtime;
+    collectedSource = 'newest file time in the bundle';
+  }
+  return { zone, zoneSource, collectedAt, collectedSource, year: opts.year };
+}
+
+const DOCKERD = /(?:^|\/)(dockerd|dockerd-current)(?:\s|$)|(?:^|\/)docker(?:-current)? (?:daemon|-d)\b/;
+
+export function buildHost(input: HostInput, opts: ClockOptions, diags: Diagnostic[]): HostModel {
+  const facts = input.facts;
+  const clock = hostClock(facts, input, opts, diags);
+  const has = new Set<string>(facts.map((f) => f.kind));
+  const events: TimelineEvent[] = [];
+  const resolve = (s: Stamp | undefined) => (s ? resolveStamp(s, clock) : undefined);
+  const event = (at: ReturnType<typeof resolve>, e: Omit<TimelineEvent, 'at' | 'how' | 'host'>) => {
+    if (at) events.push({ at: at.utc, how: at.how, host: input.name, ...e });
+  };
+  let unresolved = 0;
+
+  // Host identity
+  const hostnames = facts.filter((f): f is Extract<Fact, { kind: 'hostname' }> => f.kind === 'hostname');
+  const kernelFact = facts.find((f): f is Extract<Fact, { kind: 'kernel' }> => f.kind === 'kernel');
+
+  // Processes
+  const btime = facts.find((f): f is Extract<Fact, { kind: 'btime' }> => f.kind === 'btime');
+  const hz = (facts.find((f): f is Extract<Fact, { kind: 'clockTicks' }> => f.kind === 'clockTicks')?.hz) ?? 100;
+  const processes = new Map<number, Process>();
+  const proc = (pid: number): Process => {
+    let p = processes.get(pid);
+    if (!p) processes.set(pid, (p = { pid, ev: [] }));
+    return p;
+  };
+  const netOf = new Map<number, { inode: string; ev: Evidence }>();
+  const mntOf = new Map<number, string>();
+  for (const f of facts) {
+    if (f.kind === 'process') {
+      const p = proc(f.pid);
+      if (f.ppid !== undefined) p.ppid = f.ppid;
+      if (f.comm) p.comm = f.comm;
+      if (f.args) p.args = f.args;
+      p.ev.push(f.ev);
+      const at = resolve(f.started);
+      if (at) {
+        p.started = at.utc;
+        p.startedHow = 'ps lstart';
+      } else if (f.startTicks !== undefined && btime && p.started === undefined) {
+        p.started = (btime.epoch + f.startTicks / hz) * 1000;
+        p.startedHow = `stat starttime + btime (${hz} ticks/s)`;
+      }
+    } else if (f.kind === 'nsLink') {
+      proc(f.pid);
+      if (f.ns === 'net') netOf.set(f.pid, { inode: f.inode, ev: f.ev });
+      else if (f.ns === 'mnt') mntOf.set(f.pid, f.inode);
+    }
+  }
+  const startOf = (pid: number) => processes.get(pid)?.started ?? Number.MAX_SAFE_INTEGER;
+  const byAge = (a: number, b: number) => startOf(a) - startOf(b) || a - b;
+
+  // Units and the container daemon
+  const unitSettings: UnitSetting[] = [];
+  for (const f of facts) if ((f.kind === 'unitDirective' && f.section === 'Service') || f.kind === 'unitProperty') unitSettings.push({ unit: f.unit, key: f.key, value: f.value, ev: f.ev });
+  const dockerSetting = (key: string): UnitSetting | undefined => {
+    // Drop-ins override the unit file; /etc overrides /lib; within one source the last line wins.
+    const rank = (s: UnitSetting) => (/\.service\.d\//.test(s.ev.source) || /\.service\.d\//.test(s.ev.text) ? 3 : /(^|\/)etc\/systemd\//.test(s.ev.source) ? 2 : 1);
+    let best: UnitSetting | undefined;
+    for (const s of unitSettings) if (/^docker(-current)?\.service$/.test(s.unit) && s.key === key && (!best || rank(s) >= rank(best))) best = s;
+    return best && best.value !== '' ? best : undefined;
+  };
+
+  // Mount namespaces
+  const mountNamespaces = new Map<string, MountNamespace>();
+  const hostMnt = mntOf.get(1);
+  const mainPid = Number(dockerSetting('MainPID')?.value ?? 0) || undefined;
+  let daemonPid = mainPid && processes.has(mainPid) ? mainPid : undefined;
+  if (!daemonPid) for (const p of [...processes.values()].sort((a, b) => byAge(a.pid, b.pid))) if (DOCKERD.test(p.args ?? p.comm ?? '') || p.comm === 'dockerd') { daemonPid = p.pid; break; }
+  if (!daemonPid && mainPid) daemonPid = mainPid;
+  const daemonMnt = daemonPid ? mntOf.get(daemonPid) : undefined;
+  const pidsByMnt = new Map<string, number[]>();
+  for (const [pid, inode] of mntOf) {
+    const l = pidsByMnt.get(inode);
+    if (l) l.push(pid);
+    else pidsByMnt.set(inode, [pid]);
+  }
+  const mntnsOfPid = (pid: number): MountNamespace => {
+    const inode = mntOf.get(pid);
+    const key = inode ? `mnt:[${inode}]` : `pid ${pid}`;
+    let m = mountNamespaces.get(key);
+    if (!m) {
+      m = { key, inode, pids: inode ? [...(pidsByMnt.get(inode) ?? [pid])].sort(byAge) : [pid], isHost: inode !== undefined && inode === hostMnt, isDaemon: inode !== undefined && inode === daemonMnt };
+      mountNamespaces.set(key, m);
+    }
+    return m;
+  };
+
+  // Network namespaces, keyed by inode
+  const netns = new Map<string, Netns>();
+  const ns = (key: string, inode?: string): Netns => {
+    let n = netns.get(key);
+    if (!n) netns.set(key, (n = { key, inode, isHost: false, paths: [], members: [], memberEv: [], mounts: [], fds: [], views: [], containers: [] }));
+    return n;
+  };
+  for (const [pid, link] of netOf) {
+    const n = ns(link.inode, link.inode);
+    n.members.push(pid);
+    if (n.memberEv.length < 3) n.memberEv.push(link.ev);
+  }
+  const hostNet = netOf.get(1)?.inode;
+  if (hostNet) ns(hostNet, hostNet).isHost = true;
+  for (const f of facts) {
+    if (f.kind === 'fdLink' && f.ns === 'net') ns(f.inode, f.inode).fds.push({ pid: f.pid, fd: f.fd, ev: f.ev });
+    if (f.kind !== 'nsMount') continue;
+    const n = f.inode ? ns(f.inode, f.inode) : ns(`path:${f.path}`);
+    const mntns = mntnsOfPid(f.pid);
+    const pin = n.mounts.find((m) => m.mntns === mntns && m.path === f.path);
+    if (pin) pin.ev.push(f.ev);
+    else n.mounts.push({ mntns, path: f.path, fstype: f.fstype, propagation: f.propagation, ev: [f.ev] });
+    if (!n.paths.includes(f.path)) n.paths.push(f.path);
+  }
+  // A namespace reached by path: prefer the mount seen from the given pid's mount namespace.
+  const byPath = (path: string, viaPid?: number): Netns | undefined => {
+    const p = normalisePath(path);
+    const via = viaPid !== undefined ? mntOf.get(viaPid) : undefined;
+    let any: Netns | undefined;
+    for (const n of netns.values())
+      for (const m of n.mounts)
+        if (m.path === p) {
+          if (via && m.mntns.inode === via) return n;
+          any ??= n;
+        }
+    return any;
+  };
+  const locate = (where: NetnsRef): { n: Netns; how: string } => {
+    switch (where.kind) {
+      case 'host':
+        return { n: hostNet ? ns(hostNet, hostNet) : Object.assign(ns('host'), { isHost: true }), how: 'host network namespace' };
+      case 'inode':
+        return { n: ns(where.inode, where.inode), how: `netns inode ${where.inode}` };
+      case 'pid': {
+        const l = netOf.get(where.pid);
+        return { n: l ? ns(l.inode, l.inode) : ns(`pid:${where.pid}`), how: `entered through pid ${where.pid}` };
+      }
+      case 'fd': {
+        const fd = facts.find((f) => f.kind === 'fdLink' && f.pid === where.pid && f.fd === where.fd) as Extract<Fact, { kind: 'fdLink' }> | undefined;
+        return { n: fd ? ns(fd.inode, fd.inode) : ns(`fd:${where.pid}/${where.fd}`), how: `entered through fd ${where.fd} of pid ${where.pid}` };
+      }
+      case 'path': {
+        const n = byPath(where.path, where.viaPid) ?? ns(`path:${normalisePath(where.path)}`);
+        if (!n.paths.includes(normalisePath(where.path))) n.paths.push(normalisePath(where.path));
+        return { n, how: `entered at ${where.path}${where.viaPid !== undefined ? ` from the mount namespace of pid ${where.viaPid}` : ''}` };
+      }
+    }
+  };
+  for (const f of facts) {
+    if (f.kind !== 'netnsView') continue;
+    const { n, how } = locate(f.where);
+    n.views.push({ links: f.links, ev: f.ev, how });
+  }
+
+  // Containers
+  const containers = new Map<string, Container>();
+  for (const f of facts) {
+    if (f.kind !== 'container') continue;
+    const c: Container = { ...f.container, started: resolve(f.container.startedAt)?.utc, finished: resolve(f.container.finishedAt)?.utc, ev: f.ev };
+    if (c.sandboxKey) {
+      const n = byPath(c.sandboxKey);
+      if (n) c.netnsKey = n.key;
+    }
+    if (!c.netnsKey && c.pid && netOf.has(c.pid)) c.netnsKey = netOf.get(c.pid)!.inode;
+    containers.set(c.id, c);
+    if (c.netnsKey && c.isSandbox) netns.get(c.netnsKey)?.containers.push(c);
+    event(resolve(c.startedAt), { kind: 'container:start', message: `container ${containerLabel(c)} started`, ev: c.ev, containerId: c.id, pod: c.pod });
+    if (c.state !== 'running') event(resolve(c.finishedAt), { kind: 'container:finish', message: `container ${containerLabel(c)} finished${c.error ? `: ${c.error}` : ''}`, ev: c.ev, containerId: c.id, pod: c.pod });
+  }
+  const findContainer = (id: string): Container | undefined => containers.get(id) ?? [...containers.values()].find((c) => c.id.startsWith(id) || id.startsWith(c.id));
+
+  // CNI operations and IP claims
+  const cniOps = facts
+    .filter((f): f is Extract<Fact, { kind: 'cniOp' }> => f.kind === 'cniOp')
+    .map((f) => {
+      const at = resolve(f.at);
+      if (!at) unresolved++;
+      return { op: f.op, containerId: f.containerId, netnsPath: f.netnsPath, pod: f.pod, podNamespace: f.podNamespace, ips: f.ips, err: f.err, at: at?.utc, atHow: at?.how, ev: f.ev };
+    })
+    .sort((a, b) => (a.at ?? 0) - (b.at ?? 0) || a.ev.source.localeCompare(b.ev.source) || a.ev.line - b.ev.line);
+  const claims: IpClaim[] = [];
+  for (const op of cniOps) {
+    const pod = op.pod ? `${op.podNamespace ? `${op.podNamespace}/` : ''}${op.pod}` : undefined;
+    event(op.at !== undefined ? { utc: op.at, how: op.atHow! } : undefined, {
+      kind: op.op === 'ADD' ? 'cni:add' : 'cni:del',
+      message: `CNI ${op.op} ${op.containerId.slice(0, 12)}${pod ? ` (pod ${pod})` : ''}${op.ips.length ? ` ip ${op.ips.join(', ')}` : ''}${op.err ? ` failed: ${op.err}` : ''}`,
+      ev: op.ev,
+      containerId: op.containerId,
+      pod,
+      ip: op.ips[0],
+    });
+    if (op.err) continue;
+    if (op.op === 'ADD') {
+      for (const ip of op.ips) claims.push({ ip, containerId: op.containerId, pod: op.pod, podNamespace: op.podNamespace, source: 'cni', at: op.at, atHow: op.atHow, netnsPath: op.netnsPath, ev: op.ev });
+    } else {
+      for (const c of claims) if (!c.released && c.source === 'cni' && sameId(c.containerId, op.containerId)) c.released = { at: op.at, ev: op.ev };
+    }
+  }
+  for (const c of containers.values()) {
+    for (const ip of c.ips) {
+      if (claims.some((k) => k.ip === ip && sameId(k.containerId, c.id))) continue;
+      claims.push({ ip, containerId: c.id, pod: c.pod, podNamespace: c.podNamespace, source: 'docker', at: c.started, netnsPath: c.sandboxKey, ev: c.ev });
+    }
+  }
+  // A claim's container, by id or by the pod's infra container.
+  for (const k of claims) {
+    const c = findContainer(k.containerId);
+    if (c && !k.pod) {
+      k.pod = c.pod;
+      k.podNamespace = c.podNamespace;
+    }
+  }
+  // Join the containers that own a netns by IP when nothing else did (dockershim passes /proc/<pid>/ns/net, gone with the pid).
+  for (const n of netns.values()) {
+    if (n.containers.length) continue;
+    const ips = new Set(n.views.flatMap((v) => v.links.flatMap((l) => l.addrs.map((a) => a.ip))));
+    const owners = new Set<string>();
+    for (const k of claims) if (ips.has(k.ip) && !k.released) owners.add(k.containerId);
+    for (const id of owners) {
+      const c = findContainer(id);
+      if (c && !c.netnsKey) {
+        c.netnsKey = n.key;
+        n.containers.push(c);
+      }
+    }
+  }
+
+  // Daemon, restarts, log events
+  let daemon: Daemon | undefined;
+  const logs = facts.filter((f): f is Extract<Fact, { kind: 'logEvent' }> => f.kind === 'logEvent');
+  if (daemonPid || dockerSetting('MountFlags') || containers.size || logs.length) {
+    const dp = daemonPid ? processes.get(daemonPid) : undefined;
+    const startProp = dockerSetting('ExecMainStartTimestamp');
+    const propStart = startProp ? parseSystemdTime(startProp.value, clock) : undefined;
+    daemon = {
+      name: 'dockerd',
+      pid: daemonPid,
+      started: dp?.started ?? propStart,
+      startedEv: dp?.started !== undefined ? dp.ev[0] : propStart !== undefined ? startProp?.ev : undefined,
+      mntns: daemonPid && mntOf.has(daemonPid) ? mntnsOfPid(daemonPid) : undefined,
+      mountFlags: dockerSetting('MountFlags'),
+      privateMounts: dockerSetting('PrivateMounts'),
+      restarts: [],
+    };
+  }
+  for (const l of logs) {
+    const at = resolve(l.at);
+    if (!at) continue;
+    if (l.event === 'daemon-start' && /^(Starting up|Loading containers: start\.)/.test(l.message)) daemon?.restarts.push({ at: at.utc, ev: l.ev });
+    event(at, { kind: l.event === 'daemon-start' ? 'daemon:start' : `daemon:${l.event}`, message: `${l.daemon}: ${l.message}`, ev: l.ev, containerId: l.containerId });
+  }
+  if (daemon?.started !== undefined && daemon.startedEv)
+    event({ utc: daemon.started, how: 'local' }, { kind: 'daemon:start', message: `dockerd (pid ${daemon.pid ?? '?'}) running since`, ev: daemon.startedEv, pid: daemon.pid });
+  if (unresolved) diags.push({ level: 'warning', source: input.name, message: `${unresolved} CNI log lines have no year and the bundle has no collection time (date -R); they are left off the timeline. Pass --year.` });
+
+  const hostLinks = hostNet ? netns.get(hostNet)?.views : netns.get('host')?.views;
+  const addresses = [...new Set((hostLinks ?? []).flatMap((v) => v.links.flatMap((l) => l.addrs.filter((a) => a.scope === 'global' && a.family === 4 && !l.flags.includes('LOOPBACK')).map((a) => a.ip))))].sort();
+  const named = hostnames.find((h) => !h.fromPrompt) ?? hostnames[0];
+  return {
+    name: named?.name ?? input.name,
+    sources: input.sources,
+    clock,
+    kernel: kernelFact ? { release: kernelFact.release, ev: kernelFact.ev } : undefined,
+    processes,
+    mountNamespaces,
+    netns,
+    containers,
+    claims,
+    cniOps,
+    daemon,
+    events: events.sort((a, b) => a.at - b.at || a.ev.source.localeCompare(b.ev.source) || a.ev.line - b.ev.line),
+    has,
+    addresses,
+  };
+}
+
+export function sameId(a: string, b: string): boolean {
+  return a === b || (a.length >= 12 && b.length >= 12 && (a.startsWith(b) || b.startsWith(a)));
+}
+
+/** systemd timestamps: "Sun 2019-05-19 18:09:07 CST" — the zone abbreviation is ambiguous, so the host's zone is used unless it says UTC. */
+function parseSystemdTime(value: string, clock: HostClock): number | undefined {
+  const m = /(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})(?: (\S+))?/.exec(value);
+  if (!m) return undefined;
+  const zone = m[7] === 'UTC' ? 'UTC' : undefined;
+  return resolveStamp({ kind: 'local', year: +m[1], month: +m[2], day: +m[3], hour: +m[4], minute: +m[5], second: +m[6], millis: 0, zone }, clock)?.utc;
+}

@@ -1,0 +1,145 @@
+// Typed facts that parsers emit. Every fact carries the evidence line it came from.
+
+export interface Evidence {
+  source: string; // path inside the bundle, prefixed by the bundle name
+  line: number; // 1-based; 0 when the fact comes from an entry's metadata (a symlink target)
+  text: string;
+}
+
+/** A time as written in the evidence; resolved to UTC once the host's clock and zone are known. */
+export type Stamp =
+  | { kind: 'exact'; utc: number }
+  | {
+      kind: 'local';
+      year?: number; // absent for glog/syslog dates
+      month: number;
+      day: number;
+      hour: number;
+      minute: number;
+      second: number;
+      millis: number;
+      zone?: string; // IANA name or fixed offset ("UTC+8") when the text carries one
+    };
+
+/** Where an `ip addr` view was taken. */
+export type NetnsRef =
+  | { kind: 'host' }
+  | { kind: 'path'; path: string; viaPid?: number } // nsenter -t PID -m nsenter --net=PATH, ip netns exec NAME
+  | { kind: 'fd'; pid: number; fd: number } // nsenter --net=/proc/PID/fd/N
+  | { kind: 'pid'; pid: number } // nsenter -t PID -n, nsenter --net=/proc/PID/ns/net
+  | { kind: 'inode'; inode: string }; // collector layout: a view filed under the namespace inode
+
+export interface IfAddr {
+  ip: string;
+  prefix: number;
+  family: 4 | 6;
+  scope: string;
+  label?: string;
+  ev: Evidence;
+}
+
+export interface Link {
+  ifindex: number;
+  name: string;
+  peerIfindex?: number; // "@ifN" or link_index
+  linkNetnsid?: number;
+  linkNetns?: string;
+  flags: string[];
+  mac?: string;
+  type?: string; // veth, bridge, ipip… when `ip -d` shows it
+  addrs: IfAddr[];
+  ev: Evidence;
+}
+
+export type ContainerState = 'running' | 'paused' | 'restarting' | 'removing' | 'dead' | 'created' | 'exited' | 'unknown';
+
+export interface ContainerRecord {
+  id: string;
+  name?: string;
+  pod?: string;
+  podNamespace?: string;
+  podUid?: string;
+  isSandbox: boolean; // pause / infra container, owner of the pod's netns
+  sandboxOf?: string; // for app containers: the infra container id
+  state: ContainerState;
+  pid?: number;
+  sandboxKey?: string;
+  sandboxId?: string;
+  networkMode?: string;
+  ips: string[];
+  startedAt?: Stamp;
+  finishedAt?: Stamp;
+  error?: string;
+}
+
+export type Fact =
+  | { kind: 'hostname'; name: string; fromPrompt?: boolean; ev: Evidence }
+  | { kind: 'timezone'; zone: string; ev: Evidence }
+  | { kind: 'clock'; utc: number; offsetMinutes: number; ev: Evidence }
+  | { kind: 'kernel'; release: string; ev: Evidence }
+  | { kind: 'btime'; epoch: number; ev: Evidence }
+  | { kind: 'clockTicks'; hz: number; ev: Evidence }
+  | {
+      kind: 'process';
+      pid: number;
+      ppid?: number;
+      comm?: string;
+      args?: string;
+      started?: Stamp;
+      startTicks?: number; // /proc/<pid>/stat field 22, resolved with btime
+      ev: Evidence;
+    }
+  | { kind: 'nsLink'; pid: number; ns: string; inode: string; ev: Evidence }
+  | { kind: 'fdLink'; pid: number; fd: number; ns: string; inode: string; ev: Evidence }
+  | {
+      kind: 'nsMount';
+      pid: number; // the process whose mountinfo showed it
+      path: string; // normalised mount point
+      ns: string; // "net" (or "unknown" for pre-3.19 proc mounts)
+      inode?: string; // absent for pre-3.19 `proc` mounts
+      fstype: string;
+      propagation: string; // "shared:4", "master:4", "" (private)
+      ev: Evidence;
+    }
+  | { kind: 'netnsView'; where: NetnsRef; links: Link[]; ev: Evidence }
+  | { kind: 'container'; container: ContainerRecord; ev: Evidence }
+  | {
+      kind: 'cniOp';
+      op: 'ADD' | 'DEL';
+      containerId: string;
+      netnsPath?: string;
+      pod?: string;
+      podNamespace?: string;
+      ips: string[];
+      err?: string;
+      at: Stamp;
+      ev: Evidence;
+    }
+  | {
+      kind: 'logEvent';
+      daemon: string;
+      event: 'daemon-start' | 'error' | 'warning';
+      message: string;
+      containerId?: string;
+      at: Stamp;
+      ev: Evidence;
+    }
+  | { kind: 'unitDirective'; unit: string; section: string; key: string; value: string; ev: Evidence }
+  | { kind: 'unitProperty'; unit: string; key: string; value: string; ev: Evidence };
+
+export type FactKind = Fact['kind'];
+
+/** Normalise a mount or netns path: `/var/run` and `/run` are the same directory. */
+export function normalisePath(p: string): string {
+  let out = p.replace(/\/+/g, '/');
+  if (out.length > 1 && out.endsWith('/')) out = out.slice(0, -1);
+  if (out === '/var/run' || out.startsWith('/var/run/')) out = out.slice(4);
+  return out;
+}
+
+const NS_LINK = /^'?(\w+):\[(\d+)\]'?$/;
+/** Parse `net:[4026532177]` (optionally quoted by newer coreutils). */
+export function parseNsTarget(text: string): { ns: string; inode: string } | undefined {
+  const m = NS_LINK.exec(text.trim());
+  return m ? { ns: m[1], inode: m[2] } : undefined;
+}

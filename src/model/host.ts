@@ -1,0 +1,162 @@
+import type { ContainerRecord, Evidence, Link } from './facts.js';
+import type { HostClock, Resolved } from '../timeline/time.js';
+
+export interface Process {
+  pid: number;
+  ppid?: number;
+  comm?: string;
+  args?: string;
+  started?: number; // UTC millis
+  startedHow?: string; // "ps lstart", "stat starttime + btime"
+  ev: Evidence[];
+}
+
+export interface MountNamespace {
+  key: string; // "mnt:[inode]" or "pid <n>" when only the mountinfo's pid is known
+  inode?: string;
+  pids: number[]; // oldest first
+  isHost: boolean; // pid 1's
+  isDaemon: boolean; // the container daemon's
+}
+
+export interface MountPin {
+  mntns: MountNamespace;
+  path: string;
+  fstype: string;
+  propagation: string;
+  ev: Evidence[];
+}
+
+export interface FdPin {
+  pid: number;
+  fd: number;
+  ev: Evidence;
+}
+
+export interface NetnsView {
+  links: Link[];
+  ev: Evidence;
+  how: string; // how the view was taken, in words
+}
+
+export interface Netns {
+  key: string; // the inode, or "path:/run/…" when no inode is known (pre-3.19 procfs mounts)
+  inode?: string;
+  isHost: boolean;
+  paths: string[];
+  members: number[]; // pids whose ns/net is this namespace
+  memberEv: Evidence[];
+  mounts: MountPin[];
+  fds: FdPin[];
+  views: NetnsView[];
+  containers: Container[];
+}
+
+export interface Container extends ContainerRecord {
+  started?: number;
+  finished?: number;
+  netnsKey?: string;
+  ev: Evidence;
+}
+
+export interface IpClaim {
+  ip: string;
+  containerId: string;
+  pod?: string;
+  podNamespace?: string;
+  source: 'cni' | 'docker';
+  at?: number;
+  atHow?: Resolved['how'];
+  netnsPath?: string;
+  ev: Evidence;
+  released?: { at?: number; ev: Evidence };
+}
+
+export interface CniOp {
+  op: 'ADD' | 'DEL';
+  containerId: string;
+  netnsPath?: string;
+  pod?: string;
+  podNamespace?: string;
+  ips: string[];
+  err?: string;
+  at?: number;
+  atHow?: Resolved['how'];
+  ev: Evidence;
+}
+
+export interface UnitSetting {
+  unit: string;
+  key: string;
+  value: string;
+  ev: Evidence;
+}
+
+export interface TimelineEvent {
+  at: number;
+  how: Resolved['how'];
+  host: string;
+  kind: string; // data_type: "cni:add", "cni:del", "container:start", "daemon:start", …
+  message: string;
+  ev: Evidence;
+  ip?: string;
+  containerId?: string;
+  pod?: string;
+  netns?: string;
+  pid?: number;
+}
+
+export interface Diagnostic {
+  level: 'error' | 'warning' | 'info';
+  source: string;
+  message: string;
+}
+
+export interface Daemon {
+  name: string; // "dockerd"
+  pid?: number;
+  started?: number;
+  startedEv?: Evidence;
+  mntns?: MountNamespace;
+  mountFlags?: UnitSetting;
+  privateMounts?: UnitSetting;
+  restarts: { at: number; ev: Evidence }[];
+}
+
+export interface HostModel {
+  name: string;
+  sources: string[]; // bundle names
+  clock: HostClock;
+  kernel?: { release: string; ev: Evidence };
+  processes: Map<number, Process>;
+  mountNamespaces: Map<string, MountNamespace>;
+  netns: Map<string, Netns>;
+  containers: Map<string, Container>;
+  claims: IpClaim[];
+  cniOps: CniOp[];
+  daemon?: Daemon;
+  events: TimelineEvent[];
+  /** Which kinds of evidence the bundle had, so rules can say why they were skipped. */
+  has: Set<string>;
+  addresses: string[]; // global addresses of the host's own netns
+}
+
+/** Human label for a container: short id, pod, state. */
+export function containerLabel(c: Pick<Container, 'id' | 'pod' | 'podNamespace' | 'name' | 'state'>): string {
+  const who = c.pod ? `pod ${c.podNamespace ? `${c.podNamespace}/` : ''}${c.pod}` : c.name ? `name ${c.name}` : '';
+  return `${c.id.slice(0, 12)}${who ? ` (${who})` : ''}, state ${c.state}`;
+}
+
+export function processLabel(p: Process | undefined, pid: number): string {
+  if (!p) return `pid ${pid}`;
+  const cmd = p.args || p.comm || '?';
+  return `pid ${pid} (${cmd.length > 80 ? `${cmd.slice(0, 77)}…` : cmd})`;
+}
+
+/** True when an address can be seen on the wire: not loopback, link-local or host-scoped, on an interface that answers ARP. */
+export function isRoutableAddr(ip: string, scope: string, link: Link): boolean {
+  if (scope === 'host' || scope === 'link' || scope === 'nowhere') return false;
+  if (link.flags.includes('LOOPBACK') || link.flags.includes('NOARP')) return false;
+  if (/^127\./.test(ip) || /^169\.254\./.test(ip) || ip === '::1' || /^fe[89ab]/i.test(ip)) return false;
+  return true;
+}

@@ -1,0 +1,77 @@
+import type { NetnsRef } from '../model/facts.js';
+import { normalisePath } from '../model/facts.js';
+import type { CommandContext } from './parser.js';
+
+/** Splits a shell command into words, honouring simple quotes. */
+export function shellWords(cmd: string): string[] {
+  const words: string[] = [];
+  const re = /"((?:[^"\\]|\\.)*)"|'([^']*)'|(\S+)/g;
+  for (let m = re.exec(cmd); m; m = re.exec(cmd)) words.push(m[1] ?? m[2] ?? m[3]);
+  return words;
+}
+
+function refForNetPath(path: string, viaPid: number | undefined): NetnsRef {
+  const fd = /^\/proc\/(\d+)\/fd\/(\d+)$/.exec(path);
+  if (fd) return { kind: 'fd', pid: Number(fd[1]), fd: Number(fd[2]) };
+  const pid = /^\/proc\/(\d+)\/ns\/net$/.exec(path);
+  if (pid) return { kind: 'pid', pid: Number(pid[1]) };
+  return { kind: 'path', path: normalisePath(path), viaPid };
+}
+
+/**
+ * Reads what a command line says about where its output comes from:
+ * `nsenter -t PID -m nsenter --net=PATH ip addr` is PATH as seen from PID's mount namespace,
+ * `nsenter --net=/proc/PID/fd/N …` the netns held by that fd, `ip netns exec NAME …` /run/netns/NAME.
+ */
+export function commandContext(command: string): CommandContext {
+  let words = shellWords(command.trim());
+  let netns: NetnsRef | undefined;
+  let mountPid: number | undefined;
+  for (;;) {
+    while (words[0] === 'sudo' || words[0] === 'exec' || words[0] === 'command') words = words.slice(1);
+    if (words[0] === 'nsenter') {
+      let i = 1;
+      let target: number | undefined;
+      let mount = false;
+      let net: string | boolean = false;
+      for (; i < words.length && words[i].startsWith('-'); i++) {
+        const w = words[i];
+        if (w === '-t' || w === '--target') target = Number(words[++i]);
+        else if (/^-t\d+$/.test(w)) target = Number(w.slice(2));
+        else if (w.startsWith('--target=')) target = Number(w.slice(9));
+        else if (w === '-m' || w === '--mount') mount = true;
+        else if (w === '-n' || w === '--net') net = true;
+        else if (w.startsWith('--net=')) net = w.slice(6);
+        else if (/^-n\//.test(w)) net = w.slice(2);
+        else if (/^-[a-zA-Z]+$/.test(w)) {
+          if (w.includes('m')) mount = true;
+          if (w.includes('n')) net = true;
+          if (w.includes('t')) target = Number(words[++i]);
+        } else if (w === '--') {
+          i++;
+          break;
+        }
+      }
+      if (mount && target !== undefined) mountPid = target;
+      if (typeof net === 'string') netns = refForNetPath(net, mountPid);
+      else if (net && target !== undefined) netns = { kind: 'pid', pid: target };
+      words = words.slice(i);
+      continue;
+    }
+    if (words[0] === 'ip' && words[1] === 'netns' && words[2] === 'exec' && words[3]) {
+      netns = { kind: 'path', path: `/run/netns/${words[3]}`, viaPid: mountPid };
+      words = words.slice(4);
+      continue;
+    }
+    if (words[0] === 'ip' && (words[1] === '-n' || words[1] === '-netns' || words[1] === '--netns') && words[2]) {
+      netns = { kind: 'path', path: `/run/netns/${words[2]}`, viaPid: mountPid };
+      words = ['ip', ...words.slice(3)];
+    }
+    break;
+  }
+  const inner = words.join(' ');
+  let pathHint: string | undefined;
+  const cat = /^(?:cat|tail(?: -\S+)*|head(?: -\S+)*)\s+(\/\S+)$/.exec(inner);
+  if (cat) pathHint = cat[1].replace(/^\/+/, '');
+  return { command: command.trim(), inner, netns, pathHint };
+}

@@ -1,0 +1,95 @@
+import type { Evidence, Fact, NetnsRef } from '../model/facts.js';
+
+/** What the command line of a transcript block (or a collector manifest) says about its output. */
+export interface CommandContext {
+  command: string; // the command as typed, prompt removed
+  inner: string; // the command after nsenter / ip netns exec prefixes
+  netns?: NetnsRef; // the namespace the command ran in, when a prefix says so
+  pathHint?: string; // e.g. `cat /proc/8581/mountinfo` → "proc/8581/mountinfo"
+}
+
+export interface ParseContext {
+  /** Display path of the entry: "<bundle>/<path>". */
+  source: string;
+  /** Path inside the bundle (no bundle prefix), used for path-derived facts such as pids. */
+  path: string;
+  command?: CommandContext;
+  emit(fact: Fact): void;
+  warn(line: number, message: string): void;
+  evidence(line: number, text: string): Evidence;
+  /** For transcripts: a sink for one command's output, chosen by its command line and first lines. */
+  dispatch?(command: CommandContext, head: string, firstLine: number): LineSink | undefined;
+}
+
+/** Receives an entry's lines in order; `end` is called once after the last line. */
+export interface LineSink {
+  line(text: string, no: number): void;
+  end(): void;
+}
+
+export interface Recogniser {
+  /** Path test, cheap; applied to the entry path (or the transcript's path hint). */
+  path?: RegExp;
+  /** Test on the command of a transcript block (after nsenter prefixes). */
+  command?: RegExp;
+  /** Confirms a path match on the first few KiB; without it a path match is enough. */
+  head?: (head: string) => boolean;
+  /** A content signature strong enough to recognise a file whatever it is called. */
+  sniff?: (head: string) => boolean;
+}
+
+export interface Parser {
+  id: string;
+  describe: string;
+  /** How to collect this evidence by hand, shown by `forensics formats`. */
+  collect: string;
+  recognise: Recogniser;
+  open(ctx: ParseContext): LineSink;
+}
+
+export function defineParser(p: Parser): Parser {
+  return p;
+}
+
+/** Helper for parsers that need the whole text (JSON documents); bounded by maxBytes. */
+export function wholeText(
+  ctx: ParseContext,
+  done: (text: string, firstLine: number) => void,
+  maxBytes = 256 * 1024 * 1024,
+): LineSink {
+  const parts: string[] = [];
+  let size = 0;
+  let first = 0;
+  let overflow = false;
+  return {
+    line(text, no) {
+      if (overflow) return;
+      if (!first) first = no;
+      size += text.length + 1;
+      if (size > maxBytes) {
+        overflow = true;
+        ctx.warn(no, `document larger than ${maxBytes} bytes; skipped`);
+        return;
+      }
+      parts.push(text);
+    },
+    end() {
+      if (!overflow && parts.length) done(parts.join('\n'), first || 1);
+    },
+  };
+}
+
+/** Finds the first non-empty line of a text. */
+export function firstLine(text: string): string {
+  for (const l of text.split('\n')) {
+    const t = l.trim();
+    if (t) return t;
+  }
+  return '';
+}
+
+/** Pid from a path such as `proc/8581/mountinfo` (any prefix). */
+export function pidFromPath(path: string): number | undefined {
+  const m = /(?:^|\/)proc\/(\d+)\//.exec(path);
+  return m ? Number(m[1]) : undefined;
+}
