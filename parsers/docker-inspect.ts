@@ -50,7 +50,7 @@ export function containerFromInspect(c: Inspect): ContainerRecord | undefined {
     pod: labels['io.kubernetes.pod.name'] ?? k8s?.[2],
     podNamespace: labels['io.kubernetes.pod.namespace'] ?? k8s?.[3],
     podUid: labels['io.kubernetes.pod.uid'] ?? k8s?.[4],
-    isSandbox: type ? type === 'podsandbox' : k8s ? k8s[1] === 'POD' : !sharedNet,
+    isSandbox: type ? type === 'podsandbox' : labels['io.kubernetes.container.name'] ? labels['io.kubernetes.container.name'] === 'POD' : k8s ? k8s[1] === 'POD' : !sharedNet,
     sandboxOf: labels['io.kubernetes.sandbox.id'] ?? sharedNet,
     state: stateOf(c.State),
     pid: c.State?.Pid || undefined,

@@ -40,8 +40,12 @@ export function parseNsMountLine(line: string): MountinfoNs | undefined | null {
     if (!t) return undefined;
     return { path, ns: t.ns, inode: t.inode, fstype, propagation };
   }
-  // Before kernel 3.19 a bind-mounted ns file shows as fstype "proc"; only its mount point tells what it is.
-  if (fstype === 'proc' && /\/netns\/[^/]+$/.test(path)) return { path, ns: 'net', fstype, propagation };
+  // Before kernel 3.19 a bind-mounted ns file shows as fstype "proc"; its root may name the namespace, else only the mount point tells.
+  if (fstype === 'proc' && path !== '/proc' && !path.startsWith('/proc/')) {
+    const t = parseNsTarget(root);
+    if (t) return { path, ns: t.ns, inode: t.inode, fstype, propagation };
+    if (/\/netns\/[^/]+$/.test(path)) return { path, ns: 'net', fstype, propagation };
+  }
   return null;
 }
 

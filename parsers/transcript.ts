@@ -19,6 +19,8 @@ export function promptCommand(line: string): string | undefined {
 }
 
 const HEAD_LINES = 40;
+// "cat: /etc/timezone: No such file or directory": the command failed, its output is not evidence.
+const SHELL_ERROR = /^[\w.-]+: .*(?:No such file or directory|command not found|Permission denied|Operation not permitted)\s*$/;
 
 /** A pasted terminal session: each prompt line starts a block read as that command's output. */
 export default defineParser({
@@ -34,6 +36,10 @@ export default defineParser({
     const flushHead = () => {
       if (!block || sink) return;
       const head = block.lines.map((l) => l.text).join('\n');
+      if (block.lines.length && SHELL_ERROR.test(block.lines[0].text)) {
+        sink = { line() {}, end() {} };
+        return;
+      }
       sink = ctx.dispatch?.(commandContext(block.command), head, block.first) ?? { line() {}, end() {} };
       for (const l of block.lines) sink.line(l.text, l.no);
     };

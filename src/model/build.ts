@@ -13,11 +13,13 @@ export interface HostInput {
   name: string;
   sources: string[];
   facts: Fact[];
+  parsers: Set<string>; // ids of the parsers that read this host's files
   latestMtime?: number; // newest entry mtime, a fallback collection time
 }
 
 function hostClock(facts: Fact[], input: HostInput, opts: ClockOptions, diags: Diagnostic[]): HostClock {
-  const tz = facts.find((f) => f.kind === 'timezone') as Extract<Fact, { kind: 'timezone' }> | undefined;
+  const zones = facts.filter((f): f is Extract<Fact, { kind: 'timezone' }> => f.kind === 'timezone');
+  const tz = zones.find((z) => isValidZone(z.zone)) ?? zones[0];
   const clock = facts.find((f) => f.kind === 'clock') as Extract<Fact, { kind: 'clock' }> | undefined;
   let zone = 'UTC';
   let zoneSource = 'assumed UTC';
@@ -49,7 +51,7 @@ const DOCKERD = /(?:^|\/)(dockerd|dockerd-current)(?:\s|$)|(?:^|\/)docker(?:-cur
 export function buildHost(input: HostInput, opts: ClockOptions, diags: Diagnostic[]): HostModel {
   const facts = input.facts;
   const clock = hostClock(facts, input, opts, diags);
-  const has = new Set<string>(facts.map((f) => f.kind));
+  const has = new Set<string>([...facts.map((f) => f.kind), ...[...input.parsers].map((p) => `parser:${p}`)]);
   const events: TimelineEvent[] = [];
   const resolve = (s: Stamp | undefined) => (s ? resolveStamp(s, clock) : undefined);
   const event = (at: ReturnType<typeof resolve>, e: Omit<TimelineEvent, 'at' | 'how' | 'host'>) => {
@@ -210,6 +212,25 @@ export function buildHost(input: HostInput, opts: ClockOptions, diags: Diagnosti
     if (c.netnsKey && c.isSandbox) netns.get(c.netnsKey)?.containers.push(c);
     event(resolve(c.startedAt), { kind: 'container:start', message: `container ${containerLabel(c)} started`, ev: c.ev, containerId: c.id, pod: c.pod });
     if (c.state !== 'running') event(resolve(c.finishedAt), { kind: 'container:finish', message: `container ${containerLabel(c)} finished${c.error ? `: ${c.error}` : ''}`, ev: c.ev, containerId: c.id, pod: c.pod });
+  }
+  // Before 3.19 a netns bind mount shows as fstype "proc" with no inode: identify it through the container that owns the path.
+  for (const n of [...netns.values()]) {
+    if (n.inode || !n.key.startsWith('path:')) continue;
+    const owner = [...containers.values()].find((c) => c.sandboxKey && n.paths.includes(normalisePath(c.sandboxKey)));
+    const live = owner?.pid ? netOf.get(owner.pid) : undefined;
+    if (owner && live) {
+      const into = ns(live.inode, live.inode);
+      for (const p of n.paths) if (!into.paths.includes(p)) into.paths.push(p);
+      into.mounts.push(...n.mounts);
+      into.views.push(...n.views);
+      for (const c of containers.values()) if (c.netnsKey === n.key) c.netnsKey = into.key;
+      into.containers.push(...n.containers.filter((c) => !into.containers.includes(c)));
+      netns.delete(n.key);
+    } else if (!owner || ['running', 'paused', 'restarting'].includes(owner.state)) {
+      n.livenessUnknown = owner
+        ? `container ${owner.id.slice(0, 12)} owns it and is ${owner.state}, but its process's /proc/<pid>/ns/net is not in the bundle`
+        : 'the kernel shows no inode for this mount (before 3.19) and no container in the bundle owns its path';
+    }
   }
   const findContainer = (id: string): Container | undefined => containers.get(id) ?? [...containers.values()].find((c) => c.id.startsWith(id) || id.startsWith(c.id));
 

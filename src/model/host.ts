@@ -50,6 +50,15 @@ export interface Netns {
   fds: FdPin[];
   views: NetnsView[];
   containers: Container[];
+  /** Set when no inode is known (pre-3.19 procfs mounts) and no owner tells whether a process is inside. */
+  livenessUnknown?: string;
+}
+
+/** "net:[4026532350]", or the mount path when only the path identifies it. */
+export function netnsId(n: Netns): string {
+  if (n.inode) return `net:[${n.inode}]`;
+  if (n.paths.length) return [...n.paths].sort()[0];
+  return n.key;
 }
 
 export interface Container extends ContainerRecord {

@@ -1,0 +1,74 @@
+import { sameId } from '../src/model/build.js';
+import type { CniOp } from '../src/model/host.js';
+import { containerLabel, netnsId } from '../src/model/host.js';
+import { defineRule, type Finding, findingContainer, iso, netnsSubject, uniqueEvidence } from '../src/engine/rule.js';
+import { holderOf } from './ip-last-holder.js';
+
+export default defineRule({
+  id: 'cni-del-failed',
+  severity: 'warning',
+  summary: 'A CNI DEL returned an error, or a dead or gone container had an ADD and never a DEL',
+  needs: [{ anyOf: ['cniOp'], what: 'CNI plugin ADD/DEL log lines', collect: 'cat /var/log/cni/*.log (the plugin\'s log)' }],
+  explain: {
+    detects: 'A CNI DEL that failed (the plugin logged an error), or a container that is dead or gone although the CNI log shows its ADD and no successful DEL.',
+    matters: 'DEL is what removes the interface and releases the IP. Without it the IP stays reserved or, worse, configured in a namespace that nobody will clean up. A DEL given /proc/<pid>/ns/net after that pid exited cannot reach a namespace that survives through a bind mount.',
+    fix: 'Release the namespace (see netns-leaked), then release the IP in the IPAM store; re-run the DEL with the runtime\'s tools (e.g. remove the sandbox with crictl rmp / docker rm -f).',
+    reference: 'kubernetes/kubernetes#57465; kubernetes/kubernetes#86944; containerd/containerd#5768',
+  },
+  evaluate(_run, hosts) {
+    const findings: Finding[] = [];
+    for (const host of hosts) {
+      const byContainer = new Map<string, CniOp[]>();
+      for (const op of host.cniOps) {
+        const key = [...byContainer.keys()].find((k) => sameId(k, op.containerId)) ?? op.containerId;
+        byContainer.set(key, [...(byContainer.get(key) ?? []), op]);
+      }
+      for (const [id, ops] of [...byContainer].sort(([a], [b]) => a.localeCompare(b))) {
+        const adds = ops.filter((o) => o.op === 'ADD' && !o.err);
+        const dels = ops.filter((o) => o.op === 'DEL');
+        const okDel = dels.filter((o) => !o.err);
+        const failed = dels.filter((o) => o.err);
+        const lastAdd = adds[adds.length - 1];
+        const deletedAfterAdd = lastAdd ? okDel.some((d) => (d.at ?? 0) >= (lastAdd.at ?? 0)) : okDel.length > 0;
+        const { container, state } = holderOf(host, id);
+        const deadOrGone = ['dead', 'gone', 'removing'].includes(state);
+        const unresolvedFailure = failed.length > 0 && !deletedAfterAdd;
+        const missingDel = lastAdd && !deletedAfterAdd && deadOrGone && !failed.length;
+        if (!unresolvedFailure && !missingDel) continue;
+        const ips = [...new Set(adds.flatMap((o) => o.ips))].sort();
+        const nsPaths = [...new Set(ops.map((o) => o.netnsPath).filter((p): p is string => !!p))];
+        const netns = container?.netnsKey ? host.netns.get(container.netnsKey) : undefined;
+        const who = container ? containerLabel(container) : `${id.slice(0, 12)}${lastAdd?.pod ? ` (pod ${lastAdd.podNamespace ? `${lastAdd.podNamespace}/` : ''}${lastAdd.pod})` : ''}, state ${state}`;
+        const procPath = nsPaths.find((p) => /^\/proc\/\d+\/ns\/net$/.test(p));
+        const why = procPath && failed.some((f) => /no such file|ENOENT|Statfs|cannot open|not found/i.test(f.err ?? ''))
+          ? ` The runtime handed the plugin ${procPath}: once that process exited, DEL could no longer reach the namespace, even though a bind mount kept it alive.`
+          : '';
+        findings.push({
+          rule: 'cni-del-failed',
+          severity: 'warning',
+          host: host.name,
+          title: unresolvedFailure
+            ? `CNI DEL failed for ${who}${ips.length ? `; ${ips.join(', ')} was never released` : ''}`
+            : `Container ${who} had a CNI ADD${ips.length ? ` for ${ips.join(', ')}` : ''} and never a DEL`,
+          detail: [
+            lastAdd ? `ADD${lastAdd.at !== undefined ? ` at ${iso(lastAdd.at)}` : ''} via ${lastAdd.netnsPath ?? 'an unknown netns path'}${ips.length ? ` gave ${ips.join(', ')}` : ''}.` : '',
+            ...failed.map((f) => `DEL${f.at !== undefined ? ` at ${iso(f.at)}` : ''} failed: ${f.err}.`),
+            missingDel ? `No DEL for it appears in the CNI log, and the container is ${state}.` : '',
+            why,
+            netns ? `Its namespace ${netnsId(netns)} is still in the bundle.` : '',
+          ].filter(Boolean).join(' '),
+          ips,
+          containers: container ? [findingContainer(container)] : [{ id, pod: lastAdd?.pod ? `${lastAdd.podNamespace ? `${lastAdd.podNamespace}/` : ''}${lastAdd.pod}` : undefined, state }],
+          netns: netns ? [netnsSubject(netns)] : [],
+          pinnedBy: [],
+          evidence: uniqueEvidence([...ops.map((o) => o.ev), ...(container ? [container.ev] : [])]),
+          remediation: [
+            ...(netns ? [`# release the namespace first: see the netns-leaked finding for ${netnsId(netns)}`] : []),
+            ...(container ? [`docker rm -f ${container.id.slice(0, 12)}   # the runtime retries the network teardown on removal`] : []),
+          ],
+        });
+      }
+    }
+    return findings;
+  },
+});

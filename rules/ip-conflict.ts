@@ -1,0 +1,75 @@
+import type { Evidence } from '../src/model/facts.js';
+import type { HostModel, Netns } from '../src/model/host.js';
+import { containerLabel, isRoutableAddr } from '../src/model/host.js';
+import { defineRule, type Finding, findingContainer, isLeaked, netnsName, netnsSubject, uniqueEvidence } from '../src/engine/rule.js';
+import { releaseCommands } from './netns-leaked.js';
+
+interface Place {
+  host: HostModel;
+  netns: Netns;
+  ifname: string;
+  ev: Evidence;
+}
+
+function placeText(p: Place): string {
+  const owner = p.netns.containers[0];
+  const state = isLeaked(p.netns) ? 'no process: leaked' : p.netns.isHost ? 'the host namespace' : `${p.netns.members.length || 'unknown number of'} process${p.netns.members.length === 1 ? '' : 'es'}`;
+  return `${p.host.name}: ${netnsName(p.netns)} on ${p.ifname} (${state})${owner ? `, container ${containerLabel(owner)}` : ''}`;
+}
+
+export default defineRule({
+  id: 'ip-conflict',
+  severity: 'error',
+  summary: 'The same IP is live in two places: two namespaces on one host, or on two hosts',
+  needs: [{ anyOf: ['netnsView'], what: '`ip addr` taken inside network namespaces', collect: 'nsenter -t <pid> -n ip -d addr (per namespace)' }],
+  explain: {
+    detects: 'An address configured, on an interface that answers ARP, in two different network namespaces of one host, or on two hosts of the same run when it is a pod IP (claimed through CNI).',
+    matters: 'Both copies answer ARP; the network sends traffic to whichever answered last. That is the seed incident\'s "ping works, but the port does not": the ping is answered by the ghost.',
+    fix: 'Find which copy is the stale one (usually a leaked namespace of a dead container) and release it; then flush ARP caches on the neighbours (ip neigh flush to <ip>) or wait for them to expire.',
+    reference: 'containernetworking/plugins#718; projectcalico/calicoctl#1523; the seed incident',
+  },
+  evaluate(_run, hosts) {
+    const places = new Map<string, Place[]>();
+    for (const host of hosts)
+      for (const n of host.netns.values())
+        for (const v of n.views)
+          for (const l of v.links)
+            for (const a of l.addrs) {
+              if (!isRoutableAddr(a.ip, a.scope, l)) continue;
+              const list = places.get(a.ip) ?? [];
+              if (!list.some((p) => p.host === host && p.netns === n)) list.push({ host, netns: n, ifname: l.name, ev: a.ev });
+              places.set(a.ip, list);
+            }
+    // Across hosts only pod IPs count: bridge networks such as docker0's 172.17.0.0/16 repeat on every host by design.
+    const podIps = new Set(hosts.flatMap((h) => h.claims.filter((k) => k.source === 'cni').map((k) => k.ip)));
+    const findings: Finding[] = [];
+    for (const [ip, list] of [...places].sort(([a], [b]) => a.localeCompare(b, 'en', { numeric: true }))) {
+      if (list.length < 2) continue;
+      const hostsOf = new Set(list.map((p) => p.host));
+      const sameHost = [...hostsOf].some((h) => list.filter((p) => p.host === h).length > 1);
+      if (!sameHost && !podIps.has(ip)) continue;
+      const leaked = list.filter((p) => isLeaked(p.netns));
+      const live = list.filter((p) => !isLeaked(p.netns));
+      const where = hostsOf.size > 1 ? `on ${hostsOf.size} hosts` : `in ${list.length} namespaces on ${list[0].host.name}`;
+      findings.push({
+        rule: 'ip-conflict',
+        severity: 'error',
+        host: [...hostsOf].map((h) => h.name).sort().join(', '),
+        title: `${ip} is live ${where}${leaked.length ? `; ${leaked.length === 1 ? 'one copy is' : `${leaked.length} copies are`} in a namespace with no process` : ''}`,
+        detail:
+          `${ip} is configured in: ${list.map(placeText).join('; ')}. Each copy answers ARP for it, so neighbours send its traffic to whichever answered last: ping may work while connections to the real workload fail.` +
+          (leaked.length && live.length ? ` The live workload is ${live.map(placeText).join('; ')}; the stale ${leaked.length === 1 ? 'copy is' : 'copies are'} the leaked namespace${leaked.length === 1 ? '' : 's'}.` : ''),
+        ips: [ip],
+        containers: list.flatMap((p) => p.netns.containers.map(findingContainer)),
+        netns: list.map((p) => netnsSubject(p.netns)),
+        pinnedBy: [],
+        evidence: uniqueEvidence(list.map((p) => p.ev)),
+        remediation: [
+          ...leaked.flatMap((p) => releaseCommands(p.host, p.netns).map((c) => (hostsOf.size > 1 ? `[${p.host.name}] ${c}` : c))),
+          `ip neigh flush to ${ip}   # on neighbours and gateways, once only one copy is left`,
+        ],
+      });
+    }
+    return findings;
+  },
+});

@@ -1,0 +1,82 @@
+import { sameId } from '../src/model/build.js';
+import type { Container, HostModel, IpClaim, Netns } from '../src/model/host.js';
+import { containerLabel, netnsId } from '../src/model/host.js';
+import { configuredAddrs, defineRule, type Finding, findingContainer, isLeaked, iso, netnsName, netnsSubject, uniqueEvidence } from '../src/engine/rule.js';
+
+const NOT_ALIVE = new Set(['dead', 'exited', 'gone', 'removing', 'created']);
+
+export function holderOf(host: HostModel, containerId: string): { container?: Container; state: string } {
+  const c = host.containers.get(containerId) ?? [...host.containers.values()].find((x) => sameId(x.id, containerId));
+  if (c) return { container: c, state: c.state };
+  // Without a container inventory we cannot tell "gone" from "not listed".
+  return { state: host.has.has('container') ? 'gone' : 'unknown' };
+}
+
+function claimText(host: HostModel, k: IpClaim): string {
+  const { container, state } = holderOf(host, k.containerId);
+  const who = container ? containerLabel(container) : `${k.containerId.slice(0, 12)}${k.pod ? ` (pod ${k.podNamespace ? `${k.podNamespace}/` : ''}${k.pod})` : ''}, state ${state}`;
+  return `${who}, ${k.source === 'cni' ? 'CNI ADD' : 'docker inspect'}${k.at !== undefined ? ` at ${iso(k.at)}` : ''}${k.released ? `, released${k.released.at !== undefined ? ` at ${iso(k.released.at)}` : ''}` : ''}`;
+}
+
+/** Namespaces on a host that have the IP configured. */
+export function namespacesWithIp(host: HostModel, ip: string): Netns[] {
+  return [...host.netns.values()].filter((n) => configuredAddrs(n).some((a) => a.ip === ip)).sort((a, b) => a.key.localeCompare(b.key));
+}
+
+export default defineRule({
+  id: 'ip-last-holder',
+  severity: 'warning',
+  summary: 'Which container last held each IP, and whether a dead one still has it configured',
+  needs: [{ anyOf: ['cniOp', 'container'], what: 'IP claims: CNI plugin ADD/DEL log lines or docker inspect', collect: 'cat /var/log/cni/*.log; docker inspect $(docker ps -aq)' }],
+  explain: {
+    detects: 'For every IP the bundle shows being handed out, the latest claim not released (CNI ADD without DEL, docker inspect IPAddress), its container, pod and state, and the holders before it.',
+    matters: 'When an IP answers from the wrong place, the first question is "who had it last?". If that container is dead or gone but the address is still configured on the host, something kept its namespace alive.',
+    fix: 'If the last holder is dead and the IP is still configured, release the namespace that holds it (see netns-leaked) and remove the dead container (docker rm -f).',
+    reference: 'containernetworking/cni#88; projectcalico/calico#6968; the seed incident',
+  },
+  evaluate(run, hosts) {
+    const findings: Finding[] = [];
+    for (const host of hosts) {
+      const byIp = new Map<string, IpClaim[]>();
+      for (const k of host.claims) byIp.set(k.ip, [...(byIp.get(k.ip) ?? []), k]);
+      for (const [ip, claims] of [...byIp].sort(([a], [b]) => a.localeCompare(b, 'en', { numeric: true }))) {
+        claims.sort((a, b) => (a.at ?? -Infinity) - (b.at ?? -Infinity));
+        const open = claims.filter((k) => !k.released);
+        const last = open[open.length - 1] ?? claims[claims.length - 1];
+        const { container, state } = holderOf(host, last.containerId);
+        const where = namespacesWithIp(host, ip);
+        const earlier = claims.filter((k) => k !== last);
+        const elsewhere = run.hosts.filter((h) => h !== host).flatMap((h) => h.claims.filter((k) => k.ip === ip && !k.released).map((k) => `${h.name}: ${claimText(h, k)}`));
+        const stale = !last.released && NOT_ALIVE.has(state) && where.length > 0;
+        const whereText = where.map((n) => `${netnsName(n)}${isLeaked(n) ? ' (no process: leaked)' : n.isHost ? ' (the host namespace)' : ''}`).join('; ');
+        const holder = container ? containerLabel(container) : `${last.containerId.slice(0, 12)}${last.pod ? ` (pod ${last.podNamespace ? `${last.podNamespace}/` : ''}${last.pod})` : ''}, state ${state}`;
+        const title = last.released
+          ? `${ip} is free: last held by ${holder}, released`
+          : stale
+            ? `${ip} was last given to ${holder}, yet it is still configured on ${host.name}`
+            : `${ip} is held by ${holder}`;
+        const detail = [
+          `Last claim not released: ${claimText(host, last)}.`,
+          earlier.length ? `Earlier holders, oldest first: ${earlier.map((k) => claimText(host, k)).join('; ')}.` : '',
+          where.length ? `Configured now in ${whereText}.` : host.netns.size ? `No namespace in the bundle has it configured.` : '',
+          stale ? `A ${state} container cannot be answering for its IP: whatever still has it configured outlived it.` : '',
+          elsewhere.length ? `Also claimed on other hosts: ${elsewhere.join('; ')}.` : '',
+        ].filter(Boolean).join(' ');
+        findings.push({
+          rule: 'ip-last-holder',
+          severity: stale ? 'warning' : 'info',
+          host: host.name,
+          title,
+          detail,
+          ips: [ip],
+          containers: container ? [findingContainer(container)] : [{ id: last.containerId, pod: last.pod ? `${last.podNamespace ? `${last.podNamespace}/` : ''}${last.pod}` : undefined, state }],
+          netns: where.map(netnsSubject),
+          pinnedBy: [],
+          evidence: uniqueEvidence([...claims.map((k) => k.ev), ...claims.flatMap((k) => (k.released ? [k.released.ev] : [])), ...(container ? [container.ev] : []), ...where.flatMap((n) => configuredAddrs(n).filter((a) => a.ip === ip).map((a) => a.ev))]),
+          remediation: stale ? [`# see the netns-leaked finding for ${where.map(netnsId).join(', ')} to release the namespace`, ...(container ? [`docker rm -f ${container.id.slice(0, 12)}   # remove the ${state} container once its namespace is released`] : [])] : [],
+        });
+      }
+    }
+    return findings;
+  },
+});

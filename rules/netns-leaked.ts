@@ -1,0 +1,118 @@
+import { type Evidence } from '../src/model/facts.js';
+import type { HostModel, Netns } from '../src/model/host.js';
+import { containerLabel, netnsId } from '../src/model/host.js';
+import {
+  commandOf, configuredAddrs, defineRule, type Finding, findingContainer, isLeaked, iso, mntnsName, netnsName, netnsSubject, type Pinner, shq, uniqueEvidence,
+} from '../src/engine/rule.js';
+
+const MAX_PIDS_IN_TEXT = 8;
+
+export function pinnersOf(host: HostModel, n: Netns): Pinner[] {
+  const out: Pinner[] = [];
+  for (const m of n.mounts)
+    for (const pid of m.mntns.pids) {
+      const p = host.processes.get(pid);
+      out.push({ kind: 'mount', pid, ppid: p?.ppid, command: commandOf(p), started: iso(p?.started), mntns: m.mntns.inode ? `mnt:[${m.mntns.inode}]` : m.mntns.key, path: m.path });
+    }
+  for (const f of n.fds) {
+    const p = host.processes.get(f.pid);
+    out.push({ kind: 'fd', pid: f.pid, ppid: p?.ppid, command: commandOf(p), started: iso(p?.started), fd: f.fd });
+  }
+  return out;
+}
+
+/** Commands that release a leaked namespace, one per pinning mount namespace and per fd holder. */
+export function releaseCommands(host: HostModel, n: Netns): string[] {
+  const cmds: string[] = [];
+  for (const m of n.mounts) {
+    const pid = m.mntns.pids[0];
+    const path = shq(m.path);
+    if (m.mntns.isHost) {
+      cmds.push(`nsenter --net=${path} ip -d addr   # check what is still inside`);
+      cmds.push(`umount ${path} && rm -f ${path}`);
+    } else {
+      cmds.push(`nsenter -t ${pid} -m nsenter --net=${path} ip -d addr   # check what is still inside, seen from pid ${pid}'s mount namespace`);
+      cmds.push(`nsenter -t ${pid} -m umount ${path}   # releases the copy held by ${mntnsName(m.mntns)}`);
+    }
+  }
+  for (const f of n.fds) {
+    const cmd = commandOf(host.processes.get(f.pid));
+    cmds.push(`ls -l /proc/${f.pid}/fd/${f.fd}   # pid ${f.pid}${cmd ? ` (${cmd})` : ''} holds the namespace open: restart that process or its service to close it`);
+  }
+  return cmds;
+}
+
+function pinText(host: HostModel, n: Netns): string {
+  const parts: string[] = [];
+  for (const m of n.mounts) {
+    const pids = m.mntns.pids;
+    const shown = pids.slice(0, MAX_PIDS_IN_TEXT).map((pid) => {
+      const p = host.processes.get(pid);
+      const cmd = commandOf(p);
+      return `${pid}${cmd ? ` ${cmd.split(' ')[0]}` : ''}${p?.started !== undefined ? ` started ${iso(p.started)}` : ''}${p?.ppid !== undefined ? ` ppid ${p.ppid}` : ''}`;
+    });
+    const more = pids.length > MAX_PIDS_IN_TEXT ? `, and ${pids.length - MAX_PIDS_IN_TEXT} more` : '';
+    parts.push(`a bind mount at ${m.path} in ${mntnsName(m.mntns)}, shared by ${pids.length} process${pids.length === 1 ? '' : 'es'} (oldest first: ${shown.join('; ')}${more})`);
+  }
+  for (const f of n.fds) {
+    const cmd = commandOf(host.processes.get(f.pid));
+    parts.push(`open fd ${f.fd} of pid ${f.pid}${cmd ? ` (${cmd})` : ''}`);
+  }
+  return parts.join('; ');
+}
+
+export default defineRule({
+  id: 'netns-leaked',
+  severity: 'error',
+  summary: 'A network namespace with no process in it is kept alive by a bind mount or an open fd',
+  needs: [
+    { anyOf: ['nsLink'], what: '/proc/<pid>/ns/net links of every process (to know which namespaces have a process)', collect: 'ls -l /proc/*/ns/net' },
+    { anyOf: ['parser:mountinfo', 'fdLink', 'parser:ns-listing'], what: 'mount tables or fd links (to see what pins a namespace)', collect: "awk '$9 == \"nsfs\" {print FILENAME,$0}' /proc/*/mountinfo" },
+  ],
+  explain: {
+    detects: 'A network namespace that no process is a member of, yet still exists because an nsfs bind mount (in some mount namespace) or an open file descriptor refers to it.',
+    matters: 'The namespace keeps its interfaces and addresses: a veth on the host bridge, an IP that still answers ARP. When that IP is given to a new pod, traffic goes to the ghost ("ping works, port doesn\'t"). Tools that walk /proc/<pid>/ns/net never see it.',
+    fix: 'Unmount the netns file in every mount namespace that holds it (nsenter -t <pid> -m umount <path>) and restart any process that holds it as an fd; the kernel frees the namespace, its veth and its addresses with the last reference.',
+    reference: 'moby/moby#32712; containerd/containerd#3667; clearcontainers/runtime#716; the seed incident (shared/SEED-INCIDENT.md)',
+  },
+  evaluate(_run, hosts) {
+    const findings: Finding[] = [];
+    for (const host of hosts) {
+      const checked = [...host.processes.keys()].length;
+      for (const n of host.netns.values()) {
+        if (!isLeaked(n)) continue;
+        const addrs = configuredAddrs(n);
+        const ips = [...new Set(addrs.map((a) => a.ip))].sort();
+        const veths = addrs.filter((a) => a.peerIfindex !== undefined).map((a) => `${a.ifname}@if${a.peerIfindex}`);
+        const owners = n.containers;
+        const inside = addrs.length
+          ? ` It still has ${addrs.map((a) => `${a.ip}/${a.prefix} on ${a.ifname}${a.peerIfindex !== undefined ? ` (veth peer ifindex ${a.peerIfindex} on the host)` : ''}`).join(', ')}.`
+          : n.views.length ? ' No routable address is configured in it.' : ' No `ip addr` taken inside it is in the bundle, so what it still holds is unknown.';
+        const owner = owners.length ? ` It belonged to container ${owners.map(containerLabel).join('; ')}.` : '';
+        const evidence: Evidence[] = [
+          ...n.mounts.flatMap((m) => m.ev),
+          ...n.fds.map((f) => f.ev),
+          ...addrs.map((a) => a.ev),
+          ...owners.map((c) => c.ev),
+          ...host.claims.filter((k) => ips.includes(k.ip)).map((k) => k.ev),
+        ];
+        findings.push({
+          rule: 'netns-leaked',
+          severity: 'error',
+          host: host.name,
+          title: `Network namespace ${netnsId(n)} has no process but is still alive${ips.length ? `, holding ${ips.join(', ')}` : ''}${owners[0]?.pod ? ` (pod ${owners[0].podNamespace ? `${owners[0].podNamespace}/` : ''}${owners[0].pod})` : ''}`,
+          detail:
+            `None of the ${checked} processes in the bundle has ${netnsName(n)} as its network namespace, yet it exists, pinned by ${pinText(host, n)}.${inside}${owner}` +
+            `${veths.length ? ` Interfaces: ${[...new Set(veths)].join(', ')}.` : ''} A namespace lives as long as any mount or fd refers to it, so it keeps answering for its addresses although nothing runs in it.`,
+          ips,
+          containers: owners.map(findingContainer),
+          netns: [netnsSubject(n)],
+          pinnedBy: pinnersOf(host, n),
+          evidence: uniqueEvidence(evidence),
+          remediation: releaseCommands(host, n),
+        });
+      }
+    }
+    return findings;
+  },
+});

@@ -1,0 +1,120 @@
+#!/usr/bin/env node
+import { writeFile } from 'node:fs/promises';
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { BundleError } from '../bundle/entry.js';
+import { analyse } from '../engine/analyse.js';
+import { type FailOn, filterFindings, reachesFailOn } from '../engine/filter.js';
+import { renderJson } from '../report/json.js';
+import { renderText } from '../report/text.js';
+import { isValidZone } from '../timeline/time.js';
+import { TOOL } from '../version.js';
+import { parsers } from '../../parsers/index.js';
+import { rules } from '../../rules/index.js';
+import { EXIT, UsageError } from './errors.js';
+
+const FORMATS = ['text', 'json'] as const;
+const FAIL_ON = ['error', 'warning', 'info', 'none'] as const;
+
+function colourWanted(stream: NodeJS.WriteStream): boolean {
+  return Boolean(stream.isTTY) && !('NO_COLOR' in process.env) && process.env.TERM !== 'dumb';
+}
+
+async function report(argv: {
+  bundles: string[]; format: (typeof FORMATS)[number]; output?: string; failOn: FailOn; verbose: boolean;
+  timezone?: string; year?: number; ip?: string; host?: string; container?: string; maxBundleBytes?: number;
+}): Promise<number> {
+  if (argv.timezone && !isValidZone(argv.timezone)) throw new UsageError(`--timezone ${argv.timezone}: not a known zone. Use an IANA name such as Asia/Shanghai, or UTC+8.`);
+  if (argv.year !== undefined && !(argv.year >= 1970 && argv.year <= 9999)) throw new UsageError(`--year ${argv.year}: give a four-digit year.`);
+  const result = await analyse(argv.bundles, {
+    timezone: argv.timezone,
+    year: argv.year,
+    limits: argv.maxBundleBytes ? { maxBundleBytes: argv.maxBundleBytes } : undefined,
+  });
+  const shown = filterFindings(result, { ip: argv.ip, host: argv.host, container: argv.container });
+  const toFile = Boolean(argv.output);
+  const body = argv.format === 'json' ? renderJson(shown, argv.verbose) : renderText(shown, { colour: !toFile && colourWanted(process.stdout), verbose: argv.verbose, width: process.stdout.columns });
+  if (argv.output) await writeFile(argv.output, body);
+  else process.stdout.write(body);
+  return reachesFailOn(shown, argv.failOn) ? EXIT.findings : EXIT.clean;
+}
+
+export async function main(args: string[]): Promise<number> {
+  let code: number = EXIT.clean;
+  await yargs(args)
+    .scriptName('forensics')
+    .usage('$0 <command> [options]\n\nDocker/CNI forensics: leaked network namespaces, what pins them, and who last held an IP.')
+    .command(
+      'report <bundles..>',
+      'Analyse evidence bundles (folders, .tar, .tar.gz; one per host, or one folder per host inside)',
+      (y) =>
+        y
+          .positional('bundles', { type: 'string', array: true, demandOption: true, describe: 'bundle folders or archives' })
+          .option('format', { alias: 'f', choices: FORMATS, default: 'text' as const, describe: 'output format' })
+          .option('output', { alias: 'o', type: 'string', describe: 'write the report to this file instead of stdout' })
+          .option('fail-on', { choices: FAIL_ON, default: 'warning' as const, describe: 'exit 1 when a finding is at least this severe' })
+          .option('verbose', { alias: 'v', type: 'boolean', default: false, describe: 'show every info finding, file note and skipped rule' })
+          .option('timezone', { type: 'string', describe: 'zone for local times when the bundle has none (IANA name or UTC+8)' })
+          .option('year', { type: 'number', describe: 'year for dates written without one (glog, syslog)' })
+          .option('ip', { type: 'string', describe: 'only findings about this IP' })
+          .option('host', { type: 'string', describe: 'only findings about this host' })
+          .option('container', { type: 'string', describe: 'only findings about this container (id prefix) or pod name' })
+          .option('max-bundle-bytes', { type: 'number', describe: 'refuse a bundle larger than this once decompressed (default 32 GiB)' })
+          .example('$0 report node-a.tar.gz node-b.tar.gz', 'two hosts, text report')
+          .example('$0 report samples/seed-incident/* --format json -o report.json', 'JSON report to a file'),
+      async (argv) => {
+        code = await report({ ...argv, bundles: argv.bundles as string[], failOn: argv.failOn as FailOn });
+      },
+    )
+    .command('rules', 'List the rules: id, severity and what each finds', {}, () => {
+      for (const r of rules) process.stdout.write(`${r.id.padEnd(24)} ${r.severity.padEnd(8)} ${r.summary}\n`);
+    })
+    .command(
+      'explain <rule>',
+      'Explain one rule: what it detects, why it matters, the evidence it needs, how to fix it',
+      (y) => y.positional('rule', { type: 'string', demandOption: true }),
+      (argv) => {
+        const r = rules.find((x) => x.id === argv.rule);
+        if (!r) throw new UsageError(`no rule "${argv.rule}". Known rules: ${rules.map((x) => x.id).join(', ')}.`);
+        process.stdout.write(
+          [
+            `${r.id} (${r.severity}): ${r.summary}`,
+            '',
+            `What it detects: ${r.explain.detects}`,
+            `Why it matters:  ${r.explain.matters}`,
+            `Evidence needed: ${r.needs.map((n) => `${n.what} — collect with: ${n.collect}`).join('; ')}`,
+            `How to fix:      ${r.explain.fix}`,
+            `Reported in:     ${r.explain.reference}`,
+            '',
+          ].join('\n'),
+        );
+      },
+    )
+    .command('formats', 'List every kind of evidence recognised, with the command that collects it by hand', {}, () => {
+      for (const p of parsers) process.stdout.write(`${p.id.padEnd(18)} ${p.describe}\n${''.padEnd(18)} collect: ${p.collect}\n`);
+    })
+    .demandCommand(1, 'Give a command: report, rules, explain or formats.')
+    .strict()
+    .recommendCommands()
+    .version(TOOL.version)
+    .help()
+    .alias('h', 'help')
+    .wrap(Math.min(110, process.stdout.columns || 100))
+    .fail((msg, err) => {
+      if (err) throw err;
+      throw new UsageError(`${msg}\nRun \`forensics --help\` for usage.`);
+    })
+    .parseAsync();
+  return code;
+}
+
+main(hideBin(process.argv)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e: unknown) => {
+    if (e instanceof UsageError || e instanceof BundleError) process.stderr.write(`forensics: ${e.message}\n`);
+    else process.stderr.write(`forensics: internal error (this is a bug in ${TOOL.name} ${TOOL.version}; please report it with the command line):\n${(e as Error)?.stack ?? e}\n`);
+    process.exitCode = EXIT.unusable;
+  },
+);

@@ -1,0 +1,209 @@
+import { BundleError, type BundleLimits, DEFAULT_LIMITS, type Entry } from '../bundle/entry.js';
+import { LineSplitter } from '../bundle/lines.js';
+import { openBundle } from '../bundle/open.js';
+import type { Evidence, Fact } from '../model/facts.js';
+import { buildHost, type ClockOptions } from '../model/build.js';
+import type { Diagnostic, HostModel } from '../model/host.js';
+import { recogniseBlock, recogniseEntry } from '../recognise/index.js';
+import type { CommandContext, LineSink, ParseContext, Parser } from '../recognise/parser.js';
+import { rules as allRules } from '../../rules/index.js';
+import { type Finding, type Rule, SEVERITY_RANK } from './rule.js';
+import { splitHosts, type EntryFacts } from './hosts.js';
+
+export interface AnalyseOptions extends ClockOptions {
+  limits?: Partial<BundleLimits>;
+  rules?: readonly Rule[];
+  onProgress?: (bytes: number, path: string) => void;
+}
+
+export interface Skip {
+  rule: string;
+  host: string;
+  reason: string;
+  collect: string;
+}
+
+export interface Analysis {
+  hosts: HostModel[];
+  findings: Finding[];
+  diagnostics: Diagnostic[];
+  skipped: Skip[];
+}
+
+const HEAD_BYTES = 4096;
+
+/** Reads every bundle, builds one model per host and runs the rules. Throws BundleError only when no bundle is usable. */
+export async function analyse(bundlePaths: string[], opts: AnalyseOptions = {}): Promise<Analysis> {
+  const limits = { ...DEFAULT_LIMITS, ...opts.limits };
+  const diagnostics: Diagnostic[] = [];
+  const hostInputs = [];
+  let usable = 0;
+  for (const path of bundlePaths) {
+    let bundle;
+    try {
+      bundle = await openBundle(path, limits);
+    } catch (e) {
+      if (e instanceof BundleError) {
+        diagnostics.push({ level: 'error', source: path, message: e.message });
+        continue;
+      }
+      throw e;
+    }
+    const entries: EntryFacts[] = [];
+    try {
+      for await (const entry of bundle.entries) entries.push(await readEntry(bundle.name, entry, limits, diagnostics, opts.onProgress));
+    } catch (e) {
+      if (!(e instanceof BundleError)) throw e;
+      diagnostics.push({ level: 'error', source: path, message: e.message });
+    }
+    for (const r of bundle.refused) diagnostics.push({ level: 'warning', source: `${bundle.name}/${r}`, message: 'entry path is absolute or climbs out of the bundle (..); ignored' });
+    if (entries.some((e) => e.facts.length)) usable++;
+    else diagnostics.push({ level: 'error', source: path, message: 'no evidence recognised in this bundle. `forensics formats` lists what is read; run `forensics collect` on the host to gather it.' });
+    hostInputs.push(...splitHosts(bundle.name, entries));
+  }
+  if (!usable) throw new BundleError(diagnostics.filter((d) => d.level === 'error').map((d) => d.message).join('\n') || 'no bundle given');
+
+  const hosts = hostInputs.map((h) => buildHost(h, opts, diagnostics));
+  uniqueNames(hosts);
+  for (const h of hosts)
+    if (h.clock.zoneSource === 'assumed UTC')
+      diagnostics.push({ level: 'info', source: h.name, message: 'no time zone in the bundle (etc/timezone or date -R): local times are read as UTC. Pass --timezone to correct.' });
+
+  const findings: Finding[] = [];
+  const skipped: Skip[] = [];
+  const rules = opts.rules ?? allRules;
+  const run = { hosts };
+  for (const rule of rules) {
+    const ready: HostModel[] = [];
+    for (const h of hosts) {
+      const missing = rule.needs.find((n) => !n.anyOf.some((k) => h.has.has(k)));
+      if (missing) skipped.push({ rule: rule.id, host: h.name, reason: `no ${missing.what} in the bundle`, collect: missing.collect });
+      else ready.push(h);
+    }
+    if (!ready.length) continue;
+    try {
+      findings.push(...rule.evaluate(run, ready));
+    } catch (e) {
+      diagnostics.push({ level: 'error', source: `rule ${rule.id}`, message: `rule failed: ${(e as Error).stack ?? e}. This is a bug; the other rules still ran.` });
+    }
+  }
+  findings.sort(compareFindings);
+  diagnostics.sort((a, b) => SEVERITY_RANK[b.level] - SEVERITY_RANK[a.level] || a.source.localeCompare(b.source) || a.message.localeCompare(b.message));
+  return { hosts, findings, diagnostics, skipped };
+}
+
+export function compareFindings(a: Finding, b: Finding): number {
+  return SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity] || a.rule.localeCompare(b.rule) || a.host.localeCompare(b.host) || a.title.localeCompare(b.title, 'en', { numeric: true });
+}
+
+function uniqueNames(hosts: HostModel[]): void {
+  const seen = new Map<string, number>();
+  for (const h of hosts) {
+    const n = (seen.get(h.name) ?? 0) + 1;
+    seen.set(h.name, n);
+    if (n > 1) h.name = `${h.name} (${h.sources.join(', ')})`;
+  }
+}
+
+async function readEntry(bundle: string, entry: Entry, limits: BundleLimits, diagnostics: Diagnostic[], onProgress?: (bytes: number, path: string) => void): Promise<EntryFacts> {
+  const out: EntryFacts = { path: entry.path, mtime: entry.mtime, facts: [], parsers: new Set() };
+  const source = `${bundle}/${entry.path}`;
+  if (entry.kind === 'dir') return out;
+  if (entry.kind === 'other') {
+    diagnostics.push({ level: 'info', source, message: 'not a regular file or symlink (device, fifo or hard link); skipped' });
+    return out;
+  }
+  const ctxFor = (path: string, command: CommandContext | undefined): ParseContext => ({
+    source,
+    path,
+    command,
+    emit: (f: Fact) => out.facts.push(f),
+    warn: (line, message) => diagnostics.push({ level: 'warning', source: `${source}:${line}`, message }),
+    evidence: (line: number, text: string): Evidence => ({ source, line, text: text.length > 2000 ? `${text.slice(0, 2000)}…` : text }),
+    dispatch(cmd, head) {
+      const p = recogniseBlock(cmd, head);
+      if (p) out.parsers.add(p.id);
+      return p ? guarded(p, ctxFor(cmd.pathHint ?? path, cmd), diagnostics) : undefined;
+    },
+  });
+  if (entry.kind === 'symlink') {
+    // A symlink is evidence (its target text, e.g. net:[4026532177]); it is never followed.
+    const target = entry.linkTarget ?? '';
+    const parser = recogniseEntry(entry.path, target);
+    if (!parser) return out;
+    out.parsers.add(parser.id);
+    const sink = guarded(parser, { ...ctxFor(entry.path, undefined), evidence: (_l, text) => ({ source, line: 0, text }) }, diagnostics);
+    sink.line(target, 1);
+    sink.end();
+    return out;
+  }
+  const it = entry.chunks()[Symbol.asyncIterator]();
+  const head: Buffer[] = [];
+  let headBytes = 0;
+  let done = false;
+  while (headBytes < HEAD_BYTES) {
+    const r = await it.next();
+    if (r.done) {
+      done = true;
+      break;
+    }
+    head.push(r.value);
+    headBytes += r.value.length;
+  }
+  const headText = Buffer.concat(head).toString('utf8', 0, Math.min(headBytes, HEAD_BYTES));
+  const parser = recogniseEntry(entry.path, headText);
+  if (!parser) {
+    if (headBytes > 0) diagnostics.push({ level: 'info', source, message: 'not recognised as any evidence format; skipped (`forensics formats` lists what is read)' });
+    if (!done) for (let r = await it.next(); !r.done; r = await it.next()); // drain
+    return out;
+  }
+  out.parsers.add(parser.id);
+  const sink = guarded(parser, ctxFor(entry.path, undefined), diagnostics);
+  const splitter = new LineSplitter(sink, limits.maxLineBytes, (line) => diagnostics.push({ level: 'warning', source: `${source}:${line}`, message: `line longer than ${limits.maxLineBytes} bytes; cut` }));
+  let bytes = 0;
+  for (const c of head) splitter.push(c);
+  bytes += headBytes;
+  if (!done)
+    for (let r = await it.next(); !r.done; r = await it.next()) {
+      splitter.push(r.value);
+      bytes += r.value.length;
+      onProgress?.(r.value.length, source);
+    }
+  splitter.end();
+  return out;
+}
+
+/** Wraps a parser's sink so that an exception costs one warning naming the file and line, not the report. */
+function guarded(parser: Parser, ctx: ParseContext, diagnostics: Diagnostic[]): LineSink {
+  let sink: LineSink | undefined;
+  let failed = false;
+  const fail = (no: number, e: unknown) => {
+    failed = true;
+    diagnostics.push({ level: 'warning', source: `${ctx.source}:${no}`, message: `${parser.id} parser failed here (${(e as Error).message}); the rest of this file is skipped` });
+  };
+  try {
+    sink = parser.open(ctx);
+  } catch (e) {
+    fail(1, e);
+  }
+  let last = 0;
+  return {
+    line(text, no) {
+      if (failed || !sink) return;
+      last = no;
+      try {
+        sink.line(text, no);
+      } catch (e) {
+        fail(no, e);
+      }
+    },
+    end() {
+      if (failed || !sink) return;
+      try {
+        sink.end();
+      } catch (e) {
+        fail(last, e);
+      }
+    },
+  };
+}

@@ -1,0 +1,129 @@
+import type { Evidence } from '../model/facts.js';
+import type { Container, HostModel, MountNamespace, Netns, Process } from '../model/host.js';
+
+export type Severity = 'error' | 'warning' | 'info';
+export const SEVERITY_RANK: Record<Severity, number> = { error: 3, warning: 2, info: 1 };
+
+export interface FindingContainer {
+  id: string;
+  name?: string;
+  pod?: string;
+  state: string;
+}
+
+export interface Pinner {
+  kind: 'mount' | 'fd';
+  pid: number;
+  ppid?: number;
+  command?: string;
+  started?: string; // ISO 8601 UTC
+  mntns?: string;
+  path?: string;
+  fd?: number;
+}
+
+export interface Finding {
+  rule: string;
+  severity: Severity;
+  host: string;
+  title: string;
+  detail: string;
+  ips: string[];
+  containers: FindingContainer[];
+  netns: { inode?: string; paths: string[] }[];
+  pinnedBy: Pinner[];
+  evidence: Evidence[];
+  remediation: string[];
+}
+
+/** A kind of evidence a rule cannot do without: any one of `anyOf` (fact kinds or "parser:<id>") will do. */
+export interface Need {
+  anyOf: string[];
+  what: string;
+  collect: string;
+}
+
+export interface RunModel {
+  hosts: HostModel[];
+}
+
+export interface Rule {
+  id: string;
+  severity: Severity; // the highest it reports
+  summary: string;
+  /** Checked per host; a host that lacks one is skipped by this rule, with the reason. */
+  needs: Need[];
+  /** Longer text for `forensics explain`. */
+  explain: { detects: string; matters: string; fix: string; reference: string };
+  evaluate(run: RunModel, hosts: HostModel[]): Finding[];
+}
+
+export function defineRule(r: Rule): Rule {
+  return r;
+}
+
+// Shared helpers for rules: turning model objects into finding subjects.
+
+export function findingContainer(c: Container): FindingContainer {
+  return { id: c.id, name: c.name, pod: c.pod ? `${c.podNamespace ? `${c.podNamespace}/` : ''}${c.pod}` : undefined, state: c.state };
+}
+
+export function netnsSubject(n: Netns): { inode?: string; paths: string[] } {
+  return { inode: n.inode, paths: [...n.paths].sort() };
+}
+
+export function netnsName(n: Netns): string {
+  if (!n.inode) return n.paths.length ? `the netns mounted at ${[...n.paths].sort().join(', ')} (no inode: kernel before 3.19)` : n.key;
+  return n.paths.length ? `net:[${n.inode}] at ${[...n.paths].sort().join(', ')}` : `net:[${n.inode}]`;
+}
+
+export function commandOf(p: Process | undefined): string | undefined {
+  return p?.args || p?.comm;
+}
+
+export function iso(ms: number | undefined): string | undefined {
+  return ms === undefined ? undefined : new Date(ms).toISOString();
+}
+
+export function mntnsName(m: MountNamespace): string {
+  return `${m.inode ? `mnt:[${m.inode}]` : `the mount namespace of ${m.key}`}${m.isHost ? ' (the host\'s, pid 1)' : m.isDaemon ? ' (the container daemon\'s)' : ''}`;
+}
+
+/** Routable addresses configured in a namespace, per the `ip addr` views in the bundle. */
+export function configuredAddrs(n: Netns): { ip: string; prefix: number; ifname: string; peerIfindex?: number; type?: string; ev: Evidence }[] {
+  const out: { ip: string; prefix: number; ifname: string; peerIfindex?: number; type?: string; ev: Evidence }[] = [];
+  const seen = new Set<string>();
+  for (const v of n.views)
+    for (const l of v.links)
+      for (const a of l.addrs) {
+        if (a.scope === 'host' || a.scope === 'link' || l.flags.includes('LOOPBACK') || /^127\./.test(a.ip) || a.ip === '::1') continue;
+        const k = `${a.ip}/${l.name}`;
+        if (seen.has(k)) continue;
+        seen.add(k);
+        out.push({ ip: a.ip, prefix: a.prefix, ifname: l.name, peerIfindex: l.peerIfindex, type: l.type, ev: a.ev });
+      }
+  return out;
+}
+
+/** A namespace with no member process that something still holds. */
+export function isLeaked(n: Netns): boolean {
+  return !n.isHost && n.members.length === 0 && !n.livenessUnknown && (n.mounts.length > 0 || n.fds.length > 0);
+}
+
+export function uniqueEvidence(evs: Evidence[]): Evidence[] {
+  const seen = new Set<string>();
+  const out: Evidence[] = [];
+  for (const e of evs) {
+    const k = `${e.source}\0${e.line}\0${e.text}`;
+    if (!seen.has(k)) {
+      seen.add(k);
+      out.push(e);
+    }
+  }
+  return out;
+}
+
+/** Shell-quote a path for remediation commands. */
+export function shq(s: string): string {
+  return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, "'\\''")}'`;
+}

@@ -1,0 +1,41 @@
+import type { Analysis } from '../engine/analyse.js';
+import { TOOL } from '../version.js';
+
+/** The JSON report: stable key order, no wall-clock time, so one bundle always gives the same bytes. */
+export function reportObject(a: Analysis, verbose = false) {
+  return {
+    tool: { name: TOOL.name, version: TOOL.version },
+    hosts: a.hosts.map((h) => ({
+      id: h.name,
+      sources: h.sources,
+      collectedAt: h.clock.collectedAt !== undefined ? new Date(h.clock.collectedAt).toISOString() : null,
+      collectedFrom: h.clock.collectedSource ?? null,
+      timezone: h.clock.zone,
+      timezoneFrom: h.clock.zoneSource,
+      kernel: h.kernel?.release ?? null,
+      addresses: h.addresses,
+    })),
+    findings: a.findings.map((f) => ({
+      rule: f.rule,
+      severity: f.severity,
+      host: f.host,
+      title: f.title,
+      detail: f.detail,
+      ips: f.ips,
+      containers: f.containers.map((c) => ({ id: c.id, name: c.name ?? null, pod: c.pod ?? null, state: c.state })),
+      netns: f.netns.map((n) => ({ inode: n.inode ?? null, paths: n.paths })),
+      pinnedBy: f.pinnedBy.map((p) => ({
+        kind: p.kind, pid: p.pid, ppid: p.ppid ?? null, command: p.command ?? null, started: p.started ?? null,
+        mntns: p.mntns ?? null, path: p.path ?? null, fd: p.fd ?? null,
+      })),
+      evidence: f.evidence.map((e) => ({ source: e.source, line: e.line, text: e.text })),
+      remediation: f.remediation,
+    })),
+    diagnostics: a.diagnostics.filter((d) => verbose || d.level !== 'info').map((d) => ({ level: d.level, source: d.source, message: d.message })),
+    skipped: a.skipped.map((s) => ({ rule: s.rule, host: s.host, reason: s.reason, collect: s.collect })),
+  };
+}
+
+export function renderJson(a: Analysis, verbose = false): string {
+  return `${JSON.stringify(reportObject(a, verbose), null, 2)}\n`;
+}

@@ -1,0 +1,102 @@
+import type { Analysis } from '../engine/analyse.js';
+import type { Finding } from '../engine/rule.js';
+import { localText } from '../timeline/time.js';
+import { TOOL } from '../version.js';
+import { safeText } from './escape.js';
+
+export interface TextOptions {
+  colour: boolean;
+  verbose: boolean;
+  width?: number;
+}
+
+const SGR = { error: '1;31', warning: '1;33', info: '36', dim: '2', bold: '1' } as const;
+
+function wrap(text: string, width: number, indent: string): string {
+  const out: string[] = [];
+  let line = '';
+  for (const word of text.split(/\s+/).filter(Boolean)) {
+    if (line && line.length + 1 + word.length > width - indent.length) {
+      out.push(indent + line);
+      line = word;
+    } else line = line ? `${line} ${word}` : word;
+  }
+  if (line) out.push(indent + line);
+  return out.join('\n');
+}
+
+const MAX_PINNERS = 12;
+const MAX_EVIDENCE = 16;
+
+export function renderText(a: Analysis, opts: TextOptions): string {
+  const width = Math.max(60, Math.min(opts.width ?? 100, 140));
+  const c = (code: string, s: string) => (opts.colour ? `\x1b[${code}m${s}\x1b[0m` : s);
+  const out: string[] = [];
+  out.push(c(SGR.bold, `${TOOL.name} ${TOOL.version}: ${a.hosts.length} host${a.hosts.length === 1 ? '' : 's'}`));
+  for (const h of a.hosts) {
+    const when = h.clock.collectedAt !== undefined ? `collected ${localText(h.clock.collectedAt, h.clock.zone)} (${safeText(h.clock.collectedSource ?? '')})` : 'collection time unknown';
+    out.push(`  ${safeText(h.name)}${h.addresses.length ? ` (${h.addresses.join(', ')})` : ''}: ${when}; zone ${safeText(h.clock.zone)} from ${safeText(h.clock.zoneSource)}${h.kernel ? `; kernel ${safeText(h.kernel.release)}` : ''}`);
+  }
+  out.push('');
+  const serious = a.findings.filter((f) => f.severity !== 'info');
+  const info = a.findings.filter((f) => f.severity === 'info');
+  for (const f of serious) out.push(renderFinding(f, c, width), '');
+  if (info.length) {
+    out.push(c(SGR.bold, `Information (${info.length}):`));
+    for (const f of opts.verbose ? info : info.slice(0, 20)) out.push(`  ${c(SGR.info, 'info')}  ${f.rule}  [${safeText(f.host)}]  ${safeText(f.title)}`);
+    if (!opts.verbose && info.length > 20) out.push(`  … ${info.length - 20} more (--verbose, or --format json)`);
+    out.push('');
+  }
+  const shownDiags = a.diagnostics.filter((d) => opts.verbose || d.level !== 'info');
+  if (shownDiags.length) {
+    out.push(c(SGR.bold, 'Diagnostics:'));
+    for (const d of shownDiags) out.push(`  ${d.level.padEnd(7)} ${safeText(d.source)}: ${safeText(d.message)}`);
+    out.push('');
+  }
+  const hiddenInfo = a.diagnostics.length - shownDiags.length;
+  if (opts.verbose && a.skipped.length) {
+    out.push(c(SGR.bold, 'Rules skipped (missing evidence):'));
+    for (const s of a.skipped) out.push(`  ${s.rule} on ${safeText(s.host)}: ${s.reason}; collect it with: ${s.collect}`);
+    out.push('');
+  }
+  const n = (sev: string) => a.findings.filter((f) => f.severity === sev).length;
+  const tail: string[] = [];
+  if (!opts.verbose && a.skipped.length) tail.push(`${a.skipped.length} rule check${a.skipped.length === 1 ? '' : 's'} skipped for missing evidence`);
+  if (!opts.verbose && hiddenInfo) tail.push(`${hiddenInfo} file note${hiddenInfo === 1 ? '' : 's'}`);
+  out.push(
+    `Summary: ${n('error')} error${n('error') === 1 ? '' : 's'}, ${n('warning')} warning${n('warning') === 1 ? '' : 's'}, ${n('info')} info.` +
+      (tail.length ? ` ${tail.join('; ')} (see --verbose).` : '') +
+      (serious.length ? '' : ' No leaked namespace, IP conflict or failed teardown found in this evidence.'),
+  );
+  return `${out.join('\n')}\n`;
+}
+
+function renderFinding(f: Finding, c: (code: string, s: string) => string, width: number): string {
+  const lines: string[] = [];
+  const label = f.severity === 'error' ? 'ERROR' : 'WARNING';
+  lines.push(`${c(SGR[f.severity], label)}  ${f.rule}  [${safeText(f.host)}]`);
+  lines.push(wrap(c(SGR.bold, safeText(f.title)), width + (c('1', '').length), '  '));
+  lines.push(wrap(safeText(f.detail), width, '  '));
+  if (f.pinnedBy.length) {
+    lines.push(`  ${c(SGR.bold, 'Pinned by:')}`);
+    for (const p of f.pinnedBy.slice(0, MAX_PINNERS)) {
+      const what = p.kind === 'mount' ? `mount ${p.path} in ${p.mntns}` : `fd ${p.fd}`;
+      lines.push(`    ${what}: pid ${p.pid}${p.ppid !== undefined ? ` ppid ${p.ppid}` : ''}${p.started ? ` started ${p.started}` : ''} ${safeText(p.command ?? '')}`.trimEnd());
+    }
+    if (f.pinnedBy.length > MAX_PINNERS) lines.push(`    … ${f.pinnedBy.length - MAX_PINNERS} more (--format json lists all)`);
+  }
+  if (f.evidence.length) {
+    lines.push(`  ${c(SGR.bold, 'Evidence:')}`);
+    for (const e of f.evidence.slice(0, MAX_EVIDENCE)) {
+      const text = e.text.length > 240 ? `${e.text.slice(0, 237)}…` : e.text;
+      lines.push(`    ${c(SGR.dim, `${safeText(e.source)}${e.line ? `:${e.line}` : ''}`)}`);
+      lines.push(`      ${safeText(text)}`);
+    }
+    if (f.evidence.length > MAX_EVIDENCE) lines.push(`    … ${f.evidence.length - MAX_EVIDENCE} more (--format json lists all)`);
+  }
+  if (f.remediation.length) {
+    lines.push(`  ${c(SGR.bold, 'To fix (review, then run by hand):')}`);
+    for (const r of f.remediation) lines.push(`    ${r.startsWith('#') ? safeText(r) : `$ ${safeText(r)}`}`);
+  }
+  return lines.join('\n');
+}
