@@ -4,7 +4,8 @@ import { defineParser, type ParseContext } from '../src/recognise/parser.js';
 // "4032: eth0@if4033: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc noqueue state UP …"
 const LINK = /^(\d+): ([^:@\s]+)(?:@([^:\s]+))?: <([^>]*)>/;
 const LINK_LAYER = /^\s+link\/(\S+)(?: (\S+))?(?: brd \S+)?(?: link-netns (\S+)| link-netnsid (\d+))?/;
-const ADDR = /^\s+inet(6?) ([0-9a-fA-F.:]+)(?:\/(\d+))?(?: peer \S+)?(?: brd \S+)? scope (\S+)(.*)$/;
+// "inet 10.2.1.15/24 [peer P] [metric N] [brd B] scope global [dynamic …] label"
+const ADDR = /^\s+inet(6?) ([0-9a-fA-F.:]+)(?:\/(\d+))?(?: (?:peer|metric|brd) \S+)* scope (\S+)(.*)$/;
 const DETAIL_KIND = /^\s+(veth|bridge|ipip|macvlan|ipvlan|vxlan|dummy|bond|vlan|tun|geneve|wireguard|bridge_slave)\b/;
 
 /** The namespace a view was taken in: the transcript's command prefix, a collector path, or the host. */

@@ -5,6 +5,7 @@ import { hideBin } from 'yargs/helpers';
 import { BundleError } from '../bundle/entry.js';
 import { analyse } from '../engine/analyse.js';
 import { type FailOn, filterFindings, reachesFailOn } from '../engine/filter.js';
+import { replay } from '../engine/replay.js';
 import { renderJson } from '../report/json.js';
 import { renderText } from '../report/text.js';
 import { isValidZone } from '../timeline/time.js';
@@ -88,6 +89,24 @@ export async function main(args: string[]): Promise<number> {
             '',
           ].join('\n'),
         );
+      },
+    )
+    .command(
+      'replay [dir]',
+      'Replay every sample incident and compare its findings with its expected.json',
+      (y) =>
+        y
+          .positional('dir', { type: 'string', default: 'samples', describe: 'folder of samples, one sub-folder each' })
+          .option('update', { type: 'boolean', default: false, describe: 'rewrite the expected files from the current findings' }),
+      async (argv) => {
+        const results = await replay(argv.dir, argv.update);
+        if (!results.length) throw new UsageError(`${argv.dir}: no sample folders found.`);
+        for (const r of results) {
+          const state = r.error ? 'ERROR' : r.updated ? 'updated' : r.diff.length ? 'DRIFT' : 'ok';
+          process.stdout.write(`${state.padEnd(8)} ${r.sample}${r.error ? `: ${r.error}` : ''}\n`);
+          for (const d of r.diff) process.stdout.write(`         ${d}\n`);
+        }
+        code = results.some((r) => r.error || (!argv.update && r.diff.length)) ? EXIT.findings : EXIT.clean;
       },
     )
     .command('formats', 'List every kind of evidence recognised, with the command that collects it by hand', {}, () => {

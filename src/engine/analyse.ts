@@ -57,11 +57,21 @@ export async function analyse(bundlePaths: string[], opts: AnalyseOptions = {}):
       diagnostics.push({ level: 'error', source: path, message: e.message });
     }
     for (const r of bundle.refused) diagnostics.push({ level: 'warning', source: `${bundle.name}/${r}`, message: 'entry path is absolute or climbs out of the bundle (..); ignored' });
-    if (entries.some((e) => e.facts.length)) usable++;
-    else diagnostics.push({ level: 'error', source: path, message: 'no evidence recognised in this bundle. `forensics formats` lists what is read; run `forensics collect` on the host to gather it.' });
-    hostInputs.push(...splitHosts(bundle.name, entries));
+    if (entries.some((e) => e.facts.length)) {
+      usable++;
+      hostInputs.push(...splitHosts(bundle.name, entries));
+    } else if (bundle.kind === 'file') {
+      // A loose file caught by a glob (a README next to the bundles) is not a host.
+      diagnostics.push({ level: 'info', source: path, message: 'not evidence; skipped' });
+    } else {
+      diagnostics.push({ level: 'error', source: path, message: 'no evidence recognised in this bundle. `forensics formats` lists what is read; run `forensics collect` on the host to gather it.' });
+    }
   }
-  if (!usable) throw new BundleError(diagnostics.filter((d) => d.level === 'error').map((d) => d.message).join('\n') || 'no bundle given');
+  if (!usable)
+    throw new BundleError(
+      diagnostics.filter((d) => d.level !== 'warning').map((d) => `${d.source}: ${d.message}`).join('\n') ||
+        'no evidence in the given bundles. `forensics formats` lists what is read; run `forensics collect` on the host to gather it.',
+    );
 
   const hosts = hostInputs.map((h) => buildHost(h, opts, diagnostics));
   uniqueNames(hosts);

@@ -1,0 +1,47 @@
+import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { analyse } from './analyse.js';
+import { diffExpected, type ExpectedFinding, expectedOf } from './expected.js';
+
+export const EXPECTED_FILE = 'expected.json';
+const NOT_BUNDLES = new Set([EXPECTED_FILE, 'README.md']);
+
+export interface SampleResult {
+  sample: string;
+  diff: string[];
+  updated: boolean;
+  error?: string;
+}
+
+/** The bundles of a sample: everything in its folder but the README and the expected file. */
+export async function sampleBundles(dir: string): Promise<string[]> {
+  return (await readdir(dir)).filter((n) => !NOT_BUNDLES.has(n)).sort().map((n) => join(dir, n));
+}
+
+/** Runs every sample under `root` and compares its findings with its expected file. */
+export async function replay(root: string, update: boolean): Promise<SampleResult[]> {
+  const results: SampleResult[] = [];
+  const samples = (await readdir(root, { withFileTypes: true })).filter((d) => d.isDirectory()).map((d) => d.name).sort();
+  for (const sample of samples) {
+    const dir = join(root, sample);
+    try {
+      const actual = expectedOf(await analyse(await sampleBundles(dir)));
+      const file = join(dir, EXPECTED_FILE);
+      let expected: ExpectedFinding[] = [];
+      try {
+        expected = (JSON.parse(await readFile(file, 'utf8')) as { findings: ExpectedFinding[] }).findings;
+      } catch {
+        if (!update) {
+          results.push({ sample, diff: [], updated: false, error: `no readable ${EXPECTED_FILE}; run \`forensics replay --update\` to write one` });
+          continue;
+        }
+      }
+      const diff = diffExpected(expected, actual);
+      if (update && diff.length) await writeFile(file, `${JSON.stringify({ findings: actual }, null, 2)}\n`);
+      results.push({ sample, diff, updated: update && diff.length > 0 });
+    } catch (e) {
+      results.push({ sample, diff: [], updated: false, error: (e as Error).message });
+    }
+  }
+  return results;
+}
