@@ -1,3 +1,4 @@
+import { jsonValueEnd } from '../src/recognise/json.js';
 import { defineParser } from '../src/recognise/parser.js';
 import { GLOG_TEST, parseGlog } from '../src/timeline/glog.js';
 
@@ -5,21 +6,11 @@ import { GLOG_TEST, parseGlog } from '../src/timeline/glog.js';
 const OP = /^(ADD|DEL) ([^,]*), ([0-9a-f]{12,64}), ([^,]*), /;
 const CNI_LINE = /\] (ADD|DEL) [^,]*, [0-9a-f]{12,64}, /;
 
-/** The balanced JSON object starting at `from` (string-aware), or undefined. */
+/** The balanced JSON object starting at `from`, or undefined. */
 export function jsonObjectAt(text: string, from: number): { json: string; end: number } | undefined {
   if (text[from] !== '{') return undefined;
-  let depth = 0;
-  let inString = false;
-  for (let i = from; i < text.length; i++) {
-    const ch = text[i];
-    if (inString) {
-      if (ch === '\\') i++;
-      else if (ch === '"') inString = false;
-    } else if (ch === '"') inString = true;
-    else if (ch === '{') depth++;
-    else if (ch === '}' && --depth === 0) return { json: text.slice(from, i + 1), end: i + 1 };
-  }
-  return undefined;
+  const end = jsonValueEnd(text, from);
+  return end === undefined ? undefined : { json: text.slice(from, end), end };
 }
 
 /** IPs of a CNI result, spec 0.1/0.2 (`ip4.ip`, `ip6.ip`) or 0.3+ (`ips[].address`), prefix removed. */

@@ -1,4 +1,5 @@
 import type { ContainerRecord, ContainerState, Stamp } from '../src/model/facts.js';
+import { parseFirstJson } from '../src/recognise/json.js';
 import { defineParser, wholeText } from '../src/recognise/parser.js';
 
 interface Inspect {
@@ -74,12 +75,10 @@ export default defineParser({
   },
   open(ctx) {
     return wholeText(ctx, (text, firstLine) => {
-      let doc: unknown;
-      try {
-        doc = JSON.parse(text);
-      } catch (e) {
-        return ctx.warn(firstLine, `invalid JSON in docker inspect output: ${(e as Error).message}`);
-      }
+      const parsed = parseFirstJson(text);
+      if ('error' in parsed) return ctx.warn(firstLine, `invalid JSON in docker inspect output: ${parsed.error}`);
+      if (parsed.trailing) ctx.warn(firstLine, 'text after the docker inspect JSON document ignored');
+      const doc = parsed.value;
       const items = Array.isArray(doc) ? doc : [doc];
       const lines = text.split('\n');
       const idLine = new Map<string, number>();

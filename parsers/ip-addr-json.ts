@@ -1,4 +1,5 @@
 import type { IfAddr, Link } from '../src/model/facts.js';
+import { parseFirstJson } from '../src/recognise/json.js';
 import { defineParser, wholeText } from '../src/recognise/parser.js';
 import { viewLocation } from './ip-addr.js';
 
@@ -18,12 +19,10 @@ export default defineParser({
   },
   open(ctx) {
     return wholeText(ctx, (text, firstLine) => {
-      let doc: unknown;
-      try {
-        doc = JSON.parse(text);
-      } catch (e) {
-        return ctx.warn(firstLine, `invalid JSON from ip -j: ${(e as Error).message}`);
-      }
+      const parsed = parseFirstJson(text);
+      if ('error' in parsed) return ctx.warn(firstLine, `invalid JSON from ip -j: ${parsed.error}`);
+      if (parsed.trailing) ctx.warn(firstLine, 'text after the ip -j JSON document ignored');
+      const doc = parsed.value;
       if (!Array.isArray(doc)) return ctx.warn(firstLine, 'ip -j output is not an array');
       const ev = ctx.evidence(firstLine, text.length > 200 ? `${text.slice(0, 200)}…` : text);
       const links: Link[] = [];

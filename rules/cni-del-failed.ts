@@ -36,13 +36,11 @@ export default defineRule({
         const missingDel = lastAdd && !deletedAfterAdd && deadOrGone && !failed.length;
         if (!unresolvedFailure && !missingDel) continue;
         const ips = [...new Set(adds.flatMap((o) => o.ips))].sort();
-        const nsPaths = [...new Set(ops.map((o) => o.netnsPath).filter((p): p is string => !!p))];
         const netns = container?.netnsKey ? host.netns.get(container.netnsKey) : undefined;
         const who = container ? containerLabel(container) : `${id.slice(0, 12)}${lastAdd?.pod ? ` (pod ${lastAdd.podNamespace ? `${lastAdd.podNamespace}/` : ''}${lastAdd.pod})` : ''}, state ${state}`;
-        const procPath = nsPaths.find((p) => /^\/proc\/\d+\/ns\/net$/.test(p));
-        const why = procPath && failed.some((f) => /no such file|ENOENT|Statfs|cannot open|not found/i.test(f.err ?? ''))
-          ? ` The runtime handed the plugin ${procPath}: once that process exited, DEL could no longer reach the namespace, even though a bind mount kept it alive.`
-          : '';
+        // The path DEL was handed is the one that failed; /proc/<pid>/ns/net dies with its process even when a mount keeps the namespace.
+        const lostPath = failed.find((f) => f.netnsPath && /^\/proc\/\d+\/ns\/net$/.test(f.netnsPath) && /no such file|ENOENT|Statfs|cannot open|not found/i.test(f.err ?? ''))?.netnsPath;
+        const why = lostPath ? `The runtime handed the plugin ${lostPath}: once that process exited, DEL could no longer reach the namespace, even though a bind mount kept it alive.` : '';
         findings.push({
           rule: 'cni-del-failed',
           severity: 'warning',

@@ -115,7 +115,7 @@ function uniqueNames(hosts: HostModel[]): void {
   }
 }
 
-async function readEntry(bundle: string, entry: Entry, limits: BundleLimits, diagnostics: Diagnostic[], onProgress?: (bytes: number, path: string) => void): Promise<EntryFacts> {
+export async function readEntry(bundle: string, entry: Entry, limits: BundleLimits, diagnostics: Diagnostic[], onProgress?: (bytes: number, path: string) => void): Promise<EntryFacts> {
   const out: EntryFacts = { path: entry.path, mtime: entry.mtime, facts: [], parsers: new Set() };
   const source = `${bundle}/${entry.path}`;
   if (entry.kind === 'dir') return out;
@@ -216,4 +216,13 @@ function guarded(parser: Parser, ctx: ParseContext, diagnostics: Diagnostic[]): 
       }
     },
   };
+}
+
+/** Parses one piece of text as if it were a bundle file at `path` (for tests and tools). */
+export async function parseText(path: string, text: string | Buffer): Promise<{ facts: Fact[]; parsers: string[]; diagnostics: Diagnostic[] }> {
+  const diagnostics: Diagnostic[] = [];
+  const data = typeof text === 'string' ? Buffer.from(text) : text;
+  const entry: Entry = { path, kind: 'file', size: data.length, chunks: async function* () { yield data; } };
+  const out = await readEntry('test', entry, DEFAULT_LIMITS, diagnostics);
+  return { facts: out.facts, parsers: [...out.parsers], diagnostics };
 }

@@ -1,0 +1,86 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const BIN = join(__dirname, '../../dist/src/cli/main.js');
+const SEED = ['samples/seed-incident/10.2.1.4', 'samples/seed-incident/10.2.1.6'];
+
+function run(...args: string[]) {
+  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' }, cwd: join(__dirname, '../..') });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe('forensics CLI', () => {
+  it('prints help for every command', () => {
+    for (const cmd of [[], ['report'], ['rules'], ['explain'], ['formats'], ['replay']]) {
+      const r = run(...cmd, '--help');
+      expect(r.code, `${cmd.join(' ')} --help`).toBe(0);
+      expect(r.stdout).toContain('forensics');
+    }
+  });
+
+  it('reports the seed incident as JSON with the documented shape, and exits 1', () => {
+    const r = run('report', ...SEED, '--format', 'json');
+    expect(r.code).toBe(1);
+    const report = JSON.parse(r.stdout);
+    expect(Object.keys(report)).toEqual(['tool', 'hosts', 'findings', 'diagnostics', 'skipped']);
+    expect(report.tool.name).toBe('cni-forensics');
+    expect(report.hosts.map((h: { id: string; timezone: string; kernel: string }) => [h.id, h.timezone, h.kernel])).toEqual([
+      ['node-10-2-1-4', 'Asia/Shanghai', '3.10.0-327.36.3.el7.x86_64'],
+      ['node-10-2-1-6', 'Asia/Shanghai', '3.10.0-327.36.3.el7.x86_64'],
+    ]);
+    const leak = report.findings.find((f: { rule: string }) => f.rule === 'netns-leaked');
+    expect(leak).toMatchObject({ severity: 'error', host: 'node-10-2-1-4', ips: ['10.2.1.15', '115.159.246.146'], containers: [{ id: expect.stringMatching(/^326383b80aba/), state: 'dead', pod: 'demo/loadbalancenatwindyliu-2396807556-ure36' }] });
+    expect(leak.pinnedBy.map((p: { pid: number }) => p.pid)).toEqual([8581, 12011]);
+    expect(leak.remediation).toContain('nsenter -t 8581 -m umount /run/docker/netns/cf51d21b4b4e   # releases the copy held by mnt:[4026532201]');
+    for (const f of report.findings) for (const e of f.evidence) expect(e).toEqual({ source: expect.any(String), line: expect.any(Number), text: expect.any(String) });
+  });
+
+  it('maps --fail-on to the exit code', () => {
+    expect(run('report', ...SEED, '--fail-on', 'none').code).toBe(0);
+    expect(run('report', ...SEED, '--fail-on', 'error').code).toBe(1);
+    expect(run('report', 'samples/healthy-node/worker-7.tar.gz').code).toBe(0);
+    expect(run('report', 'samples/healthy-node/worker-7.tar.gz', '--fail-on', 'info').code).toBe(1);
+  });
+
+  it('exits 2 with a message that says what to do for a missing path or a bad option', () => {
+    const missing = run('report', '/nonexistent/bundle.tar.gz');
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/no such file or directory.*forensics collect/s);
+    const zone = run('report', ...SEED, '--timezone', 'Mars/Olympus');
+    expect(zone.code).toBe(2);
+    expect(zone.stderr).toMatch(/IANA name/);
+    expect(run('explain', 'no-such-rule').stderr).toMatch(/Known rules: netns-leaked/);
+  });
+
+  it('gives byte-identical output for the same bundles, text and JSON', () => {
+    for (const fmt of ['text', 'json']) expect(run('report', ...SEED, '--format', fmt).stdout).toBe(run('report', ...SEED, '--format', fmt).stdout);
+  });
+
+  it('finds the same thing in a folder and in the same folder packed as .tar.gz', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'forensics-cli-'));
+    try {
+      const tgz = join(dir, '10.2.1.4.tar.gz');
+      expect(spawnSync('tar', ['czf', tgz, '-C', 'samples/seed-incident', '10.2.1.4'], { cwd: join(__dirname, '../..') }).status).toBe(0);
+      const strip = (out: string) => JSON.parse(out).findings.map((f: { rule: string; title: string; pinnedBy: unknown }) => [f.rule, f.title, f.pinnedBy]);
+      expect(strip(run('report', tgz, SEED[1], '--format', 'json').stdout)).toEqual(strip(run('report', ...SEED, '--format', 'json').stdout));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('filters by --ip and lists rules and formats', () => {
+    const only15 = JSON.parse(run('report', ...SEED, '--format', 'json', '--ip', '10.2.1.11').stdout);
+    expect(only15.findings.map((f: { ips: string[] }) => f.ips)).toEqual([['10.2.1.11']]);
+    expect(run('rules').stdout).toMatch(/^netns-leaked\s+error/m);
+    expect(run('formats').stdout).toMatch(/mountinfo .*\n\s+collect: awk/);
+  });
+
+  it('replays every sample without drift', () => {
+    const r = run('replay');
+    expect(r.stdout).toMatch(/^ok\s+seed-incident$/m);
+    expect(r.code).toBe(0);
+  });
+});

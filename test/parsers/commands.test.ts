@@ -1,0 +1,204 @@
+import { describe, expect, it } from 'vitest';
+import { parseText } from '../../src/engine/analyse.js';
+import { commandContext } from '../../src/recognise/command.js';
+import { only } from '../helpers.js';
+
+describe('ip addr', () => {
+  it('reads the seed\'s leaked namespace view: NOARP tunnels, veth peer index, link-netnsid', async () => {
+    const text = [
+      '1: lo: <LOOPBACK,UP,LOWER_UP> mtu 65536 qdisc noqueue state UNKNOWN',
+      '    inet 127.0.0.1/8 scope host lo',
+      '2: tunl0@NONE: <NOARP,UP,LOWER_UP> mtu 1480 qdisc noqueue state UNKNOWN',
+      '    link/ipip 0.0.0.0 brd 0.0.0.0',
+      '    inet 115.159.246.146/32 brd 115.159.246.146 scope global tunl0:0',
+      '4032: eth0@if4033: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc noqueue state UP',
+      '    link/ether 02:42:0a:02:01:0f brd ff:ff:ff:ff:ff:ff link-netnsid 0',
+      '    inet 10.2.1.15/24 scope global eth0',
+    ].join('\n');
+    const { facts } = await parseText('ip.txt', text);
+    const [view] = only(facts, 'netnsView');
+    expect(view.where).toEqual({ kind: 'host' });
+    expect(view.links.map((l) => [l.ifindex, l.name, l.peerIfindex, l.linkNetnsid, l.flags.includes('NOARP')])).toEqual([
+      [1, 'lo', undefined, undefined, false],
+      [2, 'tunl0', undefined, undefined, true],
+      [4032, 'eth0', 4033, 0, false],
+    ]);
+    expect(view.links[2].addrs).toMatchObject([{ ip: '10.2.1.15', prefix: 24, scope: 'global', ev: { line: 8 } }]);
+    expect(view.links[1].addrs[0]).toMatchObject({ ip: '115.159.246.146', label: 'tunl0:0' });
+  });
+
+  it('reads ip -d addr (live capture on 6.18) with the veth kind and link-netns name', async () => {
+    const { facts } = await parseText(
+      'd.txt',
+      [
+        '7: vethfx0@if2: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc noqueue state UP group default qlen 1000',
+        '    link/ether de:ce:53:da:11:38 brd ff:ff:ff:ff:ff:ff link-netns fx-demo promiscuity 0  allmulti 0 minmtu 68 maxmtu 65535 ',
+        '    veth numtxqueues 2 numrxqueues 2 gso_max_size 65536 gso_max_segs 65535 tso_max_size 524280 tso_max_segs 65535 gro_max_size 65536 ',
+        '    inet 10.244.1.1/24 scope global vethfx0',
+        '       valid_lft forever preferred_lft forever',
+        '    inet6 fe80::dcce:53ff:feda:1138/64 scope link tentative ',
+        '       valid_lft forever preferred_lft forever',
+      ].join('\n'),
+    );
+    const [l] = only(facts, 'netnsView')[0].links;
+    expect(l).toMatchObject({ name: 'vethfx0', peerIfindex: 2, linkNetns: 'fx-demo', type: 'veth', mac: 'de:ce:53:da:11:38' });
+    expect(l.addrs.map((a) => [a.ip, a.family, a.scope])).toEqual([
+      ['10.244.1.1', 4, 'global'],
+      ['fe80::dcce:53ff:feda:1138', 6, 'link'],
+    ]);
+  });
+
+  it('reads `metric` and `dynamic` on newer iproute2 address lines', async () => {
+    const { facts } = await parseText('a.txt', '2: ens3: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500\n    inet 192.0.2.47/24 metric 100 brd 192.0.2.255 scope global dynamic ens3\n');
+    expect(only(facts, 'netnsView')[0].links[0].addrs[0]).toMatchObject({ ip: '192.0.2.47', prefix: 24, scope: 'global' });
+  });
+
+  it('reads ip -j addr (live capture) including link_index and link_netnsid', async () => {
+    const json =
+      '[{"ifindex":1,"ifname":"lo","flags":["LOOPBACK","UP","LOWER_UP"],"mtu":65536,"link_type":"loopback","address":"00:00:00:00:00:00","addr_info":[{"family":"inet","local":"127.0.0.1","prefixlen":8,"scope":"host","label":"lo"}]},{"ifindex":2,"link_index":7,"ifname":"eth0","flags":["BROADCAST","MULTICAST","UP","LOWER_UP"],"mtu":1500,"link_type":"ether","address":"2e:13:a7:da:36:c5","broadcast":"ff:ff:ff:ff:ff:ff","link_netnsid":0,"addr_info":[{"family":"inet","local":"10.244.1.4","prefixlen":24,"scope":"global","label":"eth0"},{"family":"inet6","local":"fe80::2c13:a7ff:feda:36c5","prefixlen":64,"scope":"link","tentative":true}]}]';
+    const { facts, parsers } = await parseText('addr.json', json);
+    expect(parsers).toEqual(['ip-addr-json']);
+    const eth0 = only(facts, 'netnsView')[0].links[1];
+    expect(eth0).toMatchObject({ ifindex: 2, name: 'eth0', peerIfindex: 7, linkNetnsid: 0, mac: '2e:13:a7:da:36:c5' });
+    expect(eth0.addrs.map((a) => a.ip)).toEqual(['10.244.1.4', 'fe80::2c13:a7ff:feda:36c5']);
+  });
+});
+
+describe('docker inspect', () => {
+  const pause = (over: Record<string, unknown>) => ({
+    Id: '2b116eadcab3c32485545b416980b80cda916a28864a188e9259573b3f1d27b3',
+    Name: '/k8s_POD_elasticsearch-master-0_lindeci-project_6a4fa112-9845-411f-875c-27750799d196_0',
+    State: { Status: 'running', Running: true, Paused: false, Restarting: false, OOMKilled: false, Dead: false, Pid: 8809, ExitCode: 0, Error: '', StartedAt: '2023-09-14T02:24:44.354393572Z', FinishedAt: '0001-01-01T00:00:00Z' },
+    HostConfig: { NetworkMode: 'none' },
+    Config: { Labels: { 'io.kubernetes.container.name': 'POD', 'io.kubernetes.docker.type': 'podsandbox', 'io.kubernetes.pod.name': 'elasticsearch-master-0', 'io.kubernetes.pod.namespace': 'lindeci-project' } },
+    NetworkSettings: { SandboxID: 'f40c87f474f37704cbfc78cb7076cad14705a85cafef570b2040a90c6535e672', SandboxKey: '/var/run/docker/netns/f40c87f474f3', IPAddress: '', Networks: { none: { IPAddress: '' } } },
+    ...over,
+  });
+
+  it('reads a k8s pause container (2023 sample): pod, sandbox key, pid, no IP', async () => {
+    const { facts } = await parseText('inspect.json', JSON.stringify([pause({})], null, 4));
+    const [c] = only(facts, 'container');
+    expect(c.container).toMatchObject({ pod: 'elasticsearch-master-0', podNamespace: 'lindeci-project', isSandbox: true, state: 'running', pid: 8809, sandboxKey: '/var/run/docker/netns/f40c87f474f3', ips: [] });
+    expect(c.ev.line).toBe(3);
+  });
+
+  it('reads a dead container as a single object, and derives state on Docker < 1.10 (no Status)', async () => {
+    const dead = pause({ State: { Running: false, Dead: true, Pid: 0, StartedAt: '2019-03-02T07:11:04.114306437Z', FinishedAt: '2019-03-05T16:40:51.908411226Z', Error: 'driver "overlay2" failed to remove root filesystem: unlinkat /var/lib/docker/overlay2/x/merged: device or resource busy' } });
+    const { facts } = await parseText('one.json', JSON.stringify(dead));
+    expect(only(facts, 'container')[0].container).toMatchObject({ state: 'dead', pid: undefined, error: expect.stringContaining('device or resource busy') });
+  });
+
+  it('reads pre-CRI k8s names (k8s_POD.<hash>_pod_ns_uid_hash) and plain bridge containers', async () => {
+    const old = pause({ Name: '/k8s_POD.f932fb66_distribution-memcached-1887283407-bzr10_playground_03dc6bd3-4f82-11e7-b0aa-1c98ec1a3b64_28a76405', Config: { Labels: {} } });
+    const bridge = pause({ Id: '4f9d2a6b1c3e58f7a0b9c8d7e6f5a4b3c2d1e0f9a8b7c6d5e4f3a2b1c0d9e8f7', Name: '/web', Config: { Labels: {} }, HostConfig: { NetworkMode: 'bridge' }, NetworkSettings: { SandboxKey: '/var/run/docker/netns/a81c7f3e20d4', IPAddress: '172.17.0.2', Networks: { bridge: { IPAddress: '172.17.0.2' } } } });
+    const { facts } = await parseText('x.json', JSON.stringify([old, bridge]));
+    const [a, b] = only(facts, 'container').map((f) => f.container);
+    expect(a).toMatchObject({ pod: 'distribution-memcached-1887283407-bzr10', podNamespace: 'playground', isSandbox: true });
+    expect(b).toMatchObject({ name: 'web', isSandbox: true, ips: ['172.17.0.2'] });
+  });
+
+  it('warns on JSON of the wrong shape instead of failing', async () => {
+    const { facts, diagnostics } = await parseText('bad.json', '[{"Id":"' + 'a'.repeat(64) + '","State":{"Status":"running"},"Config":{}}, 42, {"Id": 7, "State": {}}]');
+    expect(only(facts, 'container')).toHaveLength(1);
+    expect(diagnostics.length).toBeGreaterThan(0);
+  });
+});
+
+describe('CNI glog', () => {
+  it('reads the seed\'s ADD line verbatim: pod, namespace, id, netns path, spec 0.2 IP, nil error', async () => {
+    const line =
+      'I0206 12:22:17.639674   27084 server.go:81] ADD loadbalancenatwindyliu-2396807556-ure36_demo, 326383b80aba6e0ab7774f98ae36e1308cfd1d6165372222c4358b72534dee44, /proc/5145/ns/net, IgnoreUnknown=1;K8S_POD_NAMESPACE=demo;K8S_POD_NAME=loadbalancenatwindyliu-2396807556-ure36;K8S_POD_INFRA_CONTAINER_ID=326383b80aba6e0ab7774f98ae36e1308cfd1d6165372222c4358b72534dee44 ;, data {"ip4":{"ip":"10.2.1.15/24","gateway":"10.2.1.1","routes":[{"dst":"0.0.0.0/0"}]},"dns":{}}, err <nil>, Feb  6 12:22:16.970597-';
+    const { facts, parsers } = await parseText('plugin.log', line);
+    expect(parsers).toEqual(['cni-glog']);
+    expect(only(facts, 'cniOp')).toMatchObject([
+      { op: 'ADD', pod: 'loadbalancenatwindyliu-2396807556-ure36', podNamespace: 'demo', containerId: '326383b80aba6e0ab7774f98ae36e1308cfd1d6165372222c4358b72534dee44', netnsPath: '/proc/5145/ns/net', ips: ['10.2.1.15'], err: undefined, at: { kind: 'local', month: 2, day: 6, hour: 12, minute: 22, second: 17, millis: 639 } },
+    ]);
+  });
+
+  it('reads spec 0.3+ results, a DEL error that contains commas, and glog behind a journald prefix', async () => {
+    const id = 'ab'.repeat(32);
+    const text = [
+      `Feb 06 12:00:00 node-a galaxy[99]: I0206 12:00:00.000001   99 server.go:81] ADD web-1_prod, ${id}, /var/run/netns/cni-1, K8S_POD_NAME=web-1;K8S_POD_NAMESPACE=prod, data {"cniVersion":"0.3.1","ips":[{"version":"4","address":"10.244.1.4/24","interface":2},{"address":"fd00::4/64"}]}, err <nil>, Feb  6 12:00:00.0-`,
+      `E0206 12:10:00.000001   99 server.go:95] DEL web-1_prod, ${id}, /var/run/netns/cni-1, K8S_POD_NAME=web-1;K8S_POD_NAMESPACE=prod, data <nil>, err plugin failed: a, b, c, Feb  6 12:10:00.0-`,
+    ].join('\n');
+    const ops = only((await parseText('galaxy.INFO', text)).facts, 'cniOp');
+    expect(ops.map((o) => [o.op, o.ips, o.err])).toEqual([
+      ['ADD', ['10.244.1.4', 'fd00::4'], undefined],
+      ['DEL', [], 'plugin failed: a, b, c'],
+    ]);
+  });
+});
+
+describe('systemd', () => {
+  it('reads MountFlags from a unit file (docker v1.11.2 unit) and from systemctl cat with drop-ins', async () => {
+    const unit = await parseText('lib/systemd/system/docker.service', '[Unit]\nDescription=Docker\n\n[Service]\nType=notify\nExecStart=/usr/bin/docker daemon -H fd://\nMountFlags=slave\n');
+    expect(only(unit.facts, 'unitDirective').find((d) => d.key === 'MountFlags')).toMatchObject({ unit: 'docker.service', section: 'Service', value: 'slave', ev: { line: 7 } });
+    const cat = await parseText('x.txt', '# /lib/systemd/system/docker.service\n[Service]\nExecStart=/usr/bin/dockerd\n\n# /etc/systemd/system/docker.service.d/mountflags-slave.conf\n[Service]\nMountFlags=slave\n');
+    expect(only(cat.facts, 'unitDirective').map((d) => [d.unit, d.key, d.value])).toEqual([
+      ['docker.service', 'ExecStart', '/usr/bin/dockerd'],
+      ['docker.service', 'MountFlags', 'slave'],
+    ]);
+  });
+
+  it('reads systemctl show (real 2019 output): MainPID and ExecMainStartTimestamp, unit named by Id', async () => {
+    const text = 'Type=notify\nRestart=on-failure\nMainPID=24532\nExecMainStartTimestamp=Sun 2019-05-19 18:09:07 CST\nExecMainPID=24532\nId=docker.service\n';
+    const props = only((await parseText('show.txt', text)).facts, 'unitProperty');
+    expect(props.map((p) => [p.unit, p.key, p.value])).toEqual([
+      ['docker.service', 'MainPID', '24532'],
+      ['docker.service', 'ExecMainStartTimestamp', 'Sun 2019-05-19 18:09:07 CST'],
+      ['docker.service', 'ExecMainPID', '24532'],
+      ['docker.service', 'Id', 'docker.service'],
+    ]);
+  });
+});
+
+describe('host facts', () => {
+  it('reads date -R, uname -r, ps with lstart, and the /etc/localtime symlink target', async () => {
+    expect(only((await parseText('d', 'Wed, 08 Feb 2017 16:40:12 +0800\n')).facts, 'clock')[0]).toMatchObject({ utc: Date.UTC(2017, 1, 8, 8, 40, 12), offsetMinutes: 480 });
+    expect(only((await parseText('k', '5.15.0-91-generic\n')).facts, 'kernel')[0].release).toBe('5.15.0-91-generic');
+    const ps = only((await parseText('ps', '  PID  PPID                  STARTED COMMAND\n 8581     1 Fri Feb  3 14:02:11 2017 docker_monitor abc\n')).facts, 'process')[0];
+    expect(ps).toMatchObject({ pid: 8581, ppid: 1, args: 'docker_monitor abc', started: { kind: 'local', year: 2017, month: 2, day: 3, hour: 14 } });
+    expect(only((await parseText('etc/localtime', '../usr/share/zoneinfo/Asia/Shanghai')).facts, 'timezone')[0].zone).toBe('Asia/Shanghai');
+  });
+
+  it('does not take a shell error for a zone name', async () => {
+    const r = await parseText('etc/timezone', 'cat: /etc/timezone: No such file or directory\n');
+    expect(only(r.facts, 'timezone')).toHaveLength(0);
+  });
+});
+
+describe('terminal transcripts', () => {
+  it('reads what each command line says about where its output comes from', () => {
+    expect(commandContext('nsenter -t 8581 -m nsenter --net=/var/run/docker/netns/cf51d21b4b4e ip ad').netns).toEqual({ kind: 'path', path: '/run/docker/netns/cf51d21b4b4e', viaPid: 8581 });
+    expect(commandContext('nsenter --net=/proc/4242/fd/7 ip addr').netns).toEqual({ kind: 'fd', pid: 4242, fd: 7 });
+    expect(commandContext('sudo nsenter -t 23117 -n ip -d addr').netns).toEqual({ kind: 'pid', pid: 23117 });
+    expect(commandContext('ip netns exec fx-demo ip addr').netns).toEqual({ kind: 'path', path: '/run/netns/fx-demo', viaPid: undefined });
+    expect(commandContext('ip -n blue addr').netns).toEqual({ kind: 'path', path: '/run/netns/blue', viaPid: undefined });
+    expect(commandContext('cat /proc/8581/mountinfo').pathHint).toBe('proc/8581/mountinfo');
+  });
+
+  it('splits a pasted session on every prompt style and parses each block by its command', async () => {
+    const text = [
+      '[root@node-a ~]# date -R',
+      'Wed, 08 Feb 2017 16:40:12 +0800',
+      'root@node-a:~# cat /proc/8581/mountinfo',
+      '201 124 0:3 net:[4026532350] /run/docker/netns/cf51d21b4b4e rw - nsfs nsfs rw',
+      '# nsenter -t 8581 -m nsenter --net=/var/run/docker/netns/cf51d21b4b4e ip ad',
+      '4032: eth0@if4033: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc noqueue state UP',
+      '    inet 10.2.1.15/24 scope global eth0',
+      '$ nsenter --net=/proc/4242/fd/7 ip -j addr',
+      '[{"ifindex":2,"ifname":"eth0","flags":["UP"],"addr_info":[{"family":"inet","local":"10.9.9.9","prefixlen":24,"scope":"global"}]}]',
+      '# this is a comment, not a prompt',
+    ].join('\n');
+    const { facts, parsers } = await parseText('session.log', text);
+    expect(parsers.sort()).toEqual(['date-r', 'ip-addr', 'ip-addr-json', 'mountinfo', 'transcript']);
+    expect(only(facts, 'nsMount')[0]).toMatchObject({ pid: 8581, inode: '4026532350', ev: { line: 4 } });
+    const views = only(facts, 'netnsView');
+    expect(views.map((v) => v.where)).toEqual([
+      { kind: 'path', path: '/run/docker/netns/cf51d21b4b4e', viaPid: 8581 },
+      { kind: 'fd', pid: 4242, fd: 7 },
+    ]);
+    expect(views[0].links[0].addrs[0].ev.line).toBe(7);
+    expect(only(facts, 'hostname').map((h) => [h.name, h.fromPrompt])).toEqual([['node-a', true], ['node-a', true]]);
+  });
+});

@@ -1,0 +1,185 @@
+import { describe, expect, it } from 'vitest';
+import type { Finding } from '../../src/engine/rule.js';
+import { analyseHosts, link } from '../helpers.js';
+import { cniLine, hostTree, ID, inspect, ipAddr, nsfs } from './fixture.js';
+
+const byRule = (fs: Finding[], rule: string) => fs.filter((f) => f.rule === rule);
+
+// A host where pid 1 is in the host namespaces and a daemon runs in mount namespace D.
+const base = [
+  { pid: 1, ppid: 0, comm: 'systemd', net: '4026531840', mnt: '4026531841', mountinfo: [nsfs('4026531840', '/run/docker/netns/default', 'shared:2')] },
+  { pid: 900, comm: 'dockerd', args: '/usr/bin/dockerd -H fd://', started: 'Mon Feb  6 15:40:22 2017', net: '4026531840', mnt: '4026531841' },
+];
+
+describe('netns-leaked', () => {
+  it('fires for a namespace held only by a private mount-namespace copy, naming every pid of it oldest first', async () => {
+    const a = await analyseHosts({
+      'node-a': hostTree([
+        ...base,
+        { pid: 51, comm: 'helper', started: 'Sat Feb  4 10:00:00 2017', net: '4026531840', mnt: '4026532201', mountinfo: [nsfs('4026532777', '/run/docker/netns/0123456789ab')] },
+        { pid: 50, comm: 'helper', started: 'Fri Feb  3 10:00:00 2017', net: '4026531840', mnt: '4026532201' },
+      ], { 'views.txt': ipAddr('nsenter -t 50 -m nsenter --net=/var/run/docker/netns/0123456789ab ip addr', 'eth0@if12', '10.9.0.5/24') }),
+    });
+    const [f] = byRule(a.findings, 'netns-leaked');
+    expect(f).toMatchObject({ severity: 'error', ips: ['10.9.0.5'], netns: [{ inode: '4026532777', paths: ['/run/docker/netns/0123456789ab'] }] });
+    expect(f.pinnedBy.map((p) => [p.kind, p.pid, p.mntns, p.path])).toEqual([
+      ['mount', 50, 'mnt:[4026532201]', '/run/docker/netns/0123456789ab'],
+      ['mount', 51, 'mnt:[4026532201]', '/run/docker/netns/0123456789ab'],
+    ]);
+    expect(f.remediation).toContain('nsenter -t 50 -m umount /run/docker/netns/0123456789ab   # releases the copy held by mnt:[4026532201]');
+    expect(f.evidence.map((e) => e.source)).toContain('node-a/proc/51/mountinfo');
+  });
+
+  it('fires for a namespace held only by an open fd, naming the process and fd', async () => {
+    const a = await analyseHosts({ h: hostTree([...base, { pid: 4242, comm: 'holder', args: 'sleep infinity', net: '4026531840', mnt: '4026531841', fds: { 7: 'net:[4026532900]', 3: '/dev/null' } }]) });
+    const [f] = byRule(a.findings, 'netns-leaked');
+    expect(f.pinnedBy).toMatchObject([{ kind: 'fd', pid: 4242, fd: 7, command: 'sleep infinity' }]);
+    expect(f.remediation.join('\n')).toMatch(/ls -l \/proc\/4242\/fd\/7 .*restart/);
+  });
+
+  it('does not fire for namespaces with a member process, nor for the host namespace mounted at default', async () => {
+    const a = await analyseHosts({
+      h: hostTree([...base, { pid: 70, comm: 'pause', net: '4026532500', mnt: '4026532499', mountinfo: [] }], {
+        'proc/900/mountinfo': `${nsfs('4026532500', '/run/docker/netns/aaaaaaaaaaaa', 'shared:9')}\n${nsfs('4026531840', '/run/docker/netns/default')}\n`,
+      }),
+    });
+    expect(byRule(a.findings, 'netns-leaked')).toEqual([]);
+  });
+
+  it('is skipped, with the reason, when the bundle has no /proc/<pid>/ns/net links', async () => {
+    const a = await analyseHosts({ h: { 'proc/5/mountinfo': `${nsfs('4026532777', '/run/netns/x')}\n` } });
+    expect(byRule(a.findings, 'netns-leaked')).toEqual([]);
+    expect(a.skipped).toContainEqual(expect.objectContaining({ rule: 'netns-leaked', reason: expect.stringContaining('/proc/<pid>/ns/net') }));
+  });
+
+  describe('before kernel 3.19 (procfs mounts without an inode)', () => {
+    const oldMount = (id: string) => `201 124 0:3 / /run/docker/netns/${id} rw,nosuid,nodev,noexec,relatime - proc proc rw`;
+    const procs = [...base, { pid: 70, comm: 'pause', net: '4026532500', mnt: '4026532499' }, { pid: 71, comm: 'monitor', net: '4026531840', mnt: '4026532201', mountinfo: [oldMount('aaaaaaaaaaaa'), oldMount('bbbbbbbbbbbb'), oldMount('cccccccccccc')] }];
+    const containers = [
+      inspect({ id: ID('a'), state: 'running', pid: 70, sandboxKey: '/var/run/docker/netns/aaaaaaaaaaaa', pod: 'live' }),
+      inspect({ id: ID('b'), state: 'dead', sandboxKey: '/var/run/docker/netns/bbbbbbbbbbbb', pod: 'gone' }),
+    ];
+    it('joins a running container\'s mount to its live namespace, reports the dead one\'s, and stays silent on an unowned one', async () => {
+      const a = await analyseHosts({ h: hostTree(procs, { 'inspect.json': JSON.stringify(containers) }) });
+      const leaks = byRule(a.findings, 'netns-leaked');
+      expect(leaks.map((f) => f.netns)).toEqual([[{ inode: undefined, paths: ['/run/docker/netns/bbbbbbbbbbbb'] }]]);
+      expect(leaks[0].containers).toMatchObject([{ id: ID('b'), state: 'dead', pod: 'demo/gone' }]);
+    });
+  });
+});
+
+describe('ip-conflict', () => {
+  it('fires for one IP live in two namespaces of one host', async () => {
+    const a = await analyseHosts({
+      h: hostTree([...base, { pid: 70, net: '4026532500', mnt: '4026531841' }, { pid: 80, net: '4026532600', mnt: '4026531841' }], {
+        'a.txt': ipAddr('nsenter -t 70 -n ip addr', 'eth0@if5', '10.244.1.9/24'),
+        'b.txt': ipAddr('nsenter -t 80 -n ip addr', 'eth0@if7', '10.244.1.9/24'),
+      }),
+    });
+    expect(byRule(a.findings, 'ip-conflict')).toMatchObject([{ severity: 'error', ips: ['10.244.1.9'], netns: [{ inode: '4026532500' }, { inode: '4026532600' }] }]);
+  });
+
+  it('fires across hosts for a pod IP, but not for docker0 addresses that every host repeats', async () => {
+    const host = (pid: number, cidr: string, cni: boolean) =>
+      hostTree([...base, { pid, net: '4026532500', mnt: '4026531841' }], {
+        'views.txt': ipAddr(`nsenter -t ${pid} -n ip addr`, 'eth0@if5', cidr) + ipAddr('ip addr', 'docker0', '172.17.0.1/16'),
+        ...(cni ? { 'cni.log': `${cniLine('ADD', '0206 12:22:17.639674', ID(String(pid % 10)), `p${pid}`, cidr.split('/')[0])}\n` } : {}),
+      });
+    const a = await analyseHosts({ a: host(71, '10.2.1.15/24', true), b: host(72, '10.2.1.15/24', false) });
+    const conflicts = byRule(a.findings, 'ip-conflict');
+    expect(conflicts.map((f) => f.ips)).toEqual([['10.2.1.15']]);
+    expect(conflicts[0].host).toContain(', ');
+  });
+
+  it('ignores addresses on NOARP interfaces (an LVS VIP on tunl0 in every pod) and host-scoped ones', async () => {
+    const a = await analyseHosts({
+      h: hostTree([...base, { pid: 70, net: '4026532500', mnt: '4026531841' }, { pid: 80, net: '4026532600', mnt: '4026531841' }], {
+        'a.txt': ipAddr('nsenter -t 70 -n ip addr', 'tunl0@NONE', '115.159.246.146/32', 'NOARP,UP,LOWER_UP'),
+        'b.txt': ipAddr('nsenter -t 80 -n ip addr', 'tunl0@NONE', '115.159.246.146/32', 'NOARP,UP,LOWER_UP'),
+      }),
+    });
+    expect(byRule(a.findings, 'ip-conflict')).toEqual([]);
+  });
+});
+
+describe('ip-last-holder and cni-del-failed', () => {
+  const A = ID('a');
+  const B = ID('b');
+  const C = ID('c');
+  const log = [
+    cniLine('ADD', '0203 16:20:01.000000', A, 'first', '10.2.1.15'),
+    cniLine('DEL', '0205 11:02:44.000000', A, 'first', undefined),
+    cniLine('ADD', '0206 12:22:17.000000', B, 'second', '10.2.1.15'),
+    cniLine('DEL', '0207 10:05:31.000000', B, 'second', undefined, 'failed to Statfs "/proc/5145/ns/net": no such file or directory', '/proc/5145/ns/net'),
+    cniLine('ADD', '0207 11:00:00.000000', C, 'third', '10.2.1.20'),
+  ].join('\n');
+
+  it('names the last holder, its state and the earlier holders; warns when a dead holder\'s IP is still configured', async () => {
+    const a = await analyseHosts({
+      h: hostTree([...base, { pid: 50, net: '4026531840', mnt: '4026532201', mountinfo: [nsfs('4026532777', '/run/docker/netns/bbbbbbbbbbbb')] }], {
+        'galaxy.INFO': `${log}\n`,
+        'inspect.json': JSON.stringify([inspect({ id: B, state: 'dead', sandboxKey: '/var/run/docker/netns/bbbbbbbbbbbb', pod: 'second' }), inspect({ id: C, state: 'running', pid: 1, pod: 'third' })]),
+        'v.txt': ipAddr('nsenter -t 50 -m nsenter --net=/run/docker/netns/bbbbbbbbbbbb ip addr', 'eth0@if9', '10.2.1.15/24'),
+      }),
+    });
+    const holders = byRule(a.findings, 'ip-last-holder');
+    const ip15 = holders.find((f) => f.ips[0] === '10.2.1.15')!;
+    expect(ip15).toMatchObject({ severity: 'warning', containers: [{ id: B, state: 'dead' }], netns: [{ inode: '4026532777' }] });
+    expect(ip15.detail).toMatch(/Earlier holders, oldest first: aaaaaaaaaaaa \(pod demo\/first\), state gone, CNI ADD at 2017-02-03T08:20:01\.000Z, released at 2017-02-05T03:02:44\.000Z/);
+    expect(holders.find((f) => f.ips[0] === '10.2.1.20')).toMatchObject({ severity: 'info', containers: [{ id: C, state: 'running' }] });
+
+    const del = byRule(a.findings, 'cni-del-failed');
+    expect(del.map((f) => [f.containers[0].id, f.ips])).toEqual([[B, ['10.2.1.15']]]);
+    expect(del[0].detail).toContain('/proc/5145/ns/net: once that process exited');
+  });
+
+  it('stays quiet on a healthy lifecycle: ADD then DEL, or ADD for a running container', async () => {
+    const a = await analyseHosts({ h: hostTree(base, { 'galaxy.INFO': `${[cniLine('ADD', '0203 16:20:01.000000', A, 'first', '10.2.1.15'), cniLine('DEL', '0205 11:02:44.000000', A, 'first', undefined), cniLine('ADD', '0207 11:00:00.000000', C, 'third', '10.2.1.20')].join('\n')}\n`, 'inspect.json': JSON.stringify([inspect({ id: C, state: 'running', pid: 1, pod: 'third' })]) }) });
+    expect(a.findings.filter((f) => f.severity !== 'info')).toEqual([]);
+    expect(byRule(a.findings, 'ip-last-holder').find((f) => f.ips[0] === '10.2.1.15')?.title).toMatch(/is free/);
+  });
+
+  it('does not call a container "gone" when the bundle has no container inventory', async () => {
+    const a = await analyseHosts({ h: hostTree(base, { 'galaxy.INFO': `${cniLine('ADD', '0203 16:20:01.000000', A, 'first', '10.2.1.15')}\n` }) });
+    expect(byRule(a.findings, 'cni-del-failed')).toEqual([]);
+    expect(byRule(a.findings, 'ip-last-holder')[0].containers[0].state).toBe('unknown');
+  });
+
+  it('fires for a dead container with an ADD and no DEL at all', async () => {
+    const a = await analyseHosts({ h: hostTree(base, { 'galaxy.INFO': `${cniLine('ADD', '0203 16:20:01.000000', A, 'first', '10.2.1.15')}\n`, 'inspect.json': JSON.stringify([inspect({ id: A, state: 'dead', pod: 'first' })]) }) });
+    expect(byRule(a.findings, 'cni-del-failed')).toMatchObject([{ title: expect.stringMatching(/never a DEL/) }]);
+  });
+});
+
+describe('mount-propagation-pin', () => {
+  const leak = (mountFlags: string | undefined, monitorStart: string) =>
+    hostTree(
+      [
+        ...base.map((p) => (p.pid === 900 ? { ...p, mnt: '4026532300' } : p)),
+        { pid: 8581, comm: 'docker_monitor', started: monitorStart, net: '4026531840', mnt: '4026532201', mountinfo: [nsfs('4026532777', '/run/docker/netns/cf51d21b4b4e')] },
+      ],
+      mountFlags === undefined ? {} : { 'etc/systemd/system/docker.service': `[Service]\nExecStart=/usr/bin/dockerd\nMountFlags=${mountFlags}\n`, 'uname.txt': '# uname -r\n3.10.0-327.el7.x86_64\n' },
+    );
+
+  it('explains a pin by MountFlags=slave and a daemon restart after the pinning process started, citing the unit line', async () => {
+    const a = await analyseHosts({ h: leak('slave', 'Fri Feb  3 14:02:11 2017') });
+    const [f] = byRule(a.findings, 'mount-propagation-pin');
+    expect(f.severity).toBe('warning');
+    expect(f.detail).toMatch(/MountFlags=slave/);
+    expect(f.detail).toMatch(/started at 2017-02-06T07:40:22\.000Z, after 1 of the pinning processes/);
+    expect(f.detail).toMatch(/before 3\.18/);
+    expect(f.evidence).toContainEqual(expect.objectContaining({ source: 'h/etc/systemd/system/docker.service', line: 3, text: 'MountFlags=slave' }));
+    expect(f.pinnedBy.map((p) => p.pid)).toEqual([8581]);
+  });
+
+  it('reads numeric MountFlags from older systemctl show output', async () => {
+    const a = await analyseHosts({ h: { ...leak(undefined, 'Fri Feb  3 14:02:11 2017'), 'show.txt': '# systemctl show docker\nMountFlags=524288\nMainPID=900\nId=docker.service\n' } });
+    expect(byRule(a.findings, 'mount-propagation-pin')[0].detail).toMatch(/MountFlags=slave/);
+  });
+
+  it('does not blame propagation when the pin is in the host\'s own mount namespace', async () => {
+    const a = await analyseHosts({ h: hostTree([...base, { pid: 77, net: '4026531840', mnt: '4026531841', mountinfo: [nsfs('4026532777', '/run/netns/stale')] }]) });
+    expect(byRule(a.findings, 'netns-leaked')).toHaveLength(1);
+    expect(byRule(a.findings, 'mount-propagation-pin')).toEqual([]);
+  });
+});

@@ -1,0 +1,12 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
+    // Live kernel tests create namespaces and mounts: never run two at once.
+    fileParallelism: true,
+    pool: 'forks',
+  },
+});
