@@ -1,6 +1,8 @@
 // The explicit parser registry. Order matters: the first parser whose recogniser confirms an entry wins.
 // Path-specific parsers come first, then strong content signatures, then the transcript reader.
+import clkTck from './clk-tck.js';
 import cniGlog from './cni-glog.js';
+import collectorManifest from './collector-manifest.js';
 import dateR from './date-rfc2822.js';
 import dockerInspect from './docker-inspect.js';
 import dockerdLog from './dockerd-log.js';
@@ -35,6 +37,7 @@ export const parsers: readonly Parser[] = [
   hostname,
   timezone,
   systemdUnit,
+  collectorManifest,
   // command outputs, recognised by content
   transcript,
   dockerInspect,
@@ -45,6 +48,7 @@ export const parsers: readonly Parser[] = [
   systemctlShow,
   dateR,
   uname,
+  clkTck,
   cniGlog,
   dockerdLog,
 ];

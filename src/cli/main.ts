@@ -1,8 +1,9 @@
 #!/usr/bin/env node
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { BundleError } from '../bundle/entry.js';
+import { collect } from '../collect/collect.js';
 import { analyse } from '../engine/analyse.js';
 import { type FailOn, filterFindings, reachesFailOn } from '../engine/filter.js';
 import { replay } from '../engine/replay.js';
@@ -40,6 +41,13 @@ async function report(argv: {
   return reachesFailOn(shown, argv.failOn) ? EXIT.findings : EXIT.clean;
 }
 
+function parseSince(s: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*([dhm]?)$/.exec(s.trim());
+  if (!m) throw new UsageError(`--since ${s}: give a duration such as 7d, 36h or 90m.`);
+  const n = Number(m[1]);
+  return m[2] === 'h' ? n / 24 : m[2] === 'm' ? n / 1440 : n;
+}
+
 export async function main(args: string[]): Promise<number> {
   let code: number = EXIT.clean;
   await yargs(args)
@@ -65,6 +73,43 @@ export async function main(args: string[]): Promise<number> {
           .example('$0 report samples/seed-incident/* --format json -o report.json', 'JSON report to a file'),
       async (argv) => {
         code = await report({ ...argv, bundles: argv.bundles as string[], failOn: argv.failOn as FailOn });
+      },
+    )
+    .command(
+      'collect',
+      'Gather an evidence bundle on this host, read-only (run as root for a complete one)',
+      (y) =>
+        y
+          .option('output', { alias: 'o', type: 'string', describe: 'archive to write (default incident-<host>-<UTC time>.tar.gz)' })
+          .option('since', { type: 'string', default: '7d', describe: 'how far back to read logs: 7d, 36h, 90m' })
+          .option('max-file-bytes', { type: 'number', default: 64 * 1024 * 1024, describe: 'larger files and outputs keep their tail and are marked truncated' })
+          .option('cni-log', { type: 'string', array: true, default: [] as string[], describe: 'extra CNI log glob (repeatable), added to the well-known paths' })
+          .option('logs', { type: 'boolean', default: true, describe: 'collect logs (--no-logs to skip them)' })
+          .option('timeout', { type: 'number', default: 600, describe: 'total time limit in seconds' })
+          .option('print-script', { type: 'boolean', default: false, describe: 'print collect.sh, the same collection for nodes without Node.js' }),
+      async (argv) => {
+        if (argv.printScript) {
+          process.stdout.write(await readFile(new URL('../../../collect.sh', import.meta.url), 'utf8').catch(() => readFile(new URL('../../collect.sh', import.meta.url), 'utf8')));
+          return;
+        }
+        const days = parseSince(argv.since);
+        const tty = Boolean(process.stderr.isTTY);
+        const r = await collect({
+          output: argv.output,
+          sinceDays: days,
+          maxFileBytes: argv.maxFileBytes,
+          cniLogs: argv.cniLog as string[],
+          logs: argv.logs,
+          commandTimeoutMs: 30_000,
+          totalTimeoutMs: argv.timeout * 1000,
+          progress: tty ? (m) => process.stderr.write(`\r\x1b[Kcollecting: ${m}`) : undefined,
+        });
+        if (tty) process.stderr.write('\r\x1b[K');
+        if (process.getuid?.() !== 0) process.stderr.write('forensics collect: not running as root: other users\' processes, fds and mount namespaces could not be read.\n');
+        process.stderr.write(`forensics collect: wrote ${r.output} (${(r.bytes / 1024).toFixed(0)} KiB, ${r.entries.length} items, ${r.failures.length} failed)\n`);
+        for (const f of r.failures.slice(0, 20)) process.stderr.write(`  failed: ${f.command ?? f.source ?? f.path}: ${f.error}\n`);
+        for (const n of r.notes) process.stderr.write(`  note: ${n}\n`);
+        process.stderr.write(`Next: forensics report ${r.output}\n`);
       },
     )
     .command('rules', 'List the rules: id, severity and what each finds', {}, () => {
@@ -112,7 +157,7 @@ export async function main(args: string[]): Promise<number> {
     .command('formats', 'List every kind of evidence recognised, with the command that collects it by hand', {}, () => {
       for (const p of parsers) process.stdout.write(`${p.id.padEnd(18)} ${p.describe}\n${''.padEnd(18)} collect: ${p.collect}\n`);
     })
-    .demandCommand(1, 'Give a command: report, rules, explain or formats.')
+    .demandCommand(1, 'Give a command: report, collect, rules, explain, formats or replay.')
     .strict()
     .recommendCommands()
     .version(TOOL.version)

@@ -15,6 +15,9 @@ function refForNetPath(path: string, viaPid: number | undefined): NetnsRef {
   if (fd) return { kind: 'fd', pid: Number(fd[1]), fd: Number(fd[2]) };
   const pid = /^\/proc\/(\d+)\/ns\/net$/.exec(path);
   if (pid) return { kind: 'pid', pid: Number(pid[1]) };
+  // /proc/PID/root/<path> resolves <path> in PID's mount namespace, like nsenter -t PID -m.
+  const root = /^\/proc\/(\d+)\/root(\/.+)$/.exec(path);
+  if (root) return { kind: 'path', path: normalisePath(root[2]), viaPid: Number(root[1]) };
   return { kind: 'path', path: normalisePath(path), viaPid };
 }
 

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -76,6 +76,13 @@ describe('forensics CLI', () => {
     expect(only15.findings.map((f: { ips: string[] }) => f.ips)).toEqual([['10.2.1.11']]);
     expect(run('rules').stdout).toMatch(/^netns-leaked\s+error/m);
     expect(run('formats').stdout).toMatch(/mountinfo .*\n\s+collect: awk/);
+  });
+
+  it('prints collect.sh, which is the file in the repository', () => {
+    const r = run('collect', '--print-script');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe(readFileSync(join(__dirname, '../../collect.sh'), 'utf8'));
+    expect(spawnSync('sh', ['-n', join(__dirname, '../../collect.sh')]).status).toBe(0);
   });
 
   it('replays every sample without drift', () => {

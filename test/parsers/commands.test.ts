@@ -171,6 +171,7 @@ describe('terminal transcripts', () => {
   it('reads what each command line says about where its output comes from', () => {
     expect(commandContext('nsenter -t 8581 -m nsenter --net=/var/run/docker/netns/cf51d21b4b4e ip ad').netns).toEqual({ kind: 'path', path: '/run/docker/netns/cf51d21b4b4e', viaPid: 8581 });
     expect(commandContext('nsenter --net=/proc/4242/fd/7 ip addr').netns).toEqual({ kind: 'fd', pid: 4242, fd: 7 });
+    expect(commandContext('nsenter --net=/proc/8581/root/var/run/docker/netns/cf51d21b4b4e ip -d addr').netns).toEqual({ kind: 'path', path: '/run/docker/netns/cf51d21b4b4e', viaPid: 8581 });
     expect(commandContext('sudo nsenter -t 23117 -n ip -d addr').netns).toEqual({ kind: 'pid', pid: 23117 });
     expect(commandContext('ip netns exec fx-demo ip addr').netns).toEqual({ kind: 'path', path: '/run/netns/fx-demo', viaPid: undefined });
     expect(commandContext('ip -n blue addr').netns).toEqual({ kind: 'path', path: '/run/netns/blue', viaPid: undefined });

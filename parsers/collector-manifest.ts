@@ -1,0 +1,31 @@
+import { parseFirstJson } from '../src/recognise/json.js';
+import { defineParser, wholeText } from '../src/recognise/parser.js';
+
+interface Manifest {
+  tool?: { name?: string };
+  uid?: number | null;
+  notes?: string[];
+  entries?: { path?: string; command?: string; source?: string; error?: string; truncated?: boolean; exitCode?: number | null }[];
+}
+
+/** manifest.json written by `forensics collect` or collect.sh: what failed or was cut during collection. */
+export default defineParser({
+  id: 'collector-manifest',
+  describe: 'manifest.json of a `forensics collect` / collect.sh bundle: commands run, exit status, failures, truncated files',
+  collect: 'forensics collect (or sh collect.sh)',
+  recognise: { path: /(?:^|\/)manifest\.json$/, head: (h) => /"tool"\s*:\s*\{\s*"name"\s*:\s*"cni-forensics"/.test(h) },
+  open(ctx) {
+    return wholeText(ctx, (text, first) => {
+      const parsed = parseFirstJson(text);
+      if ('error' in parsed) return ctx.warn(first, `unreadable collector manifest: ${parsed.error}`);
+      const m = parsed.value as Manifest;
+      if (m.uid !== undefined && m.uid !== null && m.uid !== 0) ctx.warn(first, `collected as uid ${m.uid}, not root: other users' processes, fds and mount tables may be missing`);
+      for (const n of m.notes ?? []) ctx.warn(first, `collector: ${n}`);
+      for (const e of m.entries ?? []) {
+        const what = e.command ? `\`${e.command}\`` : (e.source ?? e.path ?? '?');
+        if (e.error) ctx.warn(first, `collector: ${what} failed: ${e.error}`);
+        if (e.truncated) ctx.warn(first, `collector: ${what} was larger than --max-file-bytes; only its tail is in the bundle`);
+      }
+    });
+  },
+});

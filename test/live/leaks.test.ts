@@ -1,0 +1,140 @@
+// Real-kernel end-to-end: build leaked and healthy network namespaces for real, collect, report.
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const ROOT = join(__dirname, '../..');
+const BIN = join(ROOT, 'dist/src/cli/main.js');
+const need = ['unshare', 'nsenter', 'ip', 'mount', 'umount', 'tar'];
+const missing = need.filter((c) => spawnSync('sh', ['-c', `command -v ${c}`]).status !== 0);
+const isRoot = process.getuid?.() === 0;
+const reason = !isRoot ? 'not running as root' : missing.length ? `missing ${missing.join(', ')}` : '';
+if (reason) console.log(`skipping real-kernel tests: ${reason} (CI runs them as root)`);
+
+function sh(cmd: string, args: string[]): string {
+  const r = spawnSync(cmd, args, { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status}): ${r.stderr}`);
+  return r.stdout;
+}
+
+async function waitFor(test: () => boolean, what: string): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    if (test()) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+interface Finding { rule: string; netns: { inode: string | null; paths: string[] }[]; ips: string[]; pinnedBy: { kind: string; pid: number; fd: number | null; path: string | null; mntns: string | null }[] }
+
+describe.skipIf(Boolean(reason))('real kernel: collect then report', () => {
+  const dir = mkdtempSync('/tmp/forensics-live-');
+  const tag = String(process.pid % 100000).padStart(5, '0');
+  const mountFile = join(dir, 'docker/netns', `3f2a9c${tag}7`.slice(0, 12));
+  const fdFile = join(dir, `fd-held-${tag}`);
+  const procs: ChildProcess[] = [];
+  const links: string[] = [];
+  let mountPinner = 0;
+  let fdHolder = 0;
+  let healthy = 0;
+  const inode: Record<string, string> = {};
+
+  beforeAll(async () => {
+    mkdirSync(join(dir, 'docker/netns'), { recursive: true });
+    // (1) The seed leak on a modern kernel: a netns bind-mounted at a runtime-like path, with a veth and an
+    // address inside; a process takes a private copy of the mount namespace; then the host unmounts.
+    writeFileSync(mountFile, '');
+    sh('unshare', [`--net=${mountFile}`, 'true']);
+    inode.mount = String(statSync(mountFile).ino);
+    const hostVeth = `fxh${tag}`;
+    links.push(hostVeth);
+    sh('nsenter', [`--net=${mountFile}`, 'ip', 'link', 'add', 'eth0', 'type', 'veth', 'peer', 'name', hostVeth]);
+    sh('nsenter', [`--net=${mountFile}`, 'ip', 'link', 'set', hostVeth, 'netns', String(process.pid)]);
+    sh('nsenter', [`--net=${mountFile}`, 'ip', 'addr', 'add', '198.51.100.5/24', 'dev', 'eth0']);
+    const pin = spawn('unshare', ['-m', '--propagation', 'private', 'sleep', '600'], { stdio: 'ignore' });
+    procs.push(pin);
+    mountPinner = pin.pid!;
+    await waitFor(() => existsSync(`/proc/${mountPinner}/ns/mnt`) && readlinkSync(`/proc/${mountPinner}/ns/mnt`) !== readlinkSync('/proc/self/ns/mnt'), 'the private mount namespace');
+    sh('umount', [mountFile]);
+
+    // (2) A netns held only by an open fd of a process that lives elsewhere.
+    writeFileSync(fdFile, '');
+    sh('unshare', [`--net=${fdFile}`, 'true']);
+    inode.fd = String(statSync(fdFile).ino);
+    // veth rather than dummy: not every kernel has the dummy module.
+    sh('nsenter', [`--net=${fdFile}`, 'ip', 'link', 'add', 'fxd0', 'type', 'veth', 'peer', 'name', 'fxd0p']);
+    sh('nsenter', [`--net=${fdFile}`, 'ip', 'addr', 'add', '198.51.100.6/24', 'dev', 'fxd0']);
+    const holder = spawn('sh', ['-c', `exec 7<"${fdFile}"; exec sleep 600`], { stdio: 'ignore' });
+    procs.push(holder);
+    fdHolder = holder.pid!;
+    await waitFor(() => existsSync(`/proc/${fdHolder}/fd/7`) && statSync(`/proc/${fdHolder}/fd/7`).ino === Number(inode.fd), 'the fd holder');
+    // The runtime's way (MNT_DETACH): the fd now reads back as "/", and only stat says it is a namespace.
+    sh('umount', ['-l', fdFile]);
+
+    // (3) A healthy netns with a member process.
+    const member = spawn('unshare', ['--net', 'sleep', '600'], { stdio: 'ignore' });
+    procs.push(member);
+    healthy = member.pid!;
+    await waitFor(() => existsSync(`/proc/${healthy}/ns/net`) && readlinkSync(`/proc/${healthy}/ns/net`) !== readlinkSync('/proc/self/ns/net'), 'the healthy namespace');
+    inode.healthy = readlinkSync(`/proc/${healthy}/ns/net`).replace(/\D/g, '');
+    sh('nsenter', ['-t', String(healthy), '-n', 'ip', 'link', 'add', 'fxd1', 'type', 'veth', 'peer', 'name', 'fxd1p']);
+    sh('nsenter', ['-t', String(healthy), '-n', 'ip', 'addr', 'add', '198.51.100.7/24', 'dev', 'fxd1']);
+  });
+
+  afterAll(() => {
+    // Killing the holders frees the namespaces, and with them the veth and the addresses.
+    for (const p of procs) p.kill('SIGKILL');
+    for (const f of [mountFile, fdFile]) spawnSync('umount', [f]);
+    for (const l of links) spawnSync('ip', ['link', 'del', l]);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  function check(findings: Finding[]): void {
+    const leaks = findings.filter((f) => f.rule === 'netns-leaked');
+    const byInode = (i: string) => leaks.find((f) => f.netns.some((n) => n.inode === i));
+    const viaMount = byInode(inode.mount);
+    expect(viaMount, 'the mount-pinned namespace is reported').toBeDefined();
+    expect(viaMount!.ips).toContain('198.51.100.5');
+    expect(viaMount!.pinnedBy).toContainEqual(expect.objectContaining({ kind: 'mount', pid: mountPinner, path: mountFile }));
+    const viaFd = byInode(inode.fd);
+    expect(viaFd, 'the fd-held namespace is reported').toBeDefined();
+    expect(viaFd!.ips).toContain('198.51.100.6');
+    expect(viaFd!.pinnedBy).toEqual([expect.objectContaining({ kind: 'fd', pid: fdHolder, fd: 7 })]);
+    expect(byInode(inode.healthy), 'the namespace with a process is not reported').toBeUndefined();
+    expect(findings.filter((f) => f.ips.includes('198.51.100.7'))).toEqual([]);
+  }
+
+  function report(bundle: string): Finding[] {
+    const r = spawnSync(process.execPath, [BIN, 'report', bundle, '--format', 'json', '--fail-on', 'none'], { encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    return JSON.parse(r.stdout).findings;
+  }
+
+  it('forensics collect → report finds the mount-pinned and fd-held leaks, with pinners and addresses, and not the healthy one', () => {
+    const out = join(dir, 'node.tar.gz');
+    const r = spawnSync(process.execPath, [BIN, 'collect', '-o', out, '--no-logs'], { encoding: 'utf8', cwd: dir });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/wrote .*node\.tar\.gz/);
+    check(report(out));
+  });
+
+  it('collect.sh → report gives the same findings', () => {
+    const out = join(dir, 'node-sh.tar.gz');
+    const r = spawnSync('sh', [join(ROOT, 'collect.sh'), '-o', out, '--no-logs'], { encoding: 'utf8', cwd: dir });
+    expect(r.status, r.stderr).toBe(0);
+    check(report(out));
+  });
+
+  it('leaves the mount table and the set of network namespaces as they were', () => {
+    const nsfsMounts = () => sh('cat', ['/proc/self/mountinfo']).split('\n').filter((l) => l.includes(' nsfs ')).sort().join('\n');
+    const netns = () => [...new Set(sh('sh', ['-c', 'readlink /proc/[0-9]*/ns/net 2>/dev/null | sort -u; true']).split('\n'))].filter(Boolean).sort();
+    const before = { mounts: nsfsMounts(), table: sh('cat', ['/proc/self/mountinfo']), netns: netns() };
+    for (const argv of [[process.execPath, BIN, 'collect', '-o', join(dir, 'again.tar.gz'), '--no-logs'], ['sh', join(ROOT, 'collect.sh'), '-o', join(dir, 'again-sh.tar.gz'), '--no-logs']]) {
+      expect(spawnSync(argv[0], argv.slice(1), { cwd: dir }).status).toBe(0);
+      expect(sh('cat', ['/proc/self/mountinfo'])).toBe(before.table);
+      expect(nsfsMounts()).toBe(before.mounts);
+      expect(netns()).toEqual(before.netns);
+    }
+  });
+});
