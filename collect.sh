@@ -13,7 +13,7 @@ while [ $# -gt 0 ]; do
     --max-file-bytes) MAX=$2; shift 2 ;;
     --cni-log) CNI_LOGS="$CNI_LOGS $2"; shift 2 ;;
     --no-logs) LOGS=0; shift ;;
-    -h|--help) sed -n '2,6p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,5p' "$0"; exit 0 ;;
     *) echo "collect.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done

@@ -1,7 +1,7 @@
 import { sameId } from '../src/model/build.js';
 import type { CniOp } from '../src/model/host.js';
 import { containerLabel, netnsId } from '../src/model/host.js';
-import { defineRule, type Finding, findingContainer, iso, netnsSubject, uniqueEvidence } from '../src/engine/rule.js';
+import { defineRule, type Finding, findingContainer, netnsSubject, uniqueEvidence, when } from '../src/engine/rule.js';
 import { holderOf } from './ip-last-holder.js';
 
 export default defineRule({
@@ -49,8 +49,8 @@ export default defineRule({
             ? `CNI DEL failed for ${who}${ips.length ? `; ${ips.join(', ')} was never released` : ''}`
             : `Container ${who} had a CNI ADD${ips.length ? ` for ${ips.join(', ')}` : ''} and never a DEL`,
           detail: [
-            lastAdd ? `ADD${lastAdd.at !== undefined ? ` at ${iso(lastAdd.at)}` : ''} via ${lastAdd.netnsPath ?? 'an unknown netns path'}${ips.length ? ` gave ${ips.join(', ')}` : ''}.` : '',
-            ...failed.map((f) => `DEL${f.at !== undefined ? ` at ${iso(f.at)}` : ''} failed: ${f.err}.`),
+            lastAdd ? `ADD${lastAdd.at !== undefined ? ` at ${when(host, lastAdd.at)}` : ''} via ${lastAdd.netnsPath ?? 'an unknown netns path'}${ips.length ? ` gave ${ips.join(', ')}` : ''}.` : '',
+            ...failed.map((f) => `DEL${f.at !== undefined ? ` at ${when(host, f.at)}` : ''} failed: ${f.err}.`),
             missingDel ? `No DEL for it appears in the CNI log, and the container is ${state}.` : '',
             why,
             netns ? `Its namespace ${netnsId(netns)} is still in the bundle.` : '',

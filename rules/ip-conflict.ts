@@ -13,7 +13,8 @@ interface Place {
 
 function placeText(p: Place): string {
   const owner = p.netns.containers[0];
-  const state = isLeaked(p.netns) ? 'no process: leaked' : p.netns.isHost ? 'the host namespace' : `${p.netns.members.length || 'unknown number of'} process${p.netns.members.length === 1 ? '' : 'es'}`;
+  const n = p.netns.members.length;
+  const state = isLeaked(p.netns) ? 'no process: leaked' : p.netns.isHost ? 'the host namespace' : n ? `live, ${n} process${n === 1 ? '' : 'es'}` : 'processes unknown';
   return `${p.host.name}: ${netnsName(p.netns)} on ${p.ifname} (${state})${owner ? `, container ${containerLabel(owner)}` : ''}`;
 }
 

@@ -1,7 +1,7 @@
 import { sameId } from '../src/model/build.js';
 import type { Container, HostModel, IpClaim, Netns } from '../src/model/host.js';
 import { containerLabel, netnsId } from '../src/model/host.js';
-import { configuredAddrs, defineRule, type Finding, findingContainer, isLeaked, iso, netnsName, netnsSubject, uniqueEvidence } from '../src/engine/rule.js';
+import { configuredAddrs, defineRule, type Finding, findingContainer, isLeaked, netnsName, netnsSubject, uniqueEvidence, when } from '../src/engine/rule.js';
 
 const NOT_ALIVE = new Set(['dead', 'exited', 'gone', 'removing', 'created']);
 
@@ -15,7 +15,7 @@ export function holderOf(host: HostModel, containerId: string): { container?: Co
 function claimText(host: HostModel, k: IpClaim): string {
   const { container, state } = holderOf(host, k.containerId);
   const who = container ? containerLabel(container) : `${k.containerId.slice(0, 12)}${k.pod ? ` (pod ${k.podNamespace ? `${k.podNamespace}/` : ''}${k.pod})` : ''}, state ${state}`;
-  return `${who}, ${k.source === 'cni' ? 'CNI ADD' : 'docker inspect'}${k.at !== undefined ? ` at ${iso(k.at)}` : ''}${k.released ? `, released${k.released.at !== undefined ? ` at ${iso(k.released.at)}` : ''}` : ''}`;
+  return `${who}, ${k.source === 'cni' ? 'CNI ADD' : 'docker inspect'}${k.at !== undefined ? ` at ${when(host, k.at)}` : ''}${k.released ? `, released${k.released.at !== undefined ? ` at ${when(host, k.released.at)}` : ''}` : ''}`;
 }
 
 /** Namespaces on a host that have the IP configured. */

@@ -1,7 +1,7 @@
 import type { Evidence } from '../src/model/facts.js';
 import type { HostModel, MountPin } from '../src/model/host.js';
 import { netnsId } from '../src/model/host.js';
-import { commandOf, defineRule, type Finding, findingContainer, isLeaked, iso, mntnsName, netnsName, netnsSubject, uniqueEvidence } from '../src/engine/rule.js';
+import { commandOf, defineRule, type Finding, findingContainer, isLeaked, mntnsName, netnsName, netnsSubject, uniqueEvidence, when } from '../src/engine/rule.js';
 import { pinnersOf, releaseCommands } from './netns-leaked.js';
 
 // MS_PRIVATE = 1<<18, MS_SLAVE = 1<<19 (older systemd prints MountFlags numerically)
@@ -62,7 +62,7 @@ export default defineRule({
         if (daemon?.started !== undefined && predating.length) {
           const first = host.processes.get(predating[0]);
           reasons.push(
-            `dockerd${daemon.pid ? ` (pid ${daemon.pid})` : ''} started at ${iso(daemon.started)}, after ${predating.length} of the pinning processes (oldest: pid ${predating[0]} ${commandOf(first) ?? ''} at ${iso(first?.started)}): they kept the mount namespace of the daemon that ran before the restart, with a copy of every netns mount that existed then.`,
+            `dockerd${daemon.pid ? ` (pid ${daemon.pid})` : ''} started at ${when(host, daemon.started)}, after ${predating.length} of the pinning processes (oldest: pid ${predating[0]} ${(commandOf(first) ?? '').split(' ')[0]} at ${when(host, first?.started)}): they kept the mount namespace of the daemon that ran before the restart, with a copy of every netns mount that existed then.`,
           );
           if (daemon.startedEv) evidence.push(daemon.startedEv);
           if (first?.ev[0]) evidence.push(first.ev[0]);
@@ -77,7 +77,7 @@ export default defineRule({
           severity: 'warning',
           host: host.name,
           title: `${netnsId(n)} is pinned by a mount namespace that is neither the host's nor dockerd's${flagValue === 'slave' || flagValue === 'private' ? ` (docker unit has MountFlags=${flagValue})` : ''}`,
-          detail: `${netnsName(n)} survives only through ${pinning}. ${daemon?.mntns ? `dockerd's own mount namespace is ${mntnsName(daemon.mntns)}; ` : ''}${reasons.join(' ')}${kernelNote(host)}`,
+          detail: `${netnsName(n)} survives only through ${pinning}. ${daemon?.mntns ? `dockerd's own mount namespace is ${mntnsName(daemon.mntns)}. ` : ''}${reasons.join(' ')}${kernelNote(host)}`,
           ips: [],
           containers: n.containers.map(findingContainer),
           netns: [netnsSubject(n)],

@@ -2,7 +2,7 @@ import { type Evidence } from '../src/model/facts.js';
 import type { HostModel, Netns } from '../src/model/host.js';
 import { containerLabel, netnsId } from '../src/model/host.js';
 import {
-  commandOf, configuredAddrs, defineRule, type Finding, findingContainer, isLeaked, iso, mntnsName, netnsName, netnsSubject, type Pinner, shq, uniqueEvidence,
+  commandOf, configuredAddrs, defineRule, type Finding, findingContainer, hostPeers, isLeaked, iso, mntnsName, netnsName, netnsSubject, type Pinner, shq, uniqueEvidence, when,
 } from '../src/engine/rule.js';
 
 const MAX_PIDS_IN_TEXT = 8;
@@ -35,6 +35,7 @@ export function releaseCommands(host: HostModel, n: Netns): string[] {
       cmds.push(`nsenter -t ${pid} -m umount ${path}   # releases the copy held by ${mntnsName(m.mntns)}`);
     }
   }
+  for (const p of hostPeers(host, n)) cmds.push(`ip link show ${shq(p.outer.name)}   # gone once the namespace is released; if not, ip link del ${shq(p.outer.name)}`);
   for (const f of n.fds) {
     const cmd = commandOf(host.processes.get(f.pid));
     cmds.push(`ls -l /proc/${f.pid}/fd/${f.fd}   # pid ${f.pid}${cmd ? ` (${cmd})` : ''} holds the namespace open: restart that process or its service to close it`);
@@ -49,7 +50,7 @@ function pinText(host: HostModel, n: Netns): string {
     const shown = pids.slice(0, MAX_PIDS_IN_TEXT).map((pid) => {
       const p = host.processes.get(pid);
       const cmd = commandOf(p);
-      return `${pid}${cmd ? ` ${cmd.split(' ')[0]}` : ''}${p?.started !== undefined ? ` started ${iso(p.started)}` : ''}${p?.ppid !== undefined ? ` ppid ${p.ppid}` : ''}`;
+      return `${pid}${cmd ? ` ${cmd.split(' ')[0]}` : ''}${p?.started !== undefined ? ` started ${when(host, p.started)}` : ''}${p?.ppid !== undefined ? ` ppid ${p.ppid}` : ''}`;
     });
     const more = pids.length > MAX_PIDS_IN_TEXT ? `, and ${pids.length - MAX_PIDS_IN_TEXT} more` : '';
     parts.push(`a bind mount at ${m.path} in ${mntnsName(m.mntns)}, shared by ${pids.length} process${pids.length === 1 ? '' : 'es'} (oldest first: ${shown.join('; ')}${more})`);
@@ -89,12 +90,15 @@ export default defineRule({
           ? ` It still has ${addrs.map((a) => `${a.ip}/${a.prefix} on ${a.ifname}${a.peerIfindex !== undefined ? ` (veth peer ifindex ${a.peerIfindex} on the host)` : ''}`).join(', ')}.`
           : n.views.length ? ' No routable address is configured in it.' : ' No `ip addr` taken inside it is in the bundle, so what it still holds is unknown.';
         const owner = owners.length ? ` It belonged to container ${owners.map(containerLabel).join('; ')}.` : '';
+        const peers = hostPeers(host, n);
+        const peerText = peers.length ? ` On the host, ${peers.map((p) => `${p.outer.name} (ifindex ${p.outer.ifindex}) is the other end of its ${p.inner.name}`).join('; ')}: traffic for its addresses goes into that veth.` : '';
         const evidence: Evidence[] = [
           ...n.mounts.flatMap((m) => m.ev),
           ...n.fds.map((f) => f.ev),
           ...addrs.map((a) => a.ev),
           ...owners.map((c) => c.ev),
-          ...host.claims.filter((k) => ips.includes(k.ip)).map((k) => k.ev),
+          ...peers.map((p) => p.outer.ev),
+          ...host.claims.filter((k) => ips.includes(k.ip) && !k.released).map((k) => k.ev),
         ];
         findings.push({
           rule: 'netns-leaked',
@@ -103,7 +107,7 @@ export default defineRule({
           title: `Network namespace ${netnsId(n)} has no process but is still alive${ips.length ? `, holding ${ips.join(', ')}` : ''}${owners[0]?.pod ? ` (pod ${owners[0].podNamespace ? `${owners[0].podNamespace}/` : ''}${owners[0].pod})` : ''}`,
           detail:
             `None of the ${checked} processes in the bundle has ${netnsName(n)} as its network namespace, yet it exists, pinned by ${pinText(host, n)}.${inside}${owner}` +
-            `${veths.length ? ` Interfaces: ${[...new Set(veths)].join(', ')}.` : ''} A namespace lives as long as any mount or fd refers to it, so it keeps answering for its addresses although nothing runs in it.`,
+            `${peerText || (veths.length ? ` Interfaces: ${[...new Set(veths)].join(', ')}.` : '')} A namespace lives as long as any mount or fd refers to it, so it keeps answering for its addresses although nothing runs in it.`,
           ips,
           containers: owners.map(findingContainer),
           netns: [netnsSubject(n)],

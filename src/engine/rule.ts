@@ -1,4 +1,5 @@
-import type { Evidence } from '../model/facts.js';
+import type { Evidence, Link } from '../model/facts.js';
+import { localText } from '../timeline/time.js';
 import type { Container, HostModel, MountNamespace, Netns, Process } from '../model/host.js';
 
 export type Severity = 'error' | 'warning' | 'info';
@@ -83,6 +84,25 @@ export function commandOf(p: Process | undefined): string | undefined {
 
 export function iso(ms: number | undefined): string | undefined {
   return ms === undefined ? undefined : new Date(ms).toISOString();
+}
+
+/** A time for prose: the host's local time with its offset, as the evidence lines show it. */
+export function when(host: HostModel, ms: number | undefined): string {
+  return ms === undefined ? 'an unknown time' : localText(ms, host.clock.zone);
+}
+
+/** Host-namespace interfaces paired (veth) with interfaces of `n`: ifindex and peer index point at each other. */
+export function hostPeers(host: HostModel, n: Netns): { inner: Link; outer: Link }[] {
+  const hostNs = [...host.netns.values()].find((x) => x.isHost);
+  if (!hostNs || hostNs === n) return [];
+  const outer = hostNs.views.flatMap((v) => v.links);
+  const out: { inner: Link; outer: Link }[] = [];
+  for (const inner of n.views.flatMap((v) => v.links)) {
+    if (inner.peerIfindex === undefined) continue;
+    const o = outer.find((l) => l.ifindex === inner.peerIfindex && (l.peerIfindex === undefined || l.peerIfindex === inner.ifindex));
+    if (o && !out.some((x) => x.outer === o)) out.push({ inner, outer: o });
+  }
+  return out;
 }
 
 export function mntnsName(m: MountNamespace): string {
