@@ -1,4 +1,4 @@
-import { defineParser } from '../src/recognise/parser.js';
+import { defineParser, firstLineSink } from '../src/recognise/parser.js';
 
 /** `getconf CLK_TCK`: the unit of /proc/<pid>/stat start times (usually 100). */
 export default defineParser({
@@ -7,17 +7,10 @@ export default defineParser({
   collect: 'getconf CLK_TCK',
   recognise: { command: /^getconf\s+CLK_TCK\s*$/ },
   open(ctx) {
-    let done = false;
-    return {
-      line(text, no) {
-        const t = text.trim();
-        if (done || !t) return;
-        done = true;
-        const hz = Number(t);
-        if (Number.isInteger(hz) && hz > 0 && hz <= 100000) ctx.emit({ kind: 'clockTicks', hz, ev: ctx.evidence(no, text) });
-        else ctx.warn(no, `not a tick rate: ${t}`);
-      },
-      end() {},
-    };
+    return firstLineSink((text, no) => {
+      const hz = Number(text.trim());
+      if (Number.isInteger(hz) && hz > 0 && hz <= 100000) ctx.emit({ kind: 'clockTicks', hz, ev: ctx.evidence(no, text) });
+      else ctx.warn(no, `not a tick rate: ${text.trim()}`);
+    });
   },
 });

@@ -1,5 +1,5 @@
 import { DateTime } from 'luxon';
-import { defineParser } from '../src/recognise/parser.js';
+import { defineParser, firstLineSink } from '../src/recognise/parser.js';
 
 const DATE_R = /^(?:[A-Z][a-z]{2}, )?\d{1,2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} [+-]\d{4}$/;
 
@@ -10,17 +10,10 @@ export default defineParser({
   collect: 'date -R',
   recognise: { command: /^date -R\b/, sniff: (h) => DATE_R.test(h.trim()) },
   open(ctx) {
-    let done = false;
-    return {
-      line(text, no) {
-        const t = text.trim();
-        if (done || !t) return;
-        done = true;
-        const dt = DateTime.fromRFC2822(t, { setZone: true });
-        if (!dt.isValid) return ctx.warn(no, `not an RFC 2822 date: ${t}`);
-        ctx.emit({ kind: 'clock', utc: dt.toMillis(), offsetMinutes: dt.offset, ev: ctx.evidence(no, text) });
-      },
-      end() {},
-    };
+    return firstLineSink((text, no) => {
+      const dt = DateTime.fromRFC2822(text.trim(), { setZone: true });
+      if (!dt.isValid) return ctx.warn(no, `not an RFC 2822 date: ${text.trim()}`);
+      ctx.emit({ kind: 'clock', utc: dt.toMillis(), offsetMinutes: dt.offset, ev: ctx.evidence(no, text) });
+    });
   },
 });

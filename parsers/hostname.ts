@@ -1,4 +1,4 @@
-import { defineParser } from '../src/recognise/parser.js';
+import { defineParser, firstLineSink } from '../src/recognise/parser.js';
 
 export default defineParser({
   id: 'hostname',
@@ -6,16 +6,10 @@ export default defineParser({
   collect: 'hostname',
   recognise: { path: /(?:^|\/)etc\/hostname$/, command: /^(hostname|cat \/etc\/hostname|uname -n)\s*$/ },
   open(ctx) {
-    let done = false;
-    return {
-      line(text, no) {
-        const name = text.trim();
-        if (done || !name || name.startsWith('#')) return;
-        done = true;
-        if (/^[A-Za-z0-9][A-Za-z0-9._-]{0,252}$/.test(name)) ctx.emit({ kind: 'hostname', name, ev: ctx.evidence(no, text) });
-        else ctx.warn(no, 'not a host name');
-      },
-      end() {},
-    };
+    return firstLineSink((text, no) => {
+      const name = text.trim();
+      if (/^[A-Za-z0-9][A-Za-z0-9._-]{0,252}$/.test(name)) ctx.emit({ kind: 'hostname', name, ev: ctx.evidence(no, text) });
+      else ctx.warn(no, 'not a host name');
+    });
   },
 });

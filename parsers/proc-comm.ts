@@ -1,4 +1,4 @@
-import { defineParser, pidFromPath } from '../src/recognise/parser.js';
+import { defineParser, firstLineSink, pidFromPath } from '../src/recognise/parser.js';
 
 export default defineParser({
   id: 'proc-pid-comm',
@@ -7,14 +7,8 @@ export default defineParser({
   recognise: { path: /(?:^|\/)proc\/\d+\/comm$/ },
   open(ctx) {
     const pid = pidFromPath(ctx.path);
-    let done = false;
-    return {
-      line(text, no) {
-        if (done || pid === undefined || !text.trim()) return;
-        done = true;
-        ctx.emit({ kind: 'process', pid, comm: text.trim(), ev: ctx.evidence(no, text) });
-      },
-      end() {},
-    };
+    return firstLineSink((text, no) => {
+      if (pid !== undefined) ctx.emit({ kind: 'process', pid, comm: text.trim(), ev: ctx.evidence(no, text) });
+    });
   },
 });

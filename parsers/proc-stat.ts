@@ -1,4 +1,4 @@
-import { defineParser, pidFromPath } from '../src/recognise/parser.js';
+import { defineParser } from '../src/recognise/parser.js';
 
 // /proc/<pid>/stat: comm is "(…)" and may hold spaces and parens, so split after the LAST ')'.
 export function parseStatLine(text: string): { pid: number; comm: string; ppid: number; startTicks: number } | undefined {

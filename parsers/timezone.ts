@@ -1,4 +1,4 @@
-import { defineParser } from '../src/recognise/parser.js';
+import { defineParser, firstLineSink } from '../src/recognise/parser.js';
 
 /** /etc/timezone (Debian), the /etc/localtime symlink target (RHEL, CentOS, systemd), or timedatectl. */
 export default defineParser({
@@ -11,18 +11,12 @@ export default defineParser({
     command: /^(cat \/etc\/timezone|readlink( -f)? \/etc\/localtime|timedatectl show -p Timezone( --value)?)\s*$/,
   },
   open(ctx) {
-    let done = false;
-    return {
-      line(text, no) {
-        let zone = text.trim().replace(/^Timezone=/, '');
-        if (done || !zone || zone.startsWith('#')) return;
-        done = true;
-        const link = /zoneinfo\/(?:posix\/|right\/)?(.+)$/.exec(zone);
-        if (link) zone = link[1];
-        if (!/^(?:[A-Za-z_]+(?:\/[A-Za-z0-9_+-]+)*|UTC[+-]\d{1,2}(?::\d{2})?)$/.test(zone)) return ctx.warn(no, `not a time zone name: ${zone}`);
-        ctx.emit({ kind: 'timezone', zone, ev: ctx.evidence(no, text) });
-      },
-      end() {},
-    };
+    return firstLineSink((text, no) => {
+      let zone = text.trim().replace(/^Timezone=/, '');
+      const link = /zoneinfo\/(?:posix\/|right\/)?(.+)$/.exec(zone);
+      if (link) zone = link[1];
+      if (!/^(?:[A-Za-z_]+(?:\/[A-Za-z0-9_+-]+)*|UTC[+-]\d{1,2}(?::\d{2})?)$/.test(zone)) return ctx.warn(no, `not a time zone name: ${zone}`);
+      ctx.emit({ kind: 'timezone', zone, ev: ctx.evidence(no, text) });
+    });
   },
 });

@@ -1,4 +1,4 @@
-import { defineParser } from '../src/recognise/parser.js';
+import { defineParser, firstLineSink } from '../src/recognise/parser.js';
 
 const RELEASE = /^\d+\.\d+(?:\.\d+)?[-+.\w~]*$/;
 
@@ -12,16 +12,10 @@ export default defineParser({
     sniff: (h) => /^\d+\.\d+\.\d+-[\w.~+-]+$/.test(h.trim()) || /^Linux \S+ \d+\.\d+\S* #/.test(h.trim()),
   },
   open(ctx) {
-    let done = false;
-    return {
-      line(text, no) {
-        const t = text.trim();
-        if (done || !t) return;
-        done = true;
-        const release = RELEASE.test(t) ? t : /^Linux \S+ (\d+\.\d+\S*) /.exec(t)?.[1];
-        if (release) ctx.emit({ kind: 'kernel', release, ev: ctx.evidence(no, text) });
-      },
-      end() {},
-    };
+    return firstLineSink((text, no) => {
+      const t = text.trim();
+      const release = RELEASE.test(t) ? t : /^Linux \S+ (\d+\.\d+\S*) /.exec(t)?.[1];
+      if (release) ctx.emit({ kind: 'kernel', release, ev: ctx.evidence(no, text) });
+    });
   },
 });

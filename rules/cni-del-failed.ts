@@ -1,6 +1,6 @@
 import { sameId } from '../src/model/build.js';
 import type { CniOp } from '../src/model/host.js';
-import { containerLabel, netnsId } from '../src/model/host.js';
+import { containerLabel, netnsId, podName } from '../src/model/host.js';
 import { defineRule, type Finding, findingContainer, netnsSubject, uniqueEvidence, when } from '../src/engine/rule.js';
 import { holderOf } from './ip-last-holder.js';
 
@@ -37,7 +37,7 @@ export default defineRule({
         if (!unresolvedFailure && !missingDel) continue;
         const ips = [...new Set(adds.flatMap((o) => o.ips))].sort();
         const netns = container?.netnsKey ? host.netns.get(container.netnsKey) : undefined;
-        const who = container ? containerLabel(container) : `${id.slice(0, 12)}${lastAdd?.pod ? ` (pod ${lastAdd.podNamespace ? `${lastAdd.podNamespace}/` : ''}${lastAdd.pod})` : ''}, state ${state}`;
+        const who = container ? containerLabel(container) : `${id.slice(0, 12)}${lastAdd?.pod ? ` (pod ${podName(lastAdd.pod, lastAdd.podNamespace)})` : ''}, state ${state}`;
         // The path DEL was handed is the one that failed; /proc/<pid>/ns/net dies with its process even when a mount keeps the namespace.
         const lostPath = failed.find((f) => f.netnsPath && /^\/proc\/\d+\/ns\/net$/.test(f.netnsPath) && /no such file|ENOENT|Statfs|cannot open|not found/i.test(f.err ?? ''))?.netnsPath;
         const why = lostPath ? `The runtime handed the plugin ${lostPath}: once that process exited, DEL could no longer reach the namespace, even though a bind mount kept it alive.` : '';
@@ -56,7 +56,7 @@ export default defineRule({
             netns ? `Its namespace ${netnsId(netns)} is still in the bundle.` : '',
           ].filter(Boolean).join(' '),
           ips,
-          containers: container ? [findingContainer(container)] : [{ id, pod: lastAdd?.pod ? `${lastAdd.podNamespace ? `${lastAdd.podNamespace}/` : ''}${lastAdd.pod}` : undefined, state }],
+          containers: container ? [findingContainer(container)] : [{ id, pod: lastAdd?.pod ? `${podName(lastAdd.pod, lastAdd.podNamespace)}` : undefined, state }],
           netns: netns ? [netnsSubject(netns)] : [],
           pinnedBy: [],
           evidence: uniqueEvidence([...ops.map((o) => o.ev), ...(container ? [container.ev] : [])]),

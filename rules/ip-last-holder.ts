@@ -1,6 +1,6 @@
 import { sameId } from '../src/model/build.js';
 import type { Container, HostModel, IpClaim, Netns } from '../src/model/host.js';
-import { containerLabel, netnsId } from '../src/model/host.js';
+import { containerLabel, netnsId, podName } from '../src/model/host.js';
 import { configuredAddrs, defineRule, type Finding, findingContainer, isLeaked, netnsName, netnsSubject, uniqueEvidence, when } from '../src/engine/rule.js';
 
 const NOT_ALIVE = new Set(['dead', 'exited', 'gone', 'removing', 'created']);
@@ -14,7 +14,7 @@ export function holderOf(host: HostModel, containerId: string): { container?: Co
 
 function claimText(host: HostModel, k: IpClaim): string {
   const { container, state } = holderOf(host, k.containerId);
-  const who = container ? containerLabel(container) : `${k.containerId.slice(0, 12)}${k.pod ? ` (pod ${k.podNamespace ? `${k.podNamespace}/` : ''}${k.pod})` : ''}, state ${state}`;
+  const who = container ? containerLabel(container) : `${k.containerId.slice(0, 12)}${k.pod ? ` (pod ${podName(k.pod, k.podNamespace)})` : ''}, state ${state}`;
   return `${who}, ${k.source === 'cni' ? 'CNI ADD' : 'docker inspect'}${k.at !== undefined ? ` at ${when(host, k.at)}` : ''}${k.released ? `, released${k.released.at !== undefined ? ` at ${when(host, k.released.at)}` : ''}` : ''}`;
 }
 
@@ -49,7 +49,7 @@ export default defineRule({
         const elsewhere = run.hosts.filter((h) => h !== host).flatMap((h) => h.claims.filter((k) => k.ip === ip && !k.released).map((k) => `${h.name}: ${claimText(h, k)}`));
         const stale = !last.released && NOT_ALIVE.has(state) && where.length > 0;
         const whereText = where.map((n) => `${netnsName(n)}${isLeaked(n) ? ' (no process: leaked)' : n.isHost ? ' (the host namespace)' : ''}`).join('; ');
-        const holder = container ? containerLabel(container) : `${last.containerId.slice(0, 12)}${last.pod ? ` (pod ${last.podNamespace ? `${last.podNamespace}/` : ''}${last.pod})` : ''}, state ${state}`;
+        const holder = container ? containerLabel(container) : `${last.containerId.slice(0, 12)}${last.pod ? ` (pod ${podName(last.pod, last.podNamespace)})` : ''}, state ${state}`;
         const title = last.released
           ? `${ip} is free: last held by ${holder}, released`
           : stale
@@ -69,7 +69,7 @@ export default defineRule({
           title,
           detail,
           ips: [ip],
-          containers: container ? [findingContainer(container)] : [{ id: last.containerId, pod: last.pod ? `${last.podNamespace ? `${last.podNamespace}/` : ''}${last.pod}` : undefined, state }],
+          containers: container ? [findingContainer(container)] : [{ id: last.containerId, pod: last.pod ? `${podName(last.pod, last.podNamespace)}` : undefined, state }],
           netns: where.map(netnsSubject),
           pinnedBy: [],
           evidence: uniqueEvidence([...claims.map((k) => k.ev), ...claims.flatMap((k) => (k.released ? [k.released.ev] : [])), ...(container ? [container.ev] : []), ...where.flatMap((n) => configuredAddrs(n).filter((a) => a.ip === ip).map((a) => a.ev))]),

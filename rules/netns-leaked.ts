@@ -1,6 +1,6 @@
 import { type Evidence } from '../src/model/facts.js';
 import type { HostModel, Netns } from '../src/model/host.js';
-import { containerLabel, netnsId } from '../src/model/host.js';
+import { containerLabel, netnsId, podName } from '../src/model/host.js';
 import {
   commandOf, configuredAddrs, defineRule, type Finding, findingContainer, hostPeers, isLeaked, iso, mntnsName, netnsName, netnsSubject, type Pinner, shq, uniqueEvidence, when,
 } from '../src/engine/rule.js';
@@ -104,7 +104,7 @@ export default defineRule({
           rule: 'netns-leaked',
           severity: 'error',
           host: host.name,
-          title: `Network namespace ${netnsId(n)} has no process but is still alive${ips.length ? `, holding ${ips.join(', ')}` : ''}${owners[0]?.pod ? ` (pod ${owners[0].podNamespace ? `${owners[0].podNamespace}/` : ''}${owners[0].pod})` : ''}`,
+          title: `Network namespace ${netnsId(n)} has no process but is still alive${ips.length ? `, holding ${ips.join(', ')}` : ''}${owners[0]?.pod ? ` (pod ${podName(owners[0].pod, owners[0].podNamespace)})` : ''}`,
           detail:
             `None of the ${checked} processes in the bundle has ${netnsName(n)} as its network namespace, yet it exists, pinned by ${pinText(host, n)}.${inside}${owner}` +
             `${peerText || (veths.length ? ` Interfaces: ${[...new Set(veths)].join(', ')}.` : '')} A namespace lives as long as any mount or fd refers to it, so it keeps answering for its addresses although nothing runs in it.`,

@@ -1,6 +1,7 @@
 import type { Evidence, Link } from '../model/facts.js';
 import { localText } from '../timeline/time.js';
 import type { Container, HostModel, MountNamespace, Netns, Process } from '../model/host.js';
+import { podName } from '../model/host.js';
 
 export type Severity = 'error' | 'warning' | 'info';
 export const SEVERITY_RANK: Record<Severity, number> = { error: 3, warning: 2, info: 1 };
@@ -66,7 +67,7 @@ export function defineRule(r: Rule): Rule {
 // Shared helpers for rules: turning model objects into finding subjects.
 
 export function findingContainer(c: Container): FindingContainer {
-  return { id: c.id, name: c.name, pod: c.pod ? `${c.podNamespace ? `${c.podNamespace}/` : ''}${c.pod}` : undefined, state: c.state };
+  return { id: c.id, name: c.name, pod: c.pod ? `${podName(c.pod, c.podNamespace)}` : undefined, state: c.state };
 }
 
 export function netnsSubject(n: Netns): { inode?: string; paths: string[] } {

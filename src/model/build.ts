@@ -1,7 +1,7 @@
 import type { Evidence, Fact, NetnsRef, Stamp } from './facts.js';
 import { normalisePath } from './facts.js';
-import type { Container, Daemon, Diagnostic, HostModel, IpClaim, MountNamespace, Netns, Process, TimelineEvent, UnitSetting } from './host.js';
-import { containerLabel } from './host.js';
+import type { CniOp, Container, Daemon, Diagnostic, HostModel, IpClaim, MountNamespace, Netns, Process, TimelineEvent, UnitSetting } from './host.js';
+import { containerLabel, podName } from './host.js';
 import { type HostClock, isValidZone, offsetZone, resolveStamp } from '../timeline/time.js';
 
 export interface ClockOptions {
@@ -237,15 +237,15 @@ export function buildHost(input: HostInput, opts: ClockOptions, diags: Diagnosti
   // CNI operations and IP claims
   const cniOps = facts
     .filter((f): f is Extract<Fact, { kind: 'cniOp' }> => f.kind === 'cniOp')
-    .map((f) => {
-      const at = resolve(f.at);
+    .map(({ kind: _kind, at: stamp, ...op }): CniOp => {
+      const at = resolve(stamp);
       if (!at) unresolved++;
-      return { op: f.op, containerId: f.containerId, netnsPath: f.netnsPath, pod: f.pod, podNamespace: f.podNamespace, ips: f.ips, err: f.err, at: at?.utc, atHow: at?.how, ev: f.ev };
+      return { ...op, at: at?.utc, atHow: at?.how };
     })
     .sort((a, b) => (a.at ?? 0) - (b.at ?? 0) || a.ev.source.localeCompare(b.ev.source) || a.ev.line - b.ev.line);
   const claims: IpClaim[] = [];
   for (const op of cniOps) {
-    const pod = op.pod ? `${op.podNamespace ? `${op.podNamespace}/` : ''}${op.pod}` : undefined;
+    const pod = op.pod ? `${podName(op.pod, op.podNamespace)}` : undefined;
     event(op.at !== undefined ? { utc: op.at, how: op.atHow! } : undefined, {
       kind: op.op === 'ADD' ? 'cni:add' : 'cni:del',
       message: `CNI ${op.op} ${op.containerId.slice(0, 12)}${pod ? ` (pod ${pod})` : ''}${op.ips.length ? ` ip ${op.ips.join(', ')}` : ''}${op.err ? ` failed: ${op.err}` : ''}`,

@@ -1,4 +1,4 @@
-import type { ContainerRecord, Evidence, Link } from './facts.js';
+import type { ContainerRecord, Evidence, Fact, Link } from './facts.js';
 import type { HostClock, Resolved } from '../timeline/time.js';
 
 export interface Process {
@@ -81,18 +81,8 @@ export interface IpClaim {
   released?: { at?: number; ev: Evidence };
 }
 
-export interface CniOp {
-  op: 'ADD' | 'DEL';
-  containerId: string;
-  netnsPath?: string;
-  pod?: string;
-  podNamespace?: string;
-  ips: string[];
-  err?: string;
-  at?: number;
-  atHow?: Resolved['how'];
-  ev: Evidence;
-}
+/** A CNI ADD or DEL as logged, with its time resolved to UTC. */
+export type CniOp = Omit<Extract<Fact, { kind: 'cniOp' }>, 'kind' | 'at'> & { at?: number; atHow?: Resolved['how'] };
 
 export interface UnitSetting {
   unit: string;
@@ -150,9 +140,14 @@ export interface HostModel {
   addresses: string[]; // global addresses of the host's own netns
 }
 
+/** "namespace/pod", or the pod alone, or undefined. */
+export function podName(pod: string | undefined, namespace: string | undefined): string | undefined {
+  return pod ? `${namespace ? `${namespace}/` : ''}${pod}` : undefined;
+}
+
 /** Human label for a container: short id, pod, state. */
 export function containerLabel(c: Pick<Container, 'id' | 'pod' | 'podNamespace' | 'name' | 'state'>): string {
-  const who = c.pod ? `pod ${c.podNamespace ? `${c.podNamespace}/` : ''}${c.pod}` : c.name ? `name ${c.name}` : '';
+  const who = c.pod ? `pod ${podName(c.pod, c.podNamespace)}` : c.name ? `name ${c.name}` : '';
   return `${c.id.slice(0, 12)}${who ? ` (${who})` : ''}, state ${c.state}`;
 }
 

@@ -93,3 +93,16 @@ export function pidFromPath(path: string): number | undefined {
   const m = /(?:^|\/)proc\/(\d+)\//.exec(path);
   return m ? Number(m[1]) : undefined;
 }
+
+/** For one-value outputs (`hostname`, `date -R`, `uname -r`…): calls `read` with the first non-empty line only. */
+export function firstLineSink(read: (text: string, no: number) => void): LineSink {
+  let done = false;
+  return {
+    line(text, no) {
+      if (done || !text.trim()) return;
+      done = true;
+      read(text, no);
+    },
+    end() {},
+  };
+}
