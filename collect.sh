@@ -132,6 +132,7 @@ done
 awk '($9 == "proc" && $5 ~ /\/netns\//) { f = FILENAME; sub(/.*\/proc\//, "", f); sub(/\/.*/, "", f); print "path-" NR, "nsenter --net=/proc/" f "/root" $5 }' "$D"/proc/*/mountinfo >> "$views" 2>/dev/null
 awk '!seen[$1]++' "$views" | while read -r ino enter; do
   run "netns/$ino/ip-d-addr.txt" $enter ip -d addr
+  run "netns/$ino/ip-d-link.txt" $enter ip -d link
   run "netns/$ino/ip-route.txt" $enter ip route
   run "netns/$ino/ip-neigh.txt" $enter ip neigh
 done

@@ -222,6 +222,7 @@ export async function collect(opts: CollectOptions): Promise<CollectResult> {
   procMounts.forEach((m, i) => views.push({ dir: `netns/path-${i}`, enter: ['nsenter', `--net=/proc/${m.pid}/root${m.path}`] }));
   for (const v of views.sort((a, b) => a.dir.localeCompare(b.dir, 'en', { numeric: true }))) {
     await run(`${v.dir}/ip-d-addr.txt`, [...v.enter, 'ip', '-d', 'addr']);
+    await run(`${v.dir}/ip-d-link.txt`, [...v.enter, 'ip', '-d', 'link']);
     await run(`${v.dir}/ip-route.txt`, [...v.enter, 'ip', 'route']);
     await run(`${v.dir}/ip-neigh.txt`, [...v.enter, 'ip', 'neigh']);
   }

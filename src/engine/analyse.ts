@@ -184,7 +184,7 @@ export async function readEntry(bundle: string, entry: Entry, limits: BundleLimi
 }
 
 /** Wraps a parser's sink so that an exception costs one warning naming the file and line, not the report. */
-function guarded(parser: Parser, ctx: ParseContext, diagnostics: Diagnostic[]): LineSink {
+export function guarded(parser: Parser, ctx: ParseContext, diagnostics: Diagnostic[]): LineSink {
   let sink: LineSink | undefined;
   let failed = false;
   const fail = (no: number, e: unknown) => {

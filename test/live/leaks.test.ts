@@ -137,4 +137,20 @@ describe.skipIf(Boolean(reason))('real kernel: collect then report', () => {
       expect(netns()).toEqual(before.netns);
     }
   });
+
+  it('runs without root, collects what it can, and says what it could not', () => {
+    const r0 = spawnSync('sh', ['-c', 'command -v setpriv'], { encoding: 'utf8' });
+    if (r0.status !== 0) return void console.log('skipping the non-root run: no setpriv');
+    const out = mkdtempSync('/tmp/forensics-nobody-');
+    try {
+      spawnSync('chmod', ['777', out]);
+      const r = spawnSync('setpriv', ['--reuid=nobody', '--regid=nogroup', '--clear-groups', process.execPath, BIN, 'collect', '-o', join(out, 'b.tar.gz'), '--no-logs'], { encoding: 'utf8', cwd: out });
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stderr).toMatch(/not running as root/);
+      const rep = spawnSync(process.execPath, [BIN, 'report', join(out, 'b.tar.gz'), '--format', 'json', '--fail-on', 'none'], { encoding: 'utf8' });
+      expect(JSON.parse(rep.stdout).diagnostics).toContainEqual(expect.objectContaining({ message: expect.stringMatching(/collected as uid \d+, not root/) }));
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  });
 });

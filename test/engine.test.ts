@@ -1,0 +1,63 @@
+import { describe, expect, it } from 'vitest';
+import { guarded, parseText } from '../src/engine/analyse.js';
+import type { Diagnostic } from '../src/model/host.js';
+import { defineParser, type ParseContext } from '../src/recognise/parser.js';
+import { analyseHosts, link, only } from './helpers.js';
+
+describe('bundle layouts', () => {
+  it('reads a bundle holding one folder per host as several hosts, named by their hostname evidence', async () => {
+    const a = await analyseHosts({
+      incident: {
+        'node-a/etc/hostname': 'node-a.example\n',
+        'node-a/proc/1/ns/net': link('net:[4026531840]'),
+        'node-b/proc/1/ns/net': link('net:[4026531999]'),
+        'node-b/date.txt': '# date -R\nWed, 08 Feb 2017 17:05:41 +0800\n',
+        'README.txt': 'notes from the on-call engineer\n',
+      },
+    });
+    expect(a.hosts.map((h) => h.name)).toEqual(['node-a.example', 'node-b']);
+  });
+
+  it('keeps one host when the top level is the host\'s own tree, even below a wrapping folder', async () => {
+    const a = await analyseHosts({ wrap: { 'node-x-20250101/proc/1/ns/net': link('net:[4026531840]'), 'node-x-20250101/etc/hostname': 'x\n' } });
+    expect(a.hosts.map((h) => h.name)).toEqual(['x']);
+  });
+});
+
+describe('process evidence', () => {
+  it('reads /proc/<pid>/status and ps -ef', async () => {
+    const status = await parseText('proc/8581/status', 'Name:\tdocker_monitor\nUmask:\t0022\nState:\tS (sleeping)\nTgid:\t8581\nPid:\t8581\nPPid:\t1\n');
+    expect(only(status.facts, 'process')).toMatchObject([{ pid: 8581, ppid: 1, comm: 'docker_monitor' }]);
+    const ef = await parseText('ps-ef.txt', 'UID        PID  PPID  C STIME TTY          TIME CMD\nroot         1     0  0 Feb06 ?        00:00:09 /usr/lib/systemd/systemd --switched-root\nroot      8581     1  0 Feb03 ?        00:00:01 docker_monitor a1c3\n');
+    expect(only(ef.facts, 'process').map((p) => [p.pid, p.ppid, p.args])).toEqual([
+      [1, 0, '/usr/lib/systemd/systemd --switched-root'],
+      [8581, 1, 'docker_monitor a1c3'],
+    ]);
+  });
+});
+
+describe('a parser that throws', () => {
+  it('costs one warning naming the file and line; lines before it are kept', () => {
+    const diagnostics: Diagnostic[] = [];
+    const facts: unknown[] = [];
+    const boom = defineParser({
+      id: 'boom',
+      describe: 'throws on its third line',
+      collect: '-',
+      recognise: {},
+      open: (ctx) => ({
+        line(text, no) {
+          if (no === 3) throw new Error('unexpected token');
+          ctx.emit({ kind: 'hostname', name: text, ev: ctx.evidence(no, text) });
+        },
+        end() {},
+      }),
+    });
+    const ctx = { source: 'b/f.txt', path: 'f.txt', emit: (f: unknown) => facts.push(f), warn: () => {}, evidence: (line: number, text: string) => ({ source: 'b/f.txt', line, text }) } as ParseContext;
+    const sink = guarded(boom, ctx, diagnostics);
+    for (const [i, t] of ['a', 'b', 'c', 'd'].entries()) sink.line(t, i + 1);
+    sink.end();
+    expect(facts).toHaveLength(2);
+    expect(diagnostics).toEqual([{ level: 'warning', source: 'b/f.txt:3', message: expect.stringContaining('boom parser failed here (unexpected token)') }]);
+  });
+});
