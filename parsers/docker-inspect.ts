@@ -70,7 +70,8 @@ export default defineParser({
   describe: '`docker inspect` JSON (an array or one object): state, pid, SandboxKey, IPs and pod labels of every container, dead ones too',
   collect: 'docker inspect $(docker ps -aq)',
   recognise: {
-    command: /^docker\s+(?:container\s+)?inspect\b/,
+    // `-f '{{.State.Pid}}'` prints a template, not JSON; `-f '{{json .}}'` is JSON again.
+    command: /^docker\s+(?:container\s+)?inspect\b(?!.*\s(?:-f|--format)[\s=](?!['"]?\{\{\s*json\s+\.\s*\}\}))/,
     sniff: (h) => /^\s*[[{]/.test(h) && /"Id"\s*:\s*"[0-9a-f]{64}"/.test(h) && /"(State|NetworkSettings|Config)"\s*:/.test(h),
   },
   open(ctx) {

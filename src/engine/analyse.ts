@@ -61,7 +61,9 @@ export async function analyse(bundlePaths: string[], opts: AnalyseOptions = {}):
       usable++;
       hostInputs.push(...splitHosts(bundle.name, entries));
     } else if (bundle.kind === 'file') {
-      // A loose file caught by a glob (a README next to the bundles) is not a host.
+      // A loose file caught by a glob (a README next to the bundles) is not a host: one note, not two.
+      const own = `${bundle.name}/`;
+      for (let i = diagnostics.length - 1; i >= 0; i--) if (diagnostics[i].level === 'info' && diagnostics[i].source.startsWith(own)) diagnostics.splice(i, 1);
       diagnostics.push({ level: 'info', source: path, message: 'not evidence; skipped' });
     } else {
       diagnostics.push({ level: 'error', source: path, message: 'no evidence recognised in this bundle. `forensics formats` lists what is read; run `forensics collect` on the host to gather it.' });

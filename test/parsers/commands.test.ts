@@ -178,6 +178,13 @@ describe('terminal transcripts', () => {
     expect(commandContext('cat /proc/8581/mountinfo').pathHint).toBe('proc/8581/mountinfo');
   });
 
+  it('does not read a templated docker inspect as JSON, but does read {{json .}}', async () => {
+    const templ = await parseText('s.log', "# docker inspect -f '{{.State.Pid}}' k8s_POD_x\n23117\n");
+    expect(templ.diagnostics).toEqual([]);
+    const json = await parseText('s.log', `# docker inspect --format '{{json .}}' web\n{"Id":"${'c'.repeat(64)}","State":{"Status":"exited"}}\n`);
+    expect(only(json.facts, 'container')[0].container.state).toBe('exited');
+  });
+
   it('splits a pasted session on every prompt style and parses each block by its command', async () => {
     const text = [
       '[root@node-a ~]# date -R',
