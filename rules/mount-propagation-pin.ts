@@ -1,7 +1,7 @@
 import type { Evidence } from '../src/model/facts.js';
 import type { HostModel, MountPin } from '../src/model/host.js';
 import { netnsId } from '../src/model/host.js';
-import { commandOf, defineRule, type Finding, findingContainer, isLeaked, mntnsName, netnsName, netnsSubject, uniqueEvidence, when } from '../src/engine/rule.js';
+import { commandOf, configuredAddrs, defineRule, type Finding, findingContainer, isLeaked, mntnsName, netnsName, netnsSubject, uniqueEvidence, when } from '../src/engine/rule.js';
 import { pinnersOf, releaseCommands } from './netns-leaked.js';
 
 // MS_PRIVATE = 1<<18, MS_SLAVE = 1<<19 (older systemd prints MountFlags numerically)
@@ -78,7 +78,7 @@ export default defineRule({
           host: host.name,
           title: `${netnsId(n)} is pinned by a mount namespace that is neither the host's nor dockerd's${flagValue === 'slave' || flagValue === 'private' ? ` (docker unit has MountFlags=${flagValue})` : ''}`,
           detail: `${netnsName(n)} survives only through ${pinning}. ${daemon?.mntns ? `dockerd's own mount namespace is ${mntnsName(daemon.mntns)}. ` : ''}${reasons.join(' ')}${kernelNote(host)}`,
-          ips: [],
+          ips: [...new Set(configuredAddrs(n).map((a) => a.ip))].sort(),
           containers: n.containers.map(findingContainer),
           netns: [netnsSubject(n)],
           pinnedBy: pinnersOf(host, n).filter((p) => p.kind === 'mount' && foreign.some((m) => p.mntns === `mnt:[${m.mntns.inode}]`)),

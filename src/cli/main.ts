@@ -1,43 +1,86 @@
 #!/usr/bin/env node
+import { createWriteStream } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
-import yargs from 'yargs';
+import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { BundleError } from '../bundle/entry.js';
 import { collect } from '../collect/collect.js';
 import { analyse } from '../engine/analyse.js';
 import { type FailOn, filterFindings, reachesFailOn } from '../engine/filter.js';
 import { replay } from '../engine/replay.js';
+import { renderHtml } from '../report/html.js';
+import { ipStory } from '../report/ipfocus.js';
 import { renderJson } from '../report/json.js';
+import { renderMarkdown } from '../report/markdown.js';
 import { renderText } from '../report/text.js';
+import { renderTimelineText, writeNdjson } from '../report/timeline.js';
+import { allEvents, filterEvents, parseWhen } from '../timeline/events.js';
 import { isValidZone } from '../timeline/time.js';
 import { TOOL } from '../version.js';
 import { parsers } from '../../parsers/index.js';
 import { rules } from '../../rules/index.js';
 import { EXIT, UsageError } from './errors.js';
 
-const FORMATS = ['text', 'json'] as const;
+const FORMATS = ['text', 'json', 'markdown', 'html'] as const;
 const FAIL_ON = ['error', 'warning', 'info', 'none'] as const;
 
 function colourWanted(stream: NodeJS.WriteStream): boolean {
   return Boolean(stream.isTTY) && !('NO_COLOR' in process.env) && process.env.TERM !== 'dumb';
 }
 
-async function report(argv: {
-  bundles: string[]; format: (typeof FORMATS)[number]; output?: string; failOn: FailOn; verbose: boolean;
-  timezone?: string; year?: number; ip?: string; host?: string; container?: string; maxBundleBytes?: number;
-}): Promise<number> {
+interface BundleArgs {
+  bundles: string[];
+  timezone?: string;
+  year?: number;
+  ip?: string;
+  host?: string;
+  container?: string;
+  since?: string;
+  until?: string;
+  maxBundleBytes?: number;
+}
+
+/** Options shared by `report` and `timeline`: how to read the bundles and what to focus on. */
+function bundleOptions<T>(y: Argv<T>) {
+  return y
+    .positional('bundles', { type: 'string', array: true, demandOption: true, describe: 'bundle folders or archives' })
+    .option('timezone', { type: 'string', describe: 'zone for local times when the bundle has none (IANA name or UTC+8)' })
+    .option('year', { type: 'number', describe: 'year for dates written without one (glog, syslog)' })
+    .option('ip', { type: 'string', describe: 'focus on this IP: its story across hosts, and only findings about it' })
+    .option('host', { type: 'string', describe: 'only this host' })
+    .option('container', { type: 'string', describe: 'only this container (id prefix) or pod name' })
+    .option('since', { type: 'string', describe: 'events from this time on (ISO 8601; UTC unless it has an offset)' })
+    .option('until', { type: 'string', describe: 'events up to this time (ISO 8601)' })
+    .option('max-bundle-bytes', { type: 'number', describe: 'refuse a bundle larger than this once decompressed (default 32 GiB)' });
+}
+
+async function analyseArgs(argv: BundleArgs) {
   if (argv.timezone && !isValidZone(argv.timezone)) throw new UsageError(`--timezone ${argv.timezone}: not a known zone. Use an IANA name such as Asia/Shanghai, or UTC+8.`);
   if (argv.year !== undefined && !(argv.year >= 1970 && argv.year <= 9999)) throw new UsageError(`--year ${argv.year}: give a four-digit year.`);
-  const result = await analyse(argv.bundles, {
-    timezone: argv.timezone,
-    year: argv.year,
-    limits: argv.maxBundleBytes ? { maxBundleBytes: argv.maxBundleBytes } : undefined,
-  });
-  const shown = filterFindings(result, { ip: argv.ip, host: argv.host, container: argv.container });
-  const toFile = Boolean(argv.output);
-  const body = argv.format === 'json' ? renderJson(shown, argv.verbose) : renderText(shown, { colour: !toFile && colourWanted(process.stdout), verbose: argv.verbose, width: process.stdout.columns });
-  if (argv.output) await writeFile(argv.output, body);
+  const since = argv.since !== undefined ? parseWhen(argv.since) : undefined;
+  const until = argv.until !== undefined ? parseWhen(argv.until) : undefined;
+  if (argv.since !== undefined && since === undefined) throw new UsageError(`--since ${argv.since}: give an ISO 8601 time such as 2017-02-06 or 2017-02-06T12:00+08:00.`);
+  if (argv.until !== undefined && until === undefined) throw new UsageError(`--until ${argv.until}: give an ISO 8601 time such as 2017-02-08 or 2017-02-08T18:00+08:00.`);
+  const result = await analyse(argv.bundles, { timezone: argv.timezone, year: argv.year, limits: argv.maxBundleBytes ? { maxBundleBytes: argv.maxBundleBytes } : undefined });
+  const filter = { ip: argv.ip, host: argv.host, container: argv.container, since, until };
+  const events = filterEvents(allEvents(result), result, filter);
+  return { result, events, shown: filterFindings(result, filter) };
+}
+
+async function emit(body: string, output: string | undefined): Promise<void> {
+  if (output) await writeFile(output, body);
   else process.stdout.write(body);
+}
+
+async function report(argv: BundleArgs & { format: (typeof FORMATS)[number]; output?: string; failOn: FailOn; verbose: boolean }): Promise<number> {
+  const { result, events, shown } = await analyseArgs(argv);
+  const story = argv.ip ? ipStory(result, argv.ip) : undefined;
+  let body: string;
+  if (argv.format === 'json') body = renderJson(shown, argv.verbose, story);
+  else if (argv.format === 'markdown') body = renderMarkdown(shown, events, story);
+  else if (argv.format === 'html') body = renderHtml(shown, events, story);
+  else body = renderText(shown, { colour: !argv.output && colourWanted(process.stdout), verbose: argv.verbose, width: process.stdout.columns, story });
+  await emit(body, argv.output);
   return reachesFailOn(shown, argv.failOn) ? EXIT.findings : EXIT.clean;
 }
 
@@ -57,22 +100,34 @@ export async function main(args: string[]): Promise<number> {
       'report <bundles..>',
       'Analyse evidence bundles (folders, .tar, .tar.gz; one per host, or one folder per host inside)',
       (y) =>
-        y
-          .positional('bundles', { type: 'string', array: true, demandOption: true, describe: 'bundle folders or archives' })
+        bundleOptions(y)
           .option('format', { alias: 'f', choices: FORMATS, default: 'text' as const, describe: 'output format' })
           .option('output', { alias: 'o', type: 'string', describe: 'write the report to this file instead of stdout' })
           .option('fail-on', { choices: FAIL_ON, default: 'warning' as const, describe: 'exit 1 when a finding is at least this severe' })
           .option('verbose', { alias: 'v', type: 'boolean', default: false, describe: 'show every info finding, file note and skipped rule' })
-          .option('timezone', { type: 'string', describe: 'zone for local times when the bundle has none (IANA name or UTC+8)' })
-          .option('year', { type: 'number', describe: 'year for dates written without one (glog, syslog)' })
-          .option('ip', { type: 'string', describe: 'only findings about this IP' })
-          .option('host', { type: 'string', describe: 'only findings about this host' })
-          .option('container', { type: 'string', describe: 'only findings about this container (id prefix) or pod name' })
-          .option('max-bundle-bytes', { type: 'number', describe: 'refuse a bundle larger than this once decompressed (default 32 GiB)' })
           .example('$0 report node-a.tar.gz node-b.tar.gz', 'two hosts, text report')
-          .example('$0 report samples/seed-incident/* --format json -o report.json', 'JSON report to a file'),
+          .example('$0 report samples/seed-incident/* --ip 10.2.1.15', 'everything about one IP across hosts')
+          .example('$0 report samples/seed-incident/* --format html -o report.html', 'one self-contained HTML file'),
       async (argv) => {
         code = await report({ ...argv, bundles: argv.bundles as string[], failOn: argv.failOn as FailOn });
+      },
+    )
+    .command(
+      'timeline <bundles..>',
+      'Every event, merged across sources and hosts, oldest first (text, or NDJSON for Timesketch)',
+      (y) =>
+        bundleOptions(y)
+          .option('format', { alias: 'f', choices: ['text', 'ndjson'] as const, default: 'text' as const, describe: 'output format' })
+          .option('output', { alias: 'o', type: 'string', describe: 'write to this file instead of stdout' })
+          .example('$0 timeline samples/seed-incident/* --ip 10.2.1.15', 'the life of one IP')
+          .example('$0 timeline node.tar.gz --format ndjson > events.jsonl', 'import into Timesketch'),
+      async (argv) => {
+        const { result, events } = await analyseArgs({ ...argv, bundles: argv.bundles as string[] });
+        if (argv.format === 'ndjson') {
+          const out = argv.output ? createWriteStream(argv.output) : process.stdout;
+          await writeNdjson(result, events, out);
+          if (argv.output) await new Promise((r) => (out as ReturnType<typeof createWriteStream>).end(r));
+        } else await emit(renderTimelineText(result, events), argv.output);
       },
     )
     .command(
@@ -157,7 +212,8 @@ export async function main(args: string[]): Promise<number> {
     .command('formats', 'List every kind of evidence recognised, with the command that collects it by hand', {}, () => {
       for (const p of parsers) process.stdout.write(`${p.id.padEnd(18)} ${p.describe}\n${''.padEnd(18)} collect: ${p.collect}\n`);
     })
-    .demandCommand(1, 'Give a command: report, collect, rules, explain, formats or replay.')
+    .completion('completion', 'Print a bash/zsh completion script: forensics completion >> ~/.bashrc')
+    .demandCommand(1, 'Give a command: report, timeline, collect, rules, explain, formats or replay.')
     .strict()
     .recommendCommands()
     .version(TOOL.version)

@@ -77,6 +77,7 @@ export async function analyse(bundlePaths: string[], opts: AnalyseOptions = {}):
 
   const hosts = hostInputs.map((h) => buildHost(h, opts, diagnostics));
   uniqueNames(hosts);
+  for (const h of hosts) for (const e of h.events) e.host = h.name; // events were stamped before the host had its final name
   for (const h of hosts)
     if (h.clock.zoneSource === 'assumed UTC')
       diagnostics.push({ level: 'info', source: h.name, message: 'no time zone in the bundle (etc/timezone or date -R): local times are read as UTC. Pass --timezone to correct.' });

@@ -1,7 +1,7 @@
 import type { Evidence, Fact, NetnsRef, Stamp } from './facts.js';
 import { normalisePath } from './facts.js';
 import type { CniOp, Container, Daemon, Diagnostic, HostModel, IpClaim, MountNamespace, Netns, Process, TimelineEvent, UnitSetting } from './host.js';
-import { containerLabel, podName } from './host.js';
+import { podName } from './host.js';
 import { type HostClock, isValidZone, offsetZone, resolveStamp } from '../timeline/time.js';
 
 export interface ClockOptions {
@@ -210,8 +210,10 @@ export function buildHost(input: HostInput, opts: ClockOptions, diags: Diagnosti
     if (!c.netnsKey && c.pid && netOf.has(c.pid)) c.netnsKey = netOf.get(c.pid)!.inode;
     containers.set(c.id, c);
     if (c.netnsKey && c.isSandbox) netns.get(c.netnsKey)?.containers.push(c);
-    event(resolve(c.startedAt), { kind: 'container:start', message: `container ${containerLabel(c)} started`, ev: c.ev, containerId: c.id, pod: c.pod });
-    if (c.state !== 'running') event(resolve(c.finishedAt), { kind: 'container:finish', message: `container ${containerLabel(c)} finished${c.error ? `: ${c.error}` : ''}`, ev: c.ev, containerId: c.id, pod: c.pod });
+    const who = `container ${c.id.slice(0, 12)}${c.pod ? ` (pod ${podName(c.pod, c.podNamespace)})` : c.name ? ` (${c.name})` : ''}`;
+    event(resolve(c.startedAt), { kind: 'container:start', message: `${who} started`, ev: c.ev, containerId: c.id, pod: podName(c.pod, c.podNamespace) });
+    if (c.state !== 'running')
+      event(resolve(c.finishedAt), { kind: 'container:finish', message: `${who} stopped; now ${c.state}${c.error ? ` (${c.error})` : ''}`, ev: c.ev, containerId: c.id, pod: podName(c.pod, c.podNamespace) });
   }
   // Before 3.19 a netns bind mount shows as fstype "proc" with no inode: identify it through the container that owns the path.
   for (const n of [...netns.values()]) {
@@ -308,14 +310,21 @@ export function buildHost(input: HostInput, opts: ClockOptions, diags: Diagnosti
       restarts: [],
     };
   }
+  // One start is several log lines ("Starting up", "Loading containers", "API listen on"): keep the first of each burst.
+  let lastStart = -Infinity;
   for (const l of logs) {
     const at = resolve(l.at);
     if (!at) continue;
-    if (l.event === 'daemon-start' && /^(Starting up|Loading containers: start\.)/.test(l.message)) daemon?.restarts.push({ at: at.utc, ev: l.ev });
+    if (l.event === 'daemon-start') {
+      const burst = at.utc - lastStart < 120_000;
+      lastStart = at.utc;
+      if (burst) continue;
+      daemon?.restarts.push({ at: at.utc, ev: l.ev });
+    }
     event(at, { kind: l.event === 'daemon-start' ? 'daemon:start' : `daemon:${l.event}`, message: `${l.daemon}: ${l.message}`, ev: l.ev, containerId: l.containerId });
   }
   if (daemon?.started !== undefined && daemon.startedEv)
-    event({ utc: daemon.started, how: 'local' }, { kind: 'daemon:start', message: `dockerd (pid ${daemon.pid ?? '?'}) running since`, ev: daemon.startedEv, pid: daemon.pid });
+    event({ utc: daemon.started, how: 'local' }, { kind: 'daemon:start', message: `dockerd (pid ${daemon.pid ?? '?'}) process started`, ev: daemon.startedEv, pid: daemon.pid });
   if (unresolved) diags.push({ level: 'warning', source: input.name, message: `${unresolved} CNI log lines have no year and the bundle has no collection time (date -R); they are left off the timeline. Pass --year.` });
 
   const hostLinks = hostNet ? netns.get(hostNet)?.views : netns.get('host')?.views;

@@ -1,9 +1,11 @@
 import type { Analysis } from '../engine/analyse.js';
 import { TOOL } from '../version.js';
+import type { IpStory } from './ipfocus.js';
 
 /** The JSON report: stable key order, no wall-clock time, so one bundle always gives the same bytes. */
-export function reportObject(a: Analysis, verbose = false) {
+export function reportObject(a: Analysis, verbose = false, story?: IpStory) {
   return {
+    ...(story ? { ipFocus: story } : {}),
     tool: { name: TOOL.name, version: TOOL.version },
     hosts: a.hosts.map((h) => ({
       id: h.name,
@@ -36,6 +38,6 @@ export function reportObject(a: Analysis, verbose = false) {
   };
 }
 
-export function renderJson(a: Analysis, verbose = false): string {
-  return `${JSON.stringify(reportObject(a, verbose), null, 2)}\n`;
+export function renderJson(a: Analysis, verbose = false, story?: IpStory): string {
+  return `${JSON.stringify(reportObject(a, verbose, story), null, 2)}\n`;
 }

@@ -3,11 +3,13 @@ import type { Finding } from '../engine/rule.js';
 import { localText } from '../timeline/time.js';
 import { TOOL } from '../version.js';
 import { safeText } from './escape.js';
+import type { IpStory } from './ipfocus.js';
 
 export interface TextOptions {
   colour: boolean;
   verbose: boolean;
   width?: number;
+  story?: IpStory;
 }
 
 const SGR = { error: '1;31', warning: '1;33', info: '36', dim: '2', bold: '1' } as const;
@@ -38,6 +40,13 @@ export function renderText(a: Analysis, opts: TextOptions): string {
     out.push(`  ${safeText(h.name)}${h.addresses.length ? ` (${h.addresses.join(', ')})` : ''}: ${when}; zone ${safeText(h.clock.zone)} from ${safeText(h.clock.zoneSource)}${h.kernel ? `; kernel ${safeText(h.kernel.release)}` : ''}`);
   }
   out.push('');
+  if (opts.story) {
+    const s = opts.story;
+    out.push(c(SGR.bold, safeText(s.ip)), wrap(c(SGR.bold, safeText(s.verdict)), width + c('1', '').length, '  '));
+    for (const x of s.holders) out.push(`  ${safeText(x.host)}: ${safeText(x.pod ? `pod ${x.pod}` : x.container)} (${x.state}), given ${safeText(x.claimedAt ?? 'at an unknown time')}${x.releasedAt ? `, released ${safeText(x.releasedAt)}` : ', not released'}   [${safeText(x.source)}]`);
+    for (const p of s.places) out.push(`  configured on ${safeText(p.host)} in ${safeText(p.netns)}${p.leaked ? ' (no process: leaked)' : ''}`);
+    out.push('');
+  }
   const serious = a.findings.filter((f) => f.severity !== 'info');
   const info = a.findings.filter((f) => f.severity === 'info');
   for (const f of serious) out.push(renderFinding(f, c, width), '');

@@ -85,6 +85,46 @@ describe('forensics CLI', () => {
     expect(spawnSync('sh', ['-n', join(__dirname, '../../collect.sh')]).status).toBe(0);
   });
 
+  it('prints the timeline in local time with the host, and as Timesketch NDJSON with one type per field', () => {
+    const text = run('timeline', ...SEED);
+    expect(text.code).toBe(0);
+    expect(text.stdout).toMatch(/^2017-02-06 12:22:17 \+08:00~ node-10-2-1-4 +cni:add +CNI ADD 326383b80aba/m);
+    const lines = run('timeline', ...SEED, '--format', 'ndjson').stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines.length).toBeGreaterThan(10);
+    const types = (o: Record<string, unknown>) => Object.fromEntries(Object.entries(o).map(([k, v]) => [k, typeof v]));
+    for (const l of lines) expect(types(l)).toEqual(types(lines[0]));
+    expect(Object.keys(lines[0])).toEqual(['message', 'datetime', 'timestamp', 'timestamp_desc', 'data_type', 'host', 'source', 'line', 'ip', 'container_id', 'pod', 'netns', 'pid', 'time_inferred', 'time_source']);
+    const add = lines.find((l) => l.data_type === 'cni_forensics:cni:add' && l.container_id.startsWith('326383b80aba'));
+    expect(add).toMatchObject({ datetime: '2017-02-06T12:22:17.639+08:00', timestamp: 1486354937639000, ip: '10.2.1.15', time_inferred: true });
+    const only = run('timeline', ...SEED, '--format', 'ndjson', '--ip', '10.2.1.15', '--since', '2017-02-06T00:00+08:00').stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(only.every((l) => l.timestamp >= Date.parse('2017-02-05T16:00:00Z') * 1000)).toBe(true);
+    expect(only.filter((l) => l.data_type === 'cni_forensics:cni:add').map((l) => l.host)).toEqual(['node-10-2-1-4', 'node-10-2-1-6']);
+    expect(run('timeline', ...SEED, '--since', 'yesterday').code).toBe(2);
+  });
+
+  it('tells the story of one IP with --ip, in text and JSON', () => {
+    const text = run('report', ...SEED, '--ip', '10.2.1.15');
+    expect(text.stdout).toMatch(/10\.2\.1\.15 is answered from 2 places/);
+    const json = JSON.parse(run('report', ...SEED, '--ip', '10.2.1.15', '--format', 'json').stdout);
+    expect(json.ipFocus.current.map((h: { host: string; state: string }) => [h.host, h.state])).toEqual([['node-10-2-1-4', 'dead'], ['node-10-2-1-6', 'running']]);
+    expect(json.findings.every((f: { ips: string[] }) => f.ips.includes('10.2.1.15'))).toBe(true);
+  });
+
+  it('writes Markdown ready for a ticket, with evidence and commands in fenced blocks', () => {
+    const md = run('report', ...SEED, '--format', 'markdown').stdout;
+    expect(md).toMatch(/^# cni-forensics report/);
+    expect(md).toMatch(/## Error: Network namespace \/run\/docker\/netns\/cf51d21b4b4e has no process/);
+    expect(md).toMatch(/```sh\n.*nsenter -t 8581 -m umount \/run\/docker\/netns\/cf51d21b4b4e/s);
+    expect(md).toMatch(/Timeline:\n\n- 2017-02-0\d .*\+08:00/);
+  });
+
+  it('prints a shell completion script', () => {
+    const r = run('completion');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/forensics/);
+    expect(r.stdout).toMatch(/complete/);
+  });
+
   it('replays every sample without drift', () => {
     const r = run('replay');
     expect(r.stdout).toMatch(/^ok\s+seed-incident$/m);

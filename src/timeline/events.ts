@@ -1,0 +1,68 @@
+import { DateTime } from 'luxon';
+import type { Analysis } from '../engine/analyse.js';
+import { sameId } from '../model/build.js';
+import type { HostModel, TimelineEvent } from '../model/host.js';
+import { processLabel } from '../model/host.js';
+
+export interface EventFilter {
+  ip?: string;
+  container?: string; // id prefix or pod name
+  host?: string;
+  since?: number;
+  until?: number;
+}
+
+/** What each event's time is, in Timesketch's words. */
+export const TIMESTAMP_DESC: Record<string, string> = {
+  'cni:add': 'CNI ADD',
+  'cni:del': 'CNI DEL',
+  'container:start': 'Container started',
+  'container:finish': 'Container finished',
+  'daemon:start': 'Daemon started',
+  'daemon:error': 'Daemon error logged',
+  'daemon:warning': 'Daemon warning logged',
+  'process:start': 'Process started',
+  'bundle:collected': 'Evidence collected',
+};
+
+/** Every event of every host, with the start of each pinning process and the collection time, oldest first. */
+export function allEvents(a: Analysis): TimelineEvent[] {
+  const out: TimelineEvent[] = [];
+  for (const h of a.hosts) {
+    out.push(...h.events);
+    const pinners = new Set(a.findings.filter((f) => f.host.split(', ').includes(h.name)).flatMap((f) => f.pinnedBy.map((p) => p.pid)));
+    for (const pid of [...pinners].sort((x, y) => x - y)) {
+      const p = h.processes.get(pid);
+      if (p?.started === undefined) continue;
+      out.push({ at: p.started, how: 'local', host: h.name, kind: 'process:start', message: `${processLabel(p, pid)} started; it pins a leaked network namespace`, ev: p.ev[0], pid });
+    }
+    if (h.clock.collectedAt !== undefined && h.clock.collectedSource)
+      out.push({ at: h.clock.collectedAt, how: 'exact', host: h.name, kind: 'bundle:collected', message: `evidence collected (${h.clock.collectedSource})`, ev: { source: h.clock.collectedSource, line: 0, text: '' } });
+  }
+  return out.sort((x, y) => x.at - y.at || x.host.localeCompare(y.host) || x.ev.source.localeCompare(y.ev.source) || x.ev.line - y.ev.line || x.kind.localeCompare(y.kind));
+}
+
+function containersForIp(h: HostModel, ip: string): string[] {
+  return h.claims.filter((k) => k.ip === ip).map((k) => k.containerId);
+}
+
+export function filterEvents(events: TimelineEvent[], a: Analysis, f: EventFilter): TimelineEvent[] {
+  const ipContainers = new Map<string, string[]>();
+  if (f.ip) for (const h of a.hosts) ipContainers.set(h.name, containersForIp(h, f.ip));
+  return events.filter((e) => {
+    if (f.host && e.host !== f.host) return false;
+    if (f.since !== undefined && e.at < f.since) return false;
+    if (f.until !== undefined && e.at > f.until) return false;
+    // Restarts and collection times are the context of any subject's story.
+    if (e.kind === 'daemon:start' || e.kind === 'bundle:collected') return true;
+    if (f.ip && e.ip !== f.ip && !(e.containerId && (ipContainers.get(e.host) ?? []).some((c) => sameId(c, e.containerId!)))) return false;
+    if (f.container && !(e.containerId?.startsWith(f.container) || e.pod === f.container || e.pod?.endsWith(`/${f.container}`))) return false;
+    return true;
+  });
+}
+
+/** `--since`/`--until`: an ISO date or date-time, UTC unless it carries an offset. */
+export function parseWhen(s: string): number | undefined {
+  const dt = DateTime.fromISO(s, { zone: 'UTC', setZone: true });
+  return dt.isValid ? dt.toMillis() : undefined;
+}
