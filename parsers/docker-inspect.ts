@@ -31,8 +31,22 @@ function stateOf(st: Inspect['State']): ContainerState {
 // dockershim names: k8s_POD_<pod>_<ns>_<uid>_<attempt>; pre-CRI: k8s_POD.<hash>_<pod>_<ns>_<uid>_<hash>
 const K8S_NAME = /^\/?k8s_([^_.]+)(?:\.[0-9a-f]+)?_([^_]+)_([^_]+)_([^_]+)_[^_]+$/;
 
-export function containerFromInspect(c: Inspect): ContainerRecord | undefined {
-  if (typeof c.Id !== 'string' || !/^[0-9a-f]{12,64}$/.test(c.Id)) return undefined;
+const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+const obj = <T>(v: unknown): T | undefined => (v && typeof v === 'object' && !Array.isArray(v) ? (v as T) : undefined);
+
+/** One container from `docker inspect`, taking only fields of the expected type (the JSON comes from strangers). */
+export function containerFromInspect(raw: Inspect): ContainerRecord | undefined {
+  if (typeof raw.Id !== 'string' || !/^[0-9a-f]{12,64}$/.test(raw.Id)) return undefined;
+  const st = obj<NonNullable<Inspect['State']>>(raw.State);
+  const net = obj<NonNullable<Inspect['NetworkSettings']>>(raw.NetworkSettings);
+  const c: Inspect = {
+    Id: raw.Id,
+    Name: str(raw.Name),
+    State: st && { Status: str(st.Status), Running: st.Running === true, Paused: st.Paused === true, Restarting: st.Restarting === true, Dead: st.Dead === true, Pid: typeof st.Pid === 'number' ? st.Pid : undefined, StartedAt: str(st.StartedAt), FinishedAt: str(st.FinishedAt), Error: str(st.Error) },
+    HostConfig: { NetworkMode: str(obj<NonNullable<Inspect['HostConfig']>>(raw.HostConfig)?.NetworkMode) },
+    Config: { Labels: Object.fromEntries(Object.entries(obj<Record<string, unknown>>(obj<NonNullable<Inspect['Config']>>(raw.Config)?.Labels) ?? {}).filter(([, v]) => typeof v === 'string')) as Record<string, string> },
+    NetworkSettings: net && { SandboxID: str(net.SandboxID), SandboxKey: str(net.SandboxKey), IPAddress: str(net.IPAddress), Networks: obj(net.Networks) },
+  };
   const labels = c.Config?.Labels ?? {};
   const name = c.Name?.replace(/^\//, '') || undefined;
   const k8s = name ? K8S_NAME.exec(name) : null;
@@ -42,11 +56,12 @@ export function containerFromInspect(c: Inspect): ContainerRecord | undefined {
   const ips = new Set<string>();
   if (c.NetworkSettings?.IPAddress) ips.add(c.NetworkSettings.IPAddress);
   for (const n of Object.values(c.NetworkSettings?.Networks ?? {})) {
-    if (n?.IPAddress) ips.add(n.IPAddress);
-    if (n?.GlobalIPv6Address) ips.add(n.GlobalIPv6Address);
+    const ep = obj<{ IPAddress?: unknown; GlobalIPv6Address?: unknown }>(n);
+    if (str(ep?.IPAddress)) ips.add(ep!.IPAddress as string);
+    if (str(ep?.GlobalIPv6Address)) ips.add(ep!.GlobalIPv6Address as string);
   }
   return {
-    id: c.Id,
+    id: raw.Id,
     name,
     pod: labels['io.kubernetes.pod.name'] ?? k8s?.[2],
     podNamespace: labels['io.kubernetes.pod.namespace'] ?? k8s?.[3],

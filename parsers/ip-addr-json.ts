@@ -29,19 +29,20 @@ export default defineParser({
       for (const raw of doc as JsonLink[]) {
         if (!raw || typeof raw.ifindex !== 'number' || typeof raw.ifname !== 'string') continue;
         const addrs: IfAddr[] = [];
-        for (const a of raw.addr_info ?? []) {
+        for (const a of Array.isArray(raw.addr_info) ? raw.addr_info : []) {
+          if (!a || typeof a !== 'object') continue;
           if (typeof a.local !== 'string' || (a.family !== 'inet' && a.family !== 'inet6')) continue;
           const family = a.family === 'inet' ? 4 : 6;
-          addrs.push({ ip: a.local, prefix: a.prefixlen ?? (family === 4 ? 32 : 128), family, scope: a.scope ?? 'global', label: a.label, ev: ctx.evidence(firstLine, `${raw.ifname}: ${a.family} ${a.local}/${a.prefixlen} scope ${a.scope}`) });
+          addrs.push({ ip: a.local, prefix: typeof a.prefixlen === 'number' ? a.prefixlen : family === 4 ? 32 : 128, family, scope: typeof a.scope === 'string' ? a.scope : 'global', label: typeof a.label === 'string' ? a.label : undefined, ev: ctx.evidence(firstLine, `${raw.ifname}: ${a.family} ${a.local}/${a.prefixlen} scope ${a.scope}`) });
         }
         links.push({
           ifindex: raw.ifindex,
           name: raw.ifname,
-          peerIfindex: raw.link_index,
-          linkNetnsid: raw.link_netnsid,
-          flags: Array.isArray(raw.flags) ? raw.flags : [],
-          mac: raw.link_type === 'ether' ? raw.address : undefined,
-          type: raw.linkinfo?.info_kind,
+          peerIfindex: typeof raw.link_index === 'number' ? raw.link_index : undefined,
+          linkNetnsid: typeof raw.link_netnsid === 'number' ? raw.link_netnsid : undefined,
+          flags: Array.isArray(raw.flags) ? raw.flags.filter((f): f is string => typeof f === 'string') : [],
+          mac: raw.link_type === 'ether' && typeof raw.address === 'string' ? raw.address : undefined,
+          type: typeof raw.linkinfo?.info_kind === 'string' ? raw.linkinfo.info_kind : undefined,
           addrs,
           ev: ctx.evidence(firstLine, `${raw.ifindex}: ${raw.ifname}`),
         });

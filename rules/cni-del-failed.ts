@@ -1,8 +1,8 @@
-import { sameId } from '../src/model/build.js';
 import type { CniOp } from '../src/model/host.js';
 import { containerLabel, netnsId, podName } from '../src/model/host.js';
 import { defineRule, type Finding, findingContainer, netnsSubject, uniqueEvidence, when } from '../src/engine/rule.js';
 import { holderOf } from './ip-last-holder.js';
+import { pushTo, shortId } from '../src/util.js';
 
 export default defineRule({
   id: 'cni-del-failed',
@@ -20,10 +20,10 @@ export default defineRule({
     for (const host of hosts) {
       const byContainer = new Map<string, CniOp[]>();
       for (const op of host.cniOps) {
-        const key = [...byContainer.keys()].find((k) => sameId(k, op.containerId)) ?? op.containerId;
-        byContainer.set(key, [...(byContainer.get(key) ?? []), op]);
+        pushTo(byContainer, shortId(op.containerId), op);
       }
-      for (const [id, ops] of [...byContainer].sort(([a], [b]) => a.localeCompare(b))) {
+      for (const [, ops] of [...byContainer].sort(([a], [b]) => a.localeCompare(b))) {
+        const id = ops.reduce((longest, o) => (o.containerId.length > longest.length ? o.containerId : longest), '');
         const adds = ops.filter((o) => o.op === 'ADD' && !o.err);
         const dels = ops.filter((o) => o.op === 'DEL');
         const okDel = dels.filter((o) => !o.err);

@@ -1,12 +1,12 @@
-import { sameId } from '../src/model/build.js';
 import type { Container, HostModel, IpClaim, Netns } from '../src/model/host.js';
-import { containerLabel, netnsId, podName } from '../src/model/host.js';
+import { containerLabel, findContainer, netnsId, podName } from '../src/model/host.js';
 import { configuredAddrs, defineRule, type Finding, findingContainer, isLeaked, netnsName, netnsSubject, uniqueEvidence, when } from '../src/engine/rule.js';
+import { pushTo } from '../src/util.js';
 
 const NOT_ALIVE = new Set(['dead', 'exited', 'gone', 'removing', 'created']);
 
 export function holderOf(host: HostModel, containerId: string): { container?: Container; state: string } {
-  const c = host.containers.get(containerId) ?? [...host.containers.values()].find((x) => sameId(x.id, containerId));
+  const c = findContainer(host, containerId);
   if (c) return { container: c, state: c.state };
   // Without a container inventory we cannot tell "gone" from "not listed".
   return { state: host.has.has('container') ? 'gone' : 'unknown' };
@@ -38,7 +38,7 @@ export default defineRule({
     const findings: Finding[] = [];
     for (const host of hosts) {
       const byIp = new Map<string, IpClaim[]>();
-      for (const k of host.claims) byIp.set(k.ip, [...(byIp.get(k.ip) ?? []), k]);
+      for (const k of host.claims) pushTo(byIp, k.ip, k);
       for (const [ip, claims] of [...byIp].sort(([a], [b]) => a.localeCompare(b, 'en', { numeric: true }))) {
         claims.sort((a, b) => (a.at ?? -Infinity) - (b.at ?? -Infinity));
         const open = claims.filter((k) => !k.released);

@@ -10,15 +10,24 @@ export interface Entry {
 }
 
 export interface BundleLimits {
-  /** Total decompressed bytes read from one bundle. */
+  /** Total decompressed bytes read from one bundle (a gzip bomb stops here). */
   maxBundleBytes: number;
   /** Longest line kept; longer lines are cut with a warning. */
   maxLineBytes: number;
+  /** Entries read from one bundle; the rest are left with an error. */
+  maxEntries: number;
+  /** Largest JSON document (docker inspect, ip -j) parsed whole. */
+  maxDocumentBytes: number;
+  /** Wall-clock time for reading all bundles; what was read by then is reported. */
+  timeLimitMs: number;
 }
 
 export const DEFAULT_LIMITS: BundleLimits = {
-  maxBundleBytes: 32 * 1024 ** 3,
+  maxBundleBytes: 16 * 1024 ** 3,
   maxLineBytes: 1024 * 1024,
+  maxEntries: 1_000_000,
+  maxDocumentBytes: 256 * 1024 * 1024,
+  timeLimitMs: 15 * 60 * 1000,
 };
 
 /** Rejects absolute, parent-relative and empty paths; returns the cleaned path or undefined. */

@@ -10,8 +10,10 @@ export interface OpenedBundle {
   name: string; // display name: the file or folder name
   kind: 'dir' | 'tar' | 'tar.gz' | 'file';
   entries: AsyncIterable<Entry>;
-  /** Entries refused for safety (absolute or '..' paths), filled while iterating. */
+  /** Entries refused for safety ('..' paths), filled while iterating. */
   refused: string[];
+  /** Absolute entry names, read as relative to the bundle as GNU tar does. */
+  absolute: string[];
 }
 
 async function* fileChunks(path: string): AsyncIterable<Buffer> {
@@ -50,7 +52,8 @@ export async function openBundle(path: string, limits: BundleLimits): Promise<Op
   }
   const name = bundleName(path);
   const refused: string[] = [];
-  if (st.isDirectory()) return { name, kind: 'dir', entries: dirEntries(path, refused), refused };
+  const absolute: string[] = [];
+  if (st.isDirectory()) return { name, kind: 'dir', entries: dirEntries(path, refused), refused, absolute };
   if (!st.isFile()) throw new BundleError(`${path}: not a regular file or folder.`);
   let magic: Buffer;
   try {
@@ -58,8 +61,8 @@ export async function openBundle(path: string, limits: BundleLimits): Promise<Op
   } catch (e) {
     throw new BundleError(`${path}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}). Check its permissions.`);
   }
-  if (magic[0] === 0x1f && magic[1] === 0x8b) return { name, kind: 'tar.gz', entries: tarEntries(path, true, limits, refused), refused };
-  if (isTarHeader(magic)) return { name, kind: 'tar', entries: tarEntries(path, false, limits, refused), refused };
+  if (magic[0] === 0x1f && magic[1] === 0x8b) return { name, kind: 'tar.gz', entries: tarEntries(path, true, limits, refused, absolute), refused, absolute };
+  if (isTarHeader(magic)) return { name, kind: 'tar', entries: tarEntries(path, false, limits, refused, absolute), refused, absolute };
   if (magic[0] === 0xfd && magic.toString('latin1', 1, 6) === '7zXZ\0')
     throw new BundleError(`${path}: .tar.xz is not supported yet. Convert it: xz -dc ${basename(path)} | gzip > ${bundleName(path)}.tar.gz`);
   // A loose evidence file (a pasted transcript, one command's output) is a one-file bundle.
@@ -67,6 +70,7 @@ export async function openBundle(path: string, limits: BundleLimits): Promise<Op
     name,
     kind: 'file',
     refused,
+    absolute,
     entries: (async function* () {
       yield { path: basename(path), kind: 'file', size: st.size, mtime: st.mtimeMs, chunks: () => fileChunks(path) } satisfies Entry;
     })(),
@@ -106,7 +110,7 @@ async function* dirEntries(root: string, refused: string[]): AsyncIterable<Entry
 
 async function* emptyChunks(): AsyncIterable<Buffer> {}
 
-async function* tarEntries(file: string, gzip: boolean, limits: BundleLimits, refused: string[]): AsyncIterable<Entry> {
+async function* tarEntries(file: string, gzip: boolean, limits: BundleLimits, refused: string[], absolute: string[]): AsyncIterable<Entry> {
   const extract = tar.extract();
   const input = createReadStream(file, { highWaterMark: 1 << 20 });
   let inflated = 0;
@@ -143,6 +147,7 @@ async function* tarEntries(file: string, gzip: boolean, limits: BundleLimits, re
         entry.resume();
         continue;
       }
+      if (h.name.startsWith('/')) absolute.push(h.name);
       const mtime = h.mtime ? h.mtime.getTime() : undefined;
       if (h.type === 'file' || h.type === 'contiguous-file') {
         yield { path, kind: 'file', size: h.size ?? 0, mtime, chunks: () => entry as AsyncIterable<Buffer> };

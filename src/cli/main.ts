@@ -3,7 +3,7 @@ import { createWriteStream } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { BundleError } from '../bundle/entry.js';
+import { BundleError, type BundleLimits } from '../bundle/entry.js';
 import { collect } from '../collect/collect.js';
 import { analyse } from '../engine/analyse.js';
 import { type FailOn, filterFindings, reachesFailOn } from '../engine/filter.js';
@@ -38,6 +38,10 @@ interface BundleArgs {
   since?: string;
   until?: string;
   maxBundleBytes?: number;
+  maxEntries?: number;
+  maxLineBytes?: number;
+  maxDocumentBytes?: number;
+  timeLimit?: number;
 }
 
 /** Options shared by `report` and `timeline`: how to read the bundles and what to focus on. */
@@ -51,7 +55,11 @@ function bundleOptions<T>(y: Argv<T>) {
     .option('container', { type: 'string', describe: 'only this container (id prefix) or pod name' })
     .option('since', { type: 'string', describe: 'events from this time on (ISO 8601; UTC unless it has an offset)' })
     .option('until', { type: 'string', describe: 'events up to this time (ISO 8601)' })
-    .option('max-bundle-bytes', { type: 'number', describe: 'refuse a bundle larger than this once decompressed (default 32 GiB)' });
+    .option('max-bundle-bytes', { type: 'number', describe: 'stop reading a bundle past this many bytes once decompressed (default 16 GiB)' })
+    .option('max-entries', { type: 'number', describe: 'stop reading a bundle past this many files (default 1,000,000)' })
+    .option('max-line-bytes', { type: 'number', describe: 'cut longer lines (default 1 MiB)' })
+    .option('max-document-bytes', { type: 'number', describe: 'skip larger JSON documents (default 256 MiB)' })
+    .option('time-limit', { type: 'number', describe: 'seconds for reading all bundles; what was read by then is reported (default 900)' });
 }
 
 async function analyseArgs(argv: BundleArgs) {
@@ -61,7 +69,13 @@ async function analyseArgs(argv: BundleArgs) {
   const until = argv.until !== undefined ? parseWhen(argv.until) : undefined;
   if (argv.since !== undefined && since === undefined) throw new UsageError(`--since ${argv.since}: give an ISO 8601 time such as 2017-02-06 or 2017-02-06T12:00+08:00.`);
   if (argv.until !== undefined && until === undefined) throw new UsageError(`--until ${argv.until}: give an ISO 8601 time such as 2017-02-08 or 2017-02-08T18:00+08:00.`);
-  const result = await analyse(argv.bundles, { timezone: argv.timezone, year: argv.year, limits: argv.maxBundleBytes ? { maxBundleBytes: argv.maxBundleBytes } : undefined });
+  const limits: Partial<BundleLimits> = {};
+  for (const [key, value] of [['maxBundleBytes', argv.maxBundleBytes], ['maxEntries', argv.maxEntries], ['maxLineBytes', argv.maxLineBytes], ['maxDocumentBytes', argv.maxDocumentBytes], ['timeLimitMs', argv.timeLimit === undefined ? undefined : argv.timeLimit * 1000]] as const) {
+    if (value === undefined) continue;
+    if (!(value > 0)) throw new UsageError(`--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`).replace('-ms', '')} must be a positive number.`);
+    limits[key] = value;
+  }
+  const result = await analyse(argv.bundles, { timezone: argv.timezone, year: argv.year, limits });
   const filter = { ip: argv.ip, host: argv.host, container: argv.container, since, until };
   const events = filterEvents(allEvents(result), result, filter);
   return { result, events, shown: filterFindings(result, filter) };
@@ -81,7 +95,13 @@ async function report(argv: BundleArgs & { format: (typeof FORMATS)[number]; out
   else if (argv.format === 'html') body = renderHtml(shown, events, story);
   else body = renderText(shown, { colour: !argv.output && colourWanted(process.stdout), verbose: argv.verbose, width: process.stdout.columns, story });
   await emit(body, argv.output);
-  return reachesFailOn(shown, argv.failOn) ? EXIT.findings : EXIT.clean;
+  if (reachesFailOn(shown, argv.failOn)) return EXIT.findings;
+  // Part of the input could not be read: "no findings" must not read as "healthy".
+  if (result.diagnostics.some((d) => d.level === 'error')) {
+    process.stderr.write('forensics: some evidence could not be read (see the diagnostics); the report covers only the rest.\n');
+    return EXIT.unusable;
+  }
+  return EXIT.clean;
 }
 
 function parseSince(s: string): number {

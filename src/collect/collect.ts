@@ -9,6 +9,7 @@ import tar from 'tar-stream';
 import { parseNsMountLine } from '../../parsers/mountinfo.js';
 import { parseNsTarget } from '../model/facts.js';
 import { TOOL } from '../version.js';
+import { pushTo } from '../util.js';
 
 export interface CollectOptions {
   output?: string;
@@ -153,7 +154,7 @@ export async function collect(opts: CollectOptions): Promise<CollectResult> {
         const target = await readlink(`${base}/ns/${ns}`);
         addLink(`proc/${pid}/ns/${ns}`, target);
         const t = parseNsTarget(target);
-        if (t && ns === 'mnt') mntPids.set(t.inode, [...(mntPids.get(t.inode) ?? []), pid]);
+        if (t && ns === 'mnt') pushTo(mntPids, t.inode, pid);
         if (t && ns === 'net' && !netMembers.has(t.inode)) netMembers.set(t.inode, pid);
       } catch {
         /* kernel thread, vanished, or no permission */

@@ -35,6 +35,7 @@ const HEAD_BYTES = 4096;
 /** Reads every bundle, builds one model per host and runs the rules. Throws BundleError only when no bundle is usable. */
 export async function analyse(bundlePaths: string[], opts: AnalyseOptions = {}): Promise<Analysis> {
   const limits = { ...DEFAULT_LIMITS, ...opts.limits };
+  const deadline = Date.now() + limits.timeLimitMs;
   const diagnostics: Diagnostic[] = [];
   const hostInputs = [];
   let usable = 0;
@@ -51,12 +52,30 @@ export async function analyse(bundlePaths: string[], opts: AnalyseOptions = {}):
     }
     const entries: EntryFacts[] = [];
     try {
-      for await (const entry of bundle.entries) entries.push(await readEntry(bundle.name, entry, limits, diagnostics, opts.onProgress));
+      for await (const entry of bundle.entries) {
+        if (entries.length >= limits.maxEntries) {
+          diagnostics.push({ level: 'error', source: path, message: `more than ${limits.maxEntries} entries; the rest were not read. Raise --max-entries if this is expected.` });
+          break;
+        }
+        if (Date.now() > deadline) {
+          diagnostics.push({ level: 'error', source: path, message: `time limit of ${Math.round(limits.timeLimitMs / 1000)} s reached; the rest of this bundle was not read. Raise --time-limit, or drop large logs from the bundle.` });
+          break;
+        }
+        try {
+          entries.push(await readEntry(bundle.name, entry, limits, diagnostics, opts.onProgress));
+        } catch (e) {
+          // An unreadable file (EACCES, EIO) costs one warning; anything else is a broken archive or a bug.
+          const code = (e as NodeJS.ErrnoException).code;
+          if (e instanceof BundleError || typeof code !== 'string' || code.startsWith('ERR_')) throw e;
+          diagnostics.push({ level: 'warning', source: `${bundle.name}/${entry.path}`, message: `cannot read (${code}); skipped` });
+        }
+      }
     } catch (e) {
       if (!(e instanceof BundleError)) throw e;
       diagnostics.push({ level: 'error', source: path, message: e.message });
     }
-    for (const r of bundle.refused) diagnostics.push({ level: 'warning', source: `${bundle.name}/${r}`, message: 'entry path is absolute or climbs out of the bundle (..); ignored' });
+    for (const r of bundle.refused) diagnostics.push({ level: 'warning', source: `${bundle.name}/${r}`, message: 'entry path climbs out of the bundle (..); ignored' });
+    for (const r of bundle.absolute) diagnostics.push({ level: 'info', source: `${bundle.name}/${r}`, message: 'absolute entry path; read as relative to the bundle' });
     if (entries.some((e) => e.facts.length)) {
       usable++;
       hostInputs.push(...splitHosts(bundle.name, entries));
@@ -133,6 +152,7 @@ export async function readEntry(bundle: string, entry: Entry, limits: BundleLimi
     emit: (f: Fact) => out.facts.push(f),
     warn: (line, message) => diagnostics.push({ level: 'warning', source: `${source}:${line}`, message }),
     evidence: (line: number, text: string): Evidence => ({ source, line, text: text.length > 2000 ? `${text.slice(0, 2000)}…` : text }),
+    maxDocumentBytes: limits.maxDocumentBytes,
     dispatch(cmd, head) {
       const p = recogniseBlock(cmd, head);
       if (p) out.parsers.add(p.id);

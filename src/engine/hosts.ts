@@ -1,5 +1,6 @@
 import type { Fact } from '../model/facts.js';
 import type { HostInput } from '../model/build.js';
+import { pushTo } from '../util.js';
 
 export interface EntryFacts {
   path: string;
@@ -28,7 +29,7 @@ export function splitHosts(bundle: string, entries: EntryFacts[]): HostInput[] {
   for (const e of entries) {
     const parts = e.path.split('/');
     const key = parts.length > depth + 1 ? parts[depth] : '';
-    groups.set(key, [...(groups.get(key) ?? []), e]);
+    pushTo(groups, key, e);
   }
   const hostLike = [...groups].filter(([k, es]) => k !== '' && !HOST_TREE.has(k) && es.some((e) => e.facts.length));
   const prefixName = depth > 0 ? paths.find((p) => p.length > depth)?.[depth - 1] : undefined;

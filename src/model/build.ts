@@ -1,8 +1,9 @@
 import type { Evidence, Fact, NetnsRef, Stamp } from './facts.js';
 import { normalisePath } from './facts.js';
 import type { CniOp, Container, Daemon, Diagnostic, HostModel, IpClaim, MountNamespace, Netns, Process, TimelineEvent, UnitSetting } from './host.js';
-import { podName } from './host.js';
+import { findContainer, podName } from './host.js';
 import { type HostClock, isValidZone, offsetZone, resolveStamp } from '../timeline/time.js';
+import { pushTo, shortId } from '../util.js';
 
 export interface ClockOptions {
   timezone?: string;
@@ -200,6 +201,8 @@ export function buildHost(input: HostInput, opts: ClockOptions, diags: Diagnosti
 
   // Containers
   const containers = new Map<string, Container>();
+  const containerIndex = new Map<string, Container>();
+  const bySandboxKey = new Map<string, Container>();
   for (const f of facts) {
     if (f.kind !== 'container') continue;
     const c: Container = { ...f.container, started: resolve(f.container.startedAt)?.utc, finished: resolve(f.container.finishedAt)?.utc, ev: f.ev };
@@ -209,6 +212,8 @@ export function buildHost(input: HostInput, opts: ClockOptions, diags: Diagnosti
     }
     if (!c.netnsKey && c.pid && netOf.has(c.pid)) c.netnsKey = netOf.get(c.pid)!.inode;
     containers.set(c.id, c);
+    containerIndex.set(shortId(c.id), c);
+    if (c.sandboxKey) bySandboxKey.set(normalisePath(c.sandboxKey), c);
     if (c.netnsKey && c.isSandbox) netns.get(c.netnsKey)?.containers.push(c);
     const who = `container ${c.id.slice(0, 12)}${c.pod ? ` (pod ${podName(c.pod, c.podNamespace)})` : c.name ? ` (${c.name})` : ''}`;
     event(resolve(c.startedAt), { kind: 'container:start', message: `${who} started`, ev: c.ev, containerId: c.id, pod: podName(c.pod, c.podNamespace) });
@@ -218,7 +223,7 @@ export function buildHost(input: HostInput, opts: ClockOptions, diags: Diagnosti
   // Before 3.19 a netns bind mount shows as fstype "proc" with no inode: identify it through the container that owns the path.
   for (const n of [...netns.values()]) {
     if (n.inode || !n.key.startsWith('path:')) continue;
-    const owner = [...containers.values()].find((c) => c.sandboxKey && n.paths.includes(normalisePath(c.sandboxKey)));
+    const owner = n.paths.map((p) => bySandboxKey.get(p)).find((c) => c !== undefined);
     const live = owner?.pid ? netOf.get(owner.pid) : undefined;
     if (owner && live) {
       const into = ns(live.inode, live.inode);
@@ -234,7 +239,6 @@ export function buildHost(input: HostInput, opts: ClockOptions, diags: Diagnosti
         : 'the kernel shows no inode for this mount (before 3.19) and no container in the bundle owns its path';
     }
   }
-  const findContainer = (id: string): Container | undefined => containers.get(id) ?? [...containers.values()].find((c) => c.id.startsWith(id) || id.startsWith(c.id));
 
   // CNI operations and IP claims
   const cniOps = facts
@@ -246,6 +250,7 @@ export function buildHost(input: HostInput, opts: ClockOptions, diags: Diagnosti
     })
     .sort((a, b) => (a.at ?? 0) - (b.at ?? 0) || a.ev.source.localeCompare(b.ev.source) || a.ev.line - b.ev.line);
   const claims: IpClaim[] = [];
+  const openByContainer = new Map<string, IpClaim[]>();
   for (const op of cniOps) {
     const pod = op.pod ? `${podName(op.pod, op.podNamespace)}` : undefined;
     event(op.at !== undefined ? { utc: op.at, how: op.atHow! } : undefined, {
@@ -258,33 +263,42 @@ export function buildHost(input: HostInput, opts: ClockOptions, diags: Diagnosti
     });
     if (op.err) continue;
     if (op.op === 'ADD') {
-      for (const ip of op.ips) claims.push({ ip, containerId: op.containerId, pod: op.pod, podNamespace: op.podNamespace, source: 'cni', at: op.at, atHow: op.atHow, netnsPath: op.netnsPath, ev: op.ev });
+      for (const ip of op.ips) {
+        const claim: IpClaim = { ip, containerId: op.containerId, pod: op.pod, podNamespace: op.podNamespace, source: 'cni', at: op.at, atHow: op.atHow, netnsPath: op.netnsPath, ev: op.ev };
+        claims.push(claim);
+        pushTo(openByContainer, shortId(op.containerId), claim);
+      }
     } else {
-      for (const c of claims) if (!c.released && c.source === 'cni' && sameId(c.containerId, op.containerId)) c.released = { at: op.at, ev: op.ev };
+      for (const c of openByContainer.get(shortId(op.containerId)) ?? []) if (sameId(c.containerId, op.containerId)) c.released = { at: op.at, ev: op.ev };
+      openByContainer.delete(shortId(op.containerId));
     }
   }
+  const claimed = new Set(claims.map((k) => `${k.ip}\0${shortId(k.containerId)}`));
   for (const c of containers.values()) {
     for (const ip of c.ips) {
-      if (claims.some((k) => k.ip === ip && sameId(k.containerId, c.id))) continue;
+      if (claimed.has(`${ip}\0${shortId(c.id)}`)) continue;
       claims.push({ ip, containerId: c.id, pod: c.pod, podNamespace: c.podNamespace, source: 'docker', at: c.started, netnsPath: c.sandboxKey, ev: c.ev });
     }
   }
   // A claim's container, by id or by the pod's infra container.
+  const lookup = { containers, containerIndex };
   for (const k of claims) {
-    const c = findContainer(k.containerId);
+    const c = findContainer(lookup, k.containerId);
     if (c && !k.pod) {
       k.pod = c.pod;
       k.podNamespace = c.podNamespace;
     }
   }
   // Join the containers that own a netns by IP when nothing else did (dockershim passes /proc/<pid>/ns/net, gone with the pid).
+  const openByIp = new Map<string, IpClaim[]>();
+  for (const k of claims) if (!k.released) pushTo(openByIp, k.ip, k);
   for (const n of netns.values()) {
     if (n.containers.length) continue;
     const ips = new Set(n.views.flatMap((v) => v.links.flatMap((l) => l.addrs.map((a) => a.ip))));
     const owners = new Set<string>();
-    for (const k of claims) if (ips.has(k.ip) && !k.released) owners.add(k.containerId);
+    for (const ip of ips) for (const k of openByIp.get(ip) ?? []) owners.add(k.containerId);
     for (const id of owners) {
-      const c = findContainer(id);
+      const c = findContainer(lookup, id);
       if (c && !c.netnsKey) {
         c.netnsKey = n.key;
         n.containers.push(c);
@@ -339,6 +353,7 @@ export function buildHost(input: HostInput, opts: ClockOptions, diags: Diagnosti
     mountNamespaces,
     netns,
     containers,
+    containerIndex,
     claims,
     cniOps,
     daemon,

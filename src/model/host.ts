@@ -131,6 +131,8 @@ export interface HostModel {
   mountNamespaces: Map<string, MountNamespace>;
   netns: Map<string, Netns>;
   containers: Map<string, Container>;
+  /** Containers by the first 12 hex digits of their id (CNI logs and docker print ids of both lengths). */
+  containerIndex: Map<string, Container>;
   claims: IpClaim[];
   cniOps: CniOp[];
   daemon?: Daemon;
@@ -138,6 +140,11 @@ export interface HostModel {
   /** Which kinds of evidence the bundle had, so rules can say why they were skipped. */
   has: Set<string>;
   addresses: string[]; // global addresses of the host's own netns
+}
+
+export function findContainer(host: Pick<HostModel, 'containers' | 'containerIndex'>, id: string): Container | undefined {
+  const c = host.containers.get(id) ?? host.containerIndex.get(id.slice(0, 12));
+  return c && (c.id.startsWith(id) || id.startsWith(c.id)) ? c : undefined;
 }
 
 /** "namespace/pod", or the pod alone, or undefined. */

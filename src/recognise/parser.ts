@@ -17,6 +17,8 @@ export interface ParseContext {
   emit(fact: Fact): void;
   warn(line: number, message: string): void;
   evidence(line: number, text: string): Evidence;
+  /** Largest document a whole-text parser may hold. */
+  maxDocumentBytes?: number;
   /** For transcripts: a sink for one command's output, chosen by its command line and first lines. */
   dispatch?(command: CommandContext, head: string, firstLine: number): LineSink | undefined;
 }
@@ -52,11 +54,8 @@ export function defineParser(p: Parser): Parser {
 }
 
 /** Helper for parsers that need the whole text (JSON documents); bounded by maxBytes. */
-export function wholeText(
-  ctx: ParseContext,
-  done: (text: string, firstLine: number) => void,
-  maxBytes = 256 * 1024 * 1024,
-): LineSink {
+export function wholeText(ctx: ParseContext, done: (text: string, firstLine: number) => void): LineSink {
+  const maxBytes = ctx.maxDocumentBytes ?? 256 * 1024 * 1024;
   const parts: string[] = [];
   let size = 0;
   let first = 0;
@@ -68,7 +67,7 @@ export function wholeText(
       size += text.length + 1;
       if (size > maxBytes) {
         overflow = true;
-        ctx.warn(no, `document larger than ${maxBytes} bytes; skipped`);
+        ctx.warn(no, `document larger than ${maxBytes} bytes; skipped (raise --max-document-bytes)`);
         return;
       }
       parts.push(text);

@@ -7,6 +7,7 @@ import { TOOL } from '../version.js';
 import { escapeHtml, safeText } from './escape.js';
 import type { IpStory } from './ipfocus.js';
 import { eventsFor } from './related.js';
+import { pushTo } from '../util.js';
 
 const h = (s: string | number) => escapeHtml(safeText(String(s)));
 
@@ -38,7 +39,7 @@ function lanesOf(a: Analysis, events: TimelineEvent[]): Lane[] {
   const lanes = new Map<string, Lane>();
   for (const host of a.hosts) {
     const byIp = new Map<string, string[]>();
-    for (const k of host.claims) byIp.set(k.ip, [...(byIp.get(k.ip) ?? []), k.containerId]);
+    for (const k of host.claims) pushTo(byIp, k.ip, k.containerId);
     for (const [ip, ids] of byIp) {
       const key = `${host.name}\0${ip}`;
       const evs = events.filter((e) => e.host === host.name && (e.ip === ip || (e.containerId !== undefined && ids.some((id) => sameId(id, e.containerId!)))));

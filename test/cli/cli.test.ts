@@ -55,8 +55,11 @@ describe('forensics CLI', () => {
     expect(run('explain', 'no-such-rule').stderr).toMatch(/Known rules: netns-leaked/);
   });
 
-  it('gives byte-identical output for the same bundles, text and JSON', () => {
-    for (const fmt of ['text', 'json']) expect(run('report', ...SEED, '--format', fmt).stdout).toBe(run('report', ...SEED, '--format', fmt).stdout);
+  it('gives byte-identical output for the same bundles: text, JSON, Markdown, HTML and NDJSON', () => {
+    for (const fmt of ['text', 'json', 'markdown', 'html']) expect(run('report', ...SEED, '--format', fmt).stdout).toBe(run('report', ...SEED, '--format', fmt).stdout);
+    expect(run('timeline', ...SEED, '--format', 'ndjson').stdout).toBe(run('timeline', ...SEED, '--format', 'ndjson').stdout);
+    const tgz = 'samples/healthy-node/worker-7.tar.gz';
+    expect(run('report', tgz, '--format', 'json').stdout).toBe(run('report', tgz, '--format', 'json').stdout);
   });
 
   it('finds the same thing in a folder and in the same folder packed as .tar.gz', () => {

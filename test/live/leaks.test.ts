@@ -153,4 +153,17 @@ describe.skipIf(Boolean(reason))('real kernel: collect then report', () => {
       rmSync(out, { recursive: true, force: true });
     }
   });
+
+  it('completes while processes start and exit underneath it, and says so', () => {
+    const churn = [0, 1, 2].map(() => spawn('sh', ['-c', 'while :; do /bin/true; done'], { stdio: 'ignore' }));
+    try {
+      const r = spawnSync(process.execPath, [BIN, 'collect', '-o', join(dir, 'churn.tar.gz'), '--no-logs'], { encoding: 'utf8', cwd: dir });
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stderr).toMatch(/processes exited during the scan/);
+      const rep = spawnSync(process.execPath, [BIN, 'report', join(dir, 'churn.tar.gz'), '--format', 'json', '--fail-on', 'none'], { encoding: 'utf8' });
+      expect(rep.status, rep.stderr).toBe(0);
+    } finally {
+      for (const c of churn) c.kill('SIGKILL');
+    }
+  });
 });

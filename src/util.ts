@@ -1,0 +1,11 @@
+/** Appends to the list under `key`, creating it: grouping without copying arrays (O(1) per item). */
+export function pushTo<K, V>(map: Map<K, V[]>, key: K, value: V): void {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
+}
+
+/** Container ids are compared by their first 12 hex digits, as docker prints them. */
+export function shortId(id: string): string {
+  return id.slice(0, 12);
+}

@@ -1,0 +1,265 @@
+// Hostile and broken bundles: each case is an input a stranger or a broken machine could hand us, with the
+// documented outcome. The report must never crash, hang, write outside, or pass escapes to a terminal.
+import { spawnSync } from 'node:child_process';
+import { chmodSync, createWriteStream, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { createGzip, gzipSync } from 'node:zlib';
+import tar from 'tar-stream';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const ROOT = join(__dirname, '..');
+const BIN = join(ROOT, 'dist/src/cli/main.js');
+const dir = mkdtempSync(join(tmpdir(), 'forensics-hostile-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+interface TarItem {
+  name: string;
+  type?: tar.Headers['type'];
+  data?: string | Buffer;
+  linkname?: string;
+}
+
+async function makeTar(file: string, items: TarItem[], gzip = true): Promise<string> {
+  const pack = tar.pack();
+  const done = gzip ? pipeline(pack, createGzip(), createWriteStream(file)) : pipeline(pack, createWriteStream(file));
+  for (const it of items) {
+    const data = typeof it.data === 'string' ? Buffer.from(it.data) : it.data;
+    pack.entry({ name: it.name, type: it.type ?? 'file', linkname: it.linkname, size: data?.length ?? 0, mode: 0o644 }, data);
+  }
+  pack.finalize();
+  await done;
+  return file;
+}
+
+function report(args: string[], opts: { cwd?: string; asNobody?: boolean } = {}) {
+  const argv = [process.execPath, BIN, 'report', ...args];
+  const cmd = opts.asNobody ? ['setpriv', '--reuid=nobody', '--regid=nogroup', '--clear-groups', ...argv] : argv;
+  const r = spawnSync(cmd[0], cmd.slice(1), { encoding: 'utf8', cwd: opts.cwd ?? dir, env: { ...process.env, NO_COLOR: '1' }, timeout: 120_000, maxBuffer: 64 * 1024 * 1024 });
+  expect(r.stderr, 'never an internal error').not.toMatch(/internal error/);
+  expect(r.signal, 'never killed by the time limit of the test').toBeNull();
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr, json: () => JSON.parse(r.stdout) as { hosts: unknown[]; findings: { rule: string; ips: string[] }[]; diagnostics: { level: string; source: string; message: string }[] } };
+}
+
+const SEED4 = join(ROOT, 'samples/seed-incident/10.2.1.4');
+const glogAdd = (pod: string, id: string, ip: string) =>
+  `I0206 12:22:17.639674   27084 server.go:81] ADD ${pod}_demo, ${id}, /proc/5145/ns/net, K8S_POD_NAME=${pod};K8S_POD_NAMESPACE=demo ;, data {"ip4":{"ip":"${ip}/24"}}, err <nil>, Feb  6 12:22:16.970597-`;
+
+describe('broken archives', () => {
+  it('a truncated gzip: an error that says so, and what was read before the cut is analysed', async () => {
+    const whole = join(dir, 'whole.tar.gz');
+    spawnSync('tar', ['czf', whole, '-C', join(ROOT, 'samples/seed-incident'), '10.2.1.4']);
+    const bytes = readFileSync(whole);
+    const cut = join(dir, 'cut.tar.gz');
+    writeFileSync(cut, bytes.subarray(0, Math.floor(bytes.length * 0.7)));
+    const r = report([cut, '--format', 'json', '--fail-on', 'none']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/some evidence could not be read/);
+    const j = r.json();
+    expect(j.diagnostics).toContainEqual(expect.objectContaining({ level: 'error', message: expect.stringMatching(/corrupt gzip data|unexpected end/i) }));
+    expect(j.hosts).toHaveLength(1);
+  });
+
+  it('a tar header corrupted halfway: entries before it are kept', async () => {
+    const file = await makeTar(join(dir, 'corrupt.tar'), [
+      { name: 'h/etc/hostname', data: 'before-the-damage\n' },
+      { name: 'h/proc/1/ns/net', type: 'symlink', linkname: 'net:[4026531840]' },
+      { name: 'h/after.txt', data: 'x'.repeat(600) },
+      { name: 'h/later.txt', data: 'y' },
+    ], false);
+    const buf = readFileSync(file);
+    buf.fill(0x41, 512 * 3, 512 * 3 + 300); // the third header
+    writeFileSync(file, buf);
+    const j = report([file, '--format', 'json', '--fail-on', 'none']).json();
+    expect((j.hosts[0] as { id: string }).id).toBe('before-the-damage');
+    expect(j.diagnostics).toContainEqual(expect.objectContaining({ level: 'error', message: expect.stringMatching(/corrupt archive/) }));
+  });
+
+  it('an empty folder and an empty archive are unusable input: exit 2 with what to do', async () => {
+    const empty = join(dir, 'empty');
+    mkdirSync(empty);
+    const r1 = report([empty]);
+    expect(r1.code).toBe(2);
+    expect(r1.stderr).toMatch(/no evidence recognised.*forensics collect/s);
+    const r2 = report([await makeTar(join(dir, 'empty.tar.gz'), [])]);
+    expect(r2.code).toBe(2);
+  });
+});
+
+describe('entries that try to escape or hang', () => {
+  it('../ paths are refused with a warning, absolute ones read as relative (as GNU tar does); nothing is written anywhere', async () => {
+    const cwd = mkdtempSync(join(dir, 'cwd-'));
+    const file = await makeTar(join(dir, 'escape.tar.gz'), [
+      { name: '../../escaped.txt', data: 'pwned' },
+      { name: '/tmp/absolute-evil.txt', data: 'pwned' },
+      { name: 'h/etc/hostname', data: 'inside\n' },
+    ]);
+    const j = report([file, '--format', 'json', '--fail-on', 'none', '--verbose'], { cwd }).json();
+    expect(j.diagnostics.filter((d) => /climbs out of the bundle/.test(d.message)).map((d) => d.source)).toEqual(['escape/../../escaped.txt']);
+    expect(j.diagnostics.filter((d) => /absolute entry path/.test(d.message)).map((d) => d.source)).toEqual(['escape//tmp/absolute-evil.txt']);
+    expect(readdirSync(cwd)).toEqual([]);
+    expect(readdirSync(dir).some((n) => n.includes('escaped'))).toBe(false);
+  });
+
+  it('a symlink to /etc/shadow is read as text, never followed, in archives and in folders', async () => {
+    const file = await makeTar(join(dir, 'shadow.tar.gz'), [
+      { name: 'h/etc/hostname', type: 'symlink', linkname: '/etc/shadow' },
+      { name: 'h/proc/1/mountinfo', type: 'symlink', linkname: '../../../../../etc/shadow' },
+      { name: 'h/proc/1/ns/net', type: 'symlink', linkname: 'net:[4026531840]' },
+    ]);
+    const folder = join(dir, 'shadow-dir');
+    mkdirSync(join(folder, 'etc'), { recursive: true });
+    symlinkSync('/etc/shadow', join(folder, 'etc/hostname'));
+    symlinkSync('/', join(folder, 'root-link'));
+    writeFileSync(join(folder, 'date.txt'), '# date -R\nWed, 08 Feb 2017 17:05:41 +0800\n');
+    for (const b of [file, folder]) {
+      const r = report([b, '--format', 'json', '--fail-on', 'none', '--verbose']);
+      expect(r.stdout).not.toMatch(/root:[^\n]*:\d+:/); // a shadow line
+      expect((r.json().hosts[0] as { id: string }).id).not.toMatch(/root/);
+    }
+  });
+
+  it('hard links, devices and fifos are skipped with a note, and a fifo in a folder does not hang', async () => {
+    const file = await makeTar(join(dir, 'odd.tar.gz'), [
+      { name: 'h/etc/hostname', data: 'odd\n' },
+      { name: 'h/hard', type: 'link', linkname: 'h/etc/hostname' },
+      { name: 'h/dev/sda', type: 'block-device' },
+      { name: 'h/dev/tty', type: 'character-device' },
+      { name: 'h/pipe', type: 'fifo' },
+    ]);
+    const j = report([file, '--format', 'json', '--fail-on', 'none', '--verbose']).json();
+    expect(j.diagnostics.filter((d) => /not a regular file/.test(d.message)).length).toBe(4);
+    const folder = join(dir, 'fifo-dir');
+    mkdirSync(folder);
+    writeFileSync(join(folder, 'hostname.txt'), '# hostname\nfifo-host\n');
+    expect(spawnSync('mkfifo', [join(folder, 'cni.log')]).status).toBe(0);
+    expect(report([folder, '--format', 'json', '--fail-on', 'none']).code).toBe(0);
+  });
+});
+
+describe('hostile content', () => {
+  it('a 200 MB single line is cut, with a warning, and the rest of the file is read', async () => {
+    const file = join(dir, 'longline.tar.gz');
+    const pack = tar.pack();
+    const done = pipeline(pack, createGzip({ level: 1 }), createWriteStream(file));
+    const size = 200 * 1024 * 1024;
+    const content = Buffer.concat([Buffer.from(`${glogAdd('before', 'd'.repeat(64), '10.9.0.4')}\n`), Buffer.alloc(size, 0x61), Buffer.from(`\n${glogAdd('after', 'a'.repeat(64), '10.9.0.1')}\n`)]);
+    pack.entry({ name: 'h/var/log/cni/cni.log', size: content.length }, content);
+    pack.entry({ name: 'h/etc/hostname', size: 3 }, 'big');
+    pack.finalize();
+    await done;
+    const j = report([file, '--format', 'json', '--fail-on', 'none', '--year', '2017']).json();
+    expect(j.diagnostics).toContainEqual(expect.objectContaining({ level: 'warning', message: expect.stringMatching(/line longer than 1048576 bytes; cut/) }));
+    expect(j.findings.some((f) => f.ips.includes('10.9.0.4'))).toBe(true);
+    expect(j.findings.some((f) => f.ips.includes('10.9.0.1'))).toBe(true);
+  });
+
+  it('binary garbage named cni.log, and invalid UTF-8 and NUL bytes in log lines, cost no more than a note', async () => {
+    const folder = join(dir, 'garbage');
+    mkdirSync(join(folder, 'var/log/cni'), { recursive: true });
+    let seed = 7;
+    const random = Buffer.alloc(1 << 20, 0).map(() => (seed = (seed * 1103515245 + 12345) & 0xff));
+    writeFileSync(join(folder, 'var/log/cni/cni.log'), random);
+    writeFileSync(join(folder, 'var/log/cni/other.log'), Buffer.concat([Buffer.from(glogAdd('bad\xff\xfename\0x', 'b'.repeat(64), '10.9.0.2'), 'latin1'), Buffer.from('\n')]));
+    const r = report([folder, '--fail-on', 'none', '--year', '2017']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).not.toMatch(/\0/);
+    expect(r.stdout).toMatch(/10\.9\.0\.2/);
+  });
+
+  it('terminal escapes in pod names never reach the terminal', async () => {
+    const folder = join(dir, 'ansi');
+    mkdirSync(folder);
+    const evil = 'pod\x1b]0;owned\x07\x1b[2J\x1b[31mred';
+    writeFileSync(join(folder, 'cni.log'), `${glogAdd(evil, 'c'.repeat(64), '10.9.0.3')}\n`);
+    writeFileSync(join(folder, 'inspect.json'), JSON.stringify([{ Id: 'c'.repeat(64), Name: `/${evil}`, State: { Status: 'dead', Dead: true }, Config: { Labels: { 'io.kubernetes.pod.name': evil } } }]));
+    for (const format of ['text', 'markdown']) {
+      const r = report([folder, '--format', format, '--fail-on', 'none', '--year', '2017', '--verbose']);
+      expect(r.stdout).not.toMatch(/\x1b/);
+      expect(r.stdout).toMatch(/pod\\x1b\]0;owned\\x07/);
+    }
+  });
+
+  it('a gzip bomb stops at --max-bundle-bytes with exit 2, quickly', async () => {
+    const bomb = join(dir, 'bomb.tar.gz');
+    const pack = tar.pack();
+    const done = pipeline(pack, createGzip({ level: 9 }), createWriteStream(bomb));
+    const size = 512 * 1024 * 1024;
+    const entry = pack.entry({ name: 'zeros.log', size }, () => undefined);
+    const chunk = Buffer.alloc(1 << 20);
+    for (let i = 0; i < size / chunk.length; i++) if (!entry.write(chunk)) await new Promise((r) => entry.once('drain', r));
+    entry.end();
+    pack.finalize();
+    await done;
+    const r = report([bomb, '--max-bundle-bytes', String(64 * 1024 * 1024)]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/more than 67108864 bytes once decompressed; raise --max-bundle-bytes/);
+  });
+
+  it('100,000 tiny files are read; --max-entries bounds them', async () => {
+    const items: TarItem[] = [{ name: 'h/etc/hostname', data: 'many\n' }];
+    for (let i = 0; i < 100_000; i++) items.push({ name: `h/junk/${i % 100}/${i}.txt`, data: 'x' });
+    const file = await makeTar(join(dir, 'many.tar.gz'), items);
+    expect((report([file, '--format', 'json', '--fail-on', 'none']).json().hosts[0] as { id: string }).id).toBe('many');
+    const bounded = report([file, '--format', 'json', '--fail-on', 'none', '--max-entries', '1000']);
+    expect(bounded.code).toBe(2);
+    expect(bounded.json().diagnostics).toContainEqual(expect.objectContaining({ message: expect.stringMatching(/more than 1000 entries/) }));
+  });
+
+  it('very deep folders and a deeply nested JSON document', async () => {
+    const deep = `${'d/'.repeat(3000)}proc/1/ns/net`;
+    const nested = `# docker inspect x\n${'['.repeat(200_000)}${']'.repeat(200_000)}\n`;
+    const file = await makeTar(join(dir, 'deep.tar.gz'), [
+      { name: deep, type: 'symlink', linkname: 'net:[4026531840]' },
+      { name: 'nested.log', data: nested },
+      { name: 'etc/hostname', data: 'deep\n' },
+    ]);
+    const r = report([file, '--format', 'json', '--fail-on', 'none']);
+    expect(r.code).toBe(0);
+  });
+
+  it('docker inspect that is valid JSON of the wrong shape', async () => {
+    const folder = join(dir, 'shape');
+    mkdirSync(folder);
+    writeFileSync(join(folder, 'a.log'), `# docker inspect a b c\n[1, "two", null, {"Id": 5}, {"Id": "${'e'.repeat(64)}", "State": "running", "NetworkSettings": [], "Config": {"Labels": 7}, "HostConfig": null}]\n`);
+    writeFileSync(join(folder, 'hostname'), '# hostname\nshape\n');
+    const j = report([folder, '--format', 'json', '--fail-on', 'none']).json();
+    expect((j.hosts[0] as { id: string }).id).toBe('shape');
+  });
+});
+
+describe('one corrupt file never hides the others', () => {
+  it('the seed host with broken files added still gives the same findings', async () => {
+    const folder = join(dir, 'seed-plus-junk');
+    spawnSync('cp', ['-a', SEED4, folder]);
+    writeFileSync(join(folder, 'commands/broken-inspect.json'), '[{"Id": "' + 'f'.repeat(64) + '", "State": {');
+    writeFileSync(join(folder, 'proc/8581/mountinfo.bak'), '\0\0\0garbage');
+    writeFileSync(join(folder, 'commands/broken-session.txt'), '# nsenter -t 8581 -m nsenter --net=/var/run/docker/netns/cf51d21b4b4e ip ad\n\x00\xff\n4032: eth0@if\n    inet 999.1.1.1/99 scope\n');
+    const clean = report([SEED4, '--format', 'json', '--fail-on', 'none']).json();
+    const junk = report([folder, '--format', 'json', '--fail-on', 'none']).json();
+    expect(junk.findings.map((f) => f.rule)).toEqual(clean.findings.map((f) => f.rule));
+  });
+});
+
+describe.skipIf(process.getuid?.() !== 0 || spawnSync('sh', ['-c', 'command -v setpriv']).status !== 0)('files without read permission', () => {
+  it('an unreadable bundle is unusable input (exit 2); an unreadable file in a folder costs one warning', () => {
+    const locked = join(dir, 'locked.tar.gz');
+    writeFileSync(locked, gzipSync(Buffer.alloc(1024)));
+    chmodSync(locked, 0o000);
+    chmodSync(dir, 0o755);
+    const r = report([locked], { asNobody: true });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/cannot read \(EACCES\)\. Check its permissions/);
+    const folder = join(dir, 'partly');
+    mkdirSync(folder);
+    writeFileSync(join(folder, 'hostname'), '# hostname\npartly\n');
+    writeFileSync(join(folder, 'secret.log'), 'x');
+    chmodSync(folder, 0o755);
+    chmodSync(join(folder, 'hostname'), 0o644);
+    chmodSync(join(folder, 'secret.log'), 0o000);
+    const p = report([folder, '--format', 'json', '--fail-on', 'none'], { asNobody: true });
+    expect(p.json().diagnostics).toContainEqual(expect.objectContaining({ level: 'warning', message: 'cannot read (EACCES); skipped' }));
+    expect((p.json().hosts[0] as { id: string }).id).toBe('partly');
+  });
+});
