@@ -1,5 +1,8 @@
 import { jsonValueEnd } from '../src/recognise/json.js';
-import { defineParser } from '../src/recognise/parser.js';
+import { bytesInclude, defineParser } from '../src/recognise/parser.js';
+
+const ADD_BYTES = Buffer.from('] ADD ');
+const DEL_BYTES = Buffer.from('] DEL ');
 import { GLOG_TEST, parseGlog } from '../src/timeline/glog.js';
 
 // "ADD <pod>_<ns>, <container id>, <netns>, <CNI_ARGS> ;, data <result JSON>, err <nil>, <plugin's own time>"
@@ -23,9 +26,35 @@ export function resultIps(result: unknown): string[] {
   return out;
 }
 
-function cniArg(args: string, key: string): string | undefined {
-  const m = new RegExp(`(?:^|;)\\s*${key}=([^;\\s]*)`).exec(args);
-  return m?.[1] || undefined;
+/** `K8S_POD_NAME=x` out of `IgnoreUnknown=1;K8S_POD_NAMESPACE=demo;K8S_POD_NAME=x ;` (indexOf: this runs per log line). */
+export function cniArg(args: string, key: string): string | undefined {
+  for (let at = args.indexOf(`${key}=`); at >= 0; at = args.indexOf(`${key}=`, at + 1)) {
+    const before = at === 0 ? ';' : args[at - 1];
+    if (before !== ';' && before !== ' ' && before !== '\t') continue;
+    let end = at + key.length + 1;
+    while (end < args.length && args[end] !== ';' && args[end] !== ' ' && args[end] !== '\t') end++;
+    return args.slice(at + key.length + 1, end) || undefined;
+  }
+  return undefined;
+}
+
+/**
+ * IPs of a CNI result without building the JSON: the values of "ip" (spec 0.1/0.2 `ip4.ip`) and "address"
+ * (0.3+ `ips[].address`), the only keys of a result that hold addresses. Undefined when the text is unusual.
+ */
+export function scanResultIps(json: string): string[] | undefined {
+  const out: string[] = [];
+  for (const key of ['"ip":"', '"address":"']) {
+    for (let at = json.indexOf(key); at >= 0; at = json.indexOf(key, at + key.length)) {
+      const from = at + key.length;
+      const end = json.indexOf('"', from);
+      if (end < 0) return undefined;
+      const value = json.slice(from, end);
+      if (!/^[0-9a-fA-F.:]+(?:\/\d+)?$/.test(value)) return undefined;
+      out.push(value.split('/')[0]);
+    }
+  }
+  return out;
 }
 
 export default defineParser({
@@ -39,6 +68,7 @@ export default defineParser({
   },
   open(ctx) {
     return {
+      accepts: (buf, from, to) => bytesInclude(buf, ADD_BYTES, from, to) || bytesInclude(buf, DEL_BYTES, from, to),
       line(text, no) {
         const g = parseGlog(text);
         if (!g) return;
@@ -47,18 +77,28 @@ export default defineParser({
         const [, op, podNs, containerId, netns] = m;
         let rest = g.message.slice(m[0].length);
         const dataAt = rest.indexOf(', data ');
-        const args = dataAt >= 0 ? rest.slice(0, dataAt).replace(/\s*;\s*$/, '') : rest;
+        let args = dataAt >= 0 ? rest.slice(0, dataAt) : rest;
+        for (let e = args.length; e > 0; e--) {
+          const ch = args[e - 1];
+          if (ch !== ' ' && ch !== ';' && ch !== '\t') {
+            args = args.slice(0, e);
+            break;
+          }
+        }
         let ips: string[] = [];
         let err: string | undefined;
         if (dataAt >= 0) {
           rest = rest.slice(dataAt + ', data '.length);
           const obj = jsonObjectAt(rest, 0);
           if (obj) {
-            try {
-              ips = resultIps(JSON.parse(obj.json));
-            } catch {
-              ctx.warn(no, 'CNI result is not valid JSON');
-            }
+            const fast = scanResultIps(obj.json);
+            if (fast) ips = fast;
+            else
+              try {
+                ips = resultIps(JSON.parse(obj.json));
+              } catch {
+                ctx.warn(no, 'CNI result is not valid JSON');
+              }
             rest = rest.slice(obj.end);
           }
           const errAt = rest.indexOf(', err ');

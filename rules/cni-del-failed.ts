@@ -50,7 +50,8 @@ export default defineRule({
             : `Container ${who} had a CNI ADD${ips.length ? ` for ${ips.join(', ')}` : ''} and never a DEL`,
           detail: [
             lastAdd ? `ADD${lastAdd.at !== undefined ? ` at ${when(host, lastAdd.at)}` : ''} via ${lastAdd.netnsPath ?? 'an unknown netns path'}${ips.length ? ` gave ${ips.join(', ')}` : ''}.` : '',
-            ...failed.map((f) => `DEL${f.at !== undefined ? ` at ${when(host, f.at)}` : ''} failed: ${f.err}.`),
+            ...failed.slice(-3).map((f) => `DEL${f.at !== undefined ? ` at ${when(host, f.at)}` : ''} failed: ${f.err}.`),
+            failed.length > 3 ? `(${failed.length} failed DELs in all.)` : '',
             missingDel ? `No DEL for it appears in the CNI log, and the container is ${state}.` : '',
             why,
             netns ? `Its namespace ${netnsId(netns)} is still in the bundle.` : '',
@@ -59,7 +60,7 @@ export default defineRule({
           containers: container ? [findingContainer(container)] : [{ id, pod: lastAdd?.pod ? `${podName(lastAdd.pod, lastAdd.podNamespace)}` : undefined, state }],
           netns: netns ? [netnsSubject(netns)] : [],
           pinnedBy: [],
-          evidence: uniqueEvidence([...ops.map((o) => o.ev), ...(container ? [container.ev] : [])]),
+          evidence: uniqueEvidence([...(lastAdd ? [lastAdd.ev] : []), ...failed.slice(-5).map((o) => o.ev), ...(container ? [container.ev] : [])]),
           remediation: [
             ...(netns ? [`# release the namespace first: see the netns-leaked finding for ${netnsId(netns)}`] : []),
             ...(container ? [`docker rm -f ${container.id.slice(0, 12)}   # the runtime retries the network teardown on removal`] : []),

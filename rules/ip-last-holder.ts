@@ -3,6 +3,7 @@ import { containerLabel, findContainer, netnsId, podName } from '../src/model/ho
 import { configuredAddrs, defineRule, type Finding, findingContainer, isLeaked, netnsName, netnsSubject, uniqueEvidence, when } from '../src/engine/rule.js';
 import { pushTo } from '../src/util.js';
 
+const MAX_EARLIER = 5;
 const NOT_ALIVE = new Set(['dead', 'exited', 'gone', 'removing', 'created']);
 
 export function holderOf(host: HostModel, containerId: string): { container?: Container; state: string } {
@@ -46,6 +47,8 @@ export default defineRule({
         const { container, state } = holderOf(host, last.containerId);
         const where = namespacesWithIp(host, ip);
         const earlier = claims.filter((k) => k !== last);
+        // On a busy node an IP passes through hundreds of pods: name the most recent, count the rest.
+        const recent = earlier.slice(-MAX_EARLIER).reverse();
         const elsewhere = run.hosts.filter((h) => h !== host).flatMap((h) => h.claims.filter((k) => k.ip === ip && !k.released).map((k) => `${h.name}: ${claimText(h, k)}`));
         const stale = !last.released && NOT_ALIVE.has(state) && where.length > 0;
         const whereText = where.map((n) => `${netnsName(n)}${isLeaked(n) ? ' (no process: leaked)' : n.isHost ? ' (the host namespace)' : ''}`).join('; ');
@@ -57,7 +60,9 @@ export default defineRule({
             : `${ip} is held by ${holder}`;
         const detail = [
           `Last claim not released: ${claimText(host, last)}.`,
-          earlier.length ? `Earlier holders, oldest first: ${earlier.map((k) => claimText(host, k)).join('; ')}.` : '',
+          earlier.length
+            ? `Earlier holders, most recent first${earlier.length > recent.length ? ` (${recent.length} of ${earlier.length})` : ''}: ${recent.map((k) => claimText(host, k)).join('; ')}.`
+            : '',
           where.length ? `Configured now in ${whereText}.` : host.netns.size ? `No namespace in the bundle has it configured.` : '',
           stale ? `A ${state} container cannot be answering for its IP: whatever still has it configured outlived it.` : '',
           elsewhere.length ? `Also claimed on other hosts: ${elsewhere.join('; ')}.` : '',
@@ -72,7 +77,13 @@ export default defineRule({
           containers: container ? [findingContainer(container)] : [{ id: last.containerId, pod: last.pod ? `${podName(last.pod, last.podNamespace)}` : undefined, state }],
           netns: where.map(netnsSubject),
           pinnedBy: [],
-          evidence: uniqueEvidence([...claims.map((k) => k.ev), ...claims.flatMap((k) => (k.released ? [k.released.ev] : [])), ...(container ? [container.ev] : []), ...where.flatMap((n) => configuredAddrs(n).filter((a) => a.ip === ip).map((a) => a.ev))]),
+          evidence: uniqueEvidence([
+            ...[...recent].reverse().flatMap((k) => [k.ev, ...(k.released ? [k.released.ev] : [])]),
+            last.ev,
+            ...(last.released ? [last.released.ev] : []),
+            ...(container ? [container.ev] : []),
+            ...where.flatMap((n) => configuredAddrs(n).filter((a) => a.ip === ip).map((a) => a.ev)),
+          ]),
           remediation: stale ? [`# see the netns-leaked finding for ${where.map(netnsId).join(', ')} to release the namespace`, ...(container ? [`docker rm -f ${container.id.slice(0, 12)}   # remove the ${state} container once its namespace is released`] : [])] : [],
         });
       }

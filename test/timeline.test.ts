@@ -39,3 +39,41 @@ describe('time', () => {
     expect(none.diagnostics).toContainEqual(expect.objectContaining({ level: 'info', message: expect.stringMatching(/local times are read as UTC/) }));
   });
 });
+
+describe('the cached time resolution agrees with luxon', () => {
+  it('for random local times in zones with DST, with and without a year', async () => {
+    const fc = (await import('fast-check')).default;
+    const { DateTime } = await import('luxon');
+    const zones = ['Europe/Berlin', 'America/New_York', 'Asia/Shanghai', 'Australia/Lord_Howe', 'UTC', 'UTC+5:30'];
+    fc.assert(
+      fc.property(fc.constantFrom(...zones), fc.integer({ min: 2000, max: 2030 }), fc.integer({ min: 1, max: 12 }), fc.integer({ min: 1, max: 31 }), fc.integer({ min: 0, max: 23 }), fc.integer({ min: 0, max: 59 }), (zone, year, month, day, hour, minute) => {
+        const s = { kind: 'local' as const, year, month, day, hour, minute, second: 7, millis: 123 };
+        const direct = DateTime.fromObject({ year, month, day, hour, minute, second: 7, millisecond: 123 }, { zone });
+        const got = resolveStamp(s, { zone, zoneSource: 'etc/timezone' });
+        if (!direct.isValid) return got === undefined;
+        return got?.utc === direct.toMillis();
+      }),
+      { numRuns: 20000 },
+    );
+  });
+
+  it('across the Berlin DST changes', () => {
+    const c = { zone: 'Europe/Berlin', zoneSource: 'etc/timezone' };
+    const at = (month: number, day: number, hour: number, minute: number) => new Date(resolveStamp({ kind: 'local', year: 2021, month, day, hour, minute, second: 0, millis: 0 }, c)!.utc).toISOString();
+    expect(at(3, 28, 1, 59)).toBe('2021-03-28T00:59:00.000Z');
+    expect(at(3, 28, 3, 0)).toBe('2021-03-28T01:00:00.000Z');
+    expect(at(10, 31, 3, 30)).toBe('2021-10-31T02:30:00.000Z');
+  });
+});
+
+describe('local time text', () => {
+  it('formats like luxon, across zones and DST', async () => {
+    const { localText } = await import('../src/timeline/time.js');
+    const { DateTime } = await import('luxon');
+    const fc = (await import('fast-check')).default;
+    fc.assert(
+      fc.property(fc.constantFrom('Europe/Berlin', 'America/St_Johns', 'Asia/Kolkata', 'UTC', 'UTC+8'), fc.integer({ min: 946684800000, max: 1924992000000 }), (zone, ms) => localText(ms, zone) === DateTime.fromMillis(ms, { zone }).toFormat('yyyy-LL-dd HH:mm:ss ZZ')),
+      { numRuns: 3000 },
+    );
+  });
+});

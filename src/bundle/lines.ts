@@ -8,6 +8,7 @@ const NL = 10;
  */
 export class LineSplitter {
   private carry: Buffer | undefined;
+  private readonly accepts: ((buf: Buffer, from: number, to: number) => boolean) | undefined;
   private no = 0;
   private skipping = false;
 
@@ -18,13 +19,24 @@ export class LineSplitter {
     startLine = 1,
   ) {
     this.no = startLine - 1;
+    this.accepts = sink.accepts?.bind(sink);
   }
 
   push(chunk: Buffer): void {
     let start = 0;
     if (this.carry) {
-      chunk = Buffer.concat([this.carry, chunk]);
-      this.carry = undefined;
+      // Join the carried partial line with the head of this chunk only, not the whole chunk.
+      const nl = chunk.indexOf(NL);
+      if (nl < 0 || this.carry.length + nl > this.maxLineBytes) {
+        chunk = Buffer.concat([this.carry, chunk]);
+        this.carry = undefined;
+      } else {
+        const line = Buffer.concat([this.carry, chunk.subarray(0, nl)]);
+        this.carry = undefined;
+        if (this.skipping) this.skipping = false;
+        else this.emit(line, 0, line.length);
+        start = nl + 1;
+      }
     }
     for (let nl = chunk.indexOf(NL, start); nl >= 0; nl = chunk.indexOf(NL, start)) {
       if (this.skipping) this.skipping = false;
@@ -52,6 +64,8 @@ export class LineSplitter {
   private emit(buf: Buffer, from: number, to: number): void {
     if (to > from && buf[to - 1] === 13) to--; // CRLF
     this.no++;
+    if (this.accepts && !this.accepts(buf, from, to)) return;
     this.sink.line(buf.toString('utf8', from, to), this.no);
   }
+
 }

@@ -62,7 +62,7 @@ function bundleOptions<T>(y: Argv<T>) {
     .option('time-limit', { type: 'number', describe: 'seconds for reading all bundles; what was read by then is reported (default 900)' });
 }
 
-async function analyseArgs(argv: BundleArgs) {
+async function analyseArgs(argv: BundleArgs, keepAllEvents = false) {
   if (argv.timezone && !isValidZone(argv.timezone)) throw new UsageError(`--timezone ${argv.timezone}: not a known zone. Use an IANA name such as Asia/Shanghai, or UTC+8.`);
   if (argv.year !== undefined && !(argv.year >= 1970 && argv.year <= 9999)) throw new UsageError(`--year ${argv.year}: give a four-digit year.`);
   const since = argv.since !== undefined ? parseWhen(argv.since) : undefined;
@@ -75,7 +75,7 @@ async function analyseArgs(argv: BundleArgs) {
     if (!(value > 0)) throw new UsageError(`--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`).replace('-ms', '')} must be a positive number.`);
     limits[key] = value;
   }
-  const result = await analyse(argv.bundles, { timezone: argv.timezone, year: argv.year, limits });
+  const result = await analyse(argv.bundles, { timezone: argv.timezone, year: argv.year, limits, keepAllEvents });
   const filter = { ip: argv.ip, host: argv.host, container: argv.container, since, until };
   const events = filterEvents(allEvents(result), result, filter);
   return { result, events, shown: filterFindings(result, filter) };
@@ -142,7 +142,7 @@ export async function main(args: string[]): Promise<number> {
           .example('$0 timeline samples/seed-incident/* --ip 10.2.1.15', 'the life of one IP')
           .example('$0 timeline node.tar.gz --format ndjson > events.jsonl', 'import into Timesketch'),
       async (argv) => {
-        const { result, events } = await analyseArgs({ ...argv, bundles: argv.bundles as string[] });
+        const { result, events } = await analyseArgs({ ...argv, bundles: argv.bundles as string[] }, true);
         if (argv.format === 'ndjson') {
           const out = argv.output ? createWriteStream(argv.output) : process.stdout;
           await writeNdjson(result, events, out);

@@ -3,6 +3,7 @@ import { LineSplitter } from '../bundle/lines.js';
 import { openBundle } from '../bundle/open.js';
 import type { Evidence, Fact } from '../model/facts.js';
 import { buildHost, type ClockOptions } from '../model/build.js';
+import { CniLedger } from '../model/ledger.js';
 import type { Diagnostic, HostModel } from '../model/host.js';
 import { recogniseBlock, recogniseEntry } from '../recognise/index.js';
 import type { CommandContext, LineSink, ParseContext, Parser } from '../recognise/parser.js';
@@ -12,6 +13,8 @@ import { splitHosts, type EntryFacts } from './hosts.js';
 
 export interface AnalyseOptions extends ClockOptions {
   limits?: Partial<BundleLimits>;
+  /** Keep every CNI log line (the timeline export) instead of the reduced ledger (reports). */
+  keepAllEvents?: boolean;
   rules?: readonly Rule[];
   onProgress?: (bytes: number, path: string) => void;
 }
@@ -62,7 +65,7 @@ export async function analyse(bundlePaths: string[], opts: AnalyseOptions = {}):
           break;
         }
         try {
-          entries.push(await readEntry(bundle.name, entry, limits, diagnostics, opts.onProgress));
+          entries.push(await readEntry(bundle.name, entry, limits, diagnostics, opts.onProgress, opts.keepAllEvents));
         } catch (e) {
           // An unreadable file (EACCES, EIO) costs one warning; anything else is a broken archive or a bug.
           const code = (e as NodeJS.ErrnoException).code;
@@ -137,8 +140,13 @@ function uniqueNames(hosts: HostModel[]): void {
   }
 }
 
-export async function readEntry(bundle: string, entry: Entry, limits: BundleLimits, diagnostics: Diagnostic[], onProgress?: (bytes: number, path: string) => void): Promise<EntryFacts> {
+export async function readEntry(bundle: string, entry: Entry, limits: BundleLimits, diagnostics: Diagnostic[], onProgress?: (bytes: number, path: string) => void, keepAllEvents = false): Promise<EntryFacts> {
   const out: EntryFacts = { path: entry.path, mtime: entry.mtime, facts: [], parsers: new Set() };
+  const ledger = new CniLedger(keepAllEvents);
+  const kept = () => {
+    for (const f of ledger.facts()) out.facts.push(f);
+    return out;
+  };
   const source = `${bundle}/${entry.path}`;
   if (entry.kind === 'dir') return out;
   if (entry.kind === 'other') {
@@ -149,9 +157,9 @@ export async function readEntry(bundle: string, entry: Entry, limits: BundleLimi
     source,
     path,
     command,
-    emit: (f: Fact) => out.facts.push(f),
+    emit: (f: Fact) => (f.kind === 'cniOp' ? ledger.push(f) : out.facts.push(f)),
     warn: (line, message) => diagnostics.push({ level: 'warning', source: `${source}:${line}`, message }),
-    evidence: (line: number, text: string): Evidence => ({ source, line, text: text.length > 2000 ? `${text.slice(0, 2000)}…` : text }),
+    evidence: (line: number, text: string): Evidence => ({ source, line, text: text.length > 1000 ? `${text.slice(0, 1000)}…` : text }),
     maxDocumentBytes: limits.maxDocumentBytes,
     dispatch(cmd, head) {
       const p = recogniseBlock(cmd, head);
@@ -168,7 +176,7 @@ export async function readEntry(bundle: string, entry: Entry, limits: BundleLimi
     const sink = guarded(parser, { ...ctxFor(entry.path, undefined), evidence: (_l, text) => ({ source, line: 0, text }) }, diagnostics);
     sink.line(target, 1);
     sink.end();
-    return out;
+    return kept();
   }
   const it = entry.chunks()[Symbol.asyncIterator]();
   const head: Buffer[] = [];
@@ -203,7 +211,7 @@ export async function readEntry(bundle: string, entry: Entry, limits: BundleLimi
       onProgress?.(r.value.length, source);
     }
   splitter.end();
-  return out;
+  return kept();
 }
 
 /** Wraps a parser's sink so that an exception costs one warning naming the file and line, not the report. */
@@ -220,7 +228,18 @@ export function guarded(parser: Parser, ctx: ParseContext, diagnostics: Diagnost
     fail(1, e);
   }
   let last = 0;
+  const accepts = sink?.accepts?.bind(sink);
   return {
+    accepts: accepts
+      ? (buf, from, to) => {
+          if (failed) return false;
+          try {
+            return accepts(buf, from, to);
+          } catch {
+            return true; // let line() meet the problem and report it
+          }
+        }
+      : undefined,
     line(text, no) {
       if (failed || !sink) return;
       last = no;

@@ -27,6 +27,14 @@ export interface ParseContext {
 export interface LineSink {
   line(text: string, no: number): void;
   end(): void;
+  /** Optional test on the raw bytes of a line, before it is decoded: false skips it (most lines of a big file). */
+  accepts?(buf: Buffer, from: number, to: number): boolean;
+}
+
+/** True when `needle` (ASCII) occurs in buf[from, to): a bounded Buffer.indexOf. */
+export function bytesInclude(buf: Buffer, needle: Buffer, from: number, to: number): boolean {
+  const at = buf.indexOf(needle, from);
+  return at >= 0 && at + needle.length <= to;
 }
 
 export interface Recogniser {

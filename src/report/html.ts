@@ -61,8 +61,8 @@ export function timelineSvg(a: Analysis, events: TimelineEvent[]): string {
   if (!lanes.length || !laneEvents.length) return '<p>No timed events to chart.</p>';
   // The axis spans the lanes' own events up to the collection: a daemon started months earlier would squash them.
   const ends = a.hosts.map((x) => x.clock.collectedAt).filter((x): x is number => x !== undefined);
-  const first = Math.min(...laneEvents.map((e) => e.at));
-  const last = Math.max(...laneEvents.map((e) => e.at), ...ends);
+  const first = laneEvents.reduce((m, e) => Math.min(m, e.at), Infinity);
+  const last = ends.reduce((m, t) => Math.max(m, t), laneEvents.reduce((m, e) => Math.max(m, e.at), -Infinity));
   const t0 = first - (last - first) * 0.03;
   const t1 = last;
   const span = Math.max(t1 - t0, 60_000);

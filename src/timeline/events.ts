@@ -29,7 +29,7 @@ export const TIMESTAMP_DESC: Record<string, string> = {
 export function allEvents(a: Analysis): TimelineEvent[] {
   const out: TimelineEvent[] = [];
   for (const h of a.hosts) {
-    out.push(...h.events);
+    for (const e of h.events) out.push(e); // a spread of a million events would overflow the stack
     const pinners = new Set(a.findings.filter((f) => f.host.split(', ').includes(h.name)).flatMap((f) => f.pinnedBy.map((p) => p.pid)));
     for (const pid of [...pinners].sort((x, y) => x - y)) {
       const p = h.processes.get(pid);

@@ -210,3 +210,20 @@ describe('terminal transcripts', () => {
     expect(only(facts, 'hostname').map((h) => [h.name, h.fromPrompt])).toEqual([['node-a', true], ['node-a', true]]);
   });
 });
+
+describe('CNI fast paths agree with the slow ones', () => {
+  it('scanResultIps gives what JSON.parse gives, for every spec version', async () => {
+    const { scanResultIps, resultIps, cniArg } = await import('../../parsers/cni-glog.js');
+    for (const r of [
+      '{"ip4":{"ip":"10.2.1.15/24","gateway":"10.2.1.1","routes":[{"dst":"0.0.0.0/0"}]},"dns":{}}',
+      '{"cniVersion":"0.3.1","interfaces":[{"name":"eth0","mac":"aa:bb","sandbox":"/var/run/netns/x"}],"ips":[{"version":"4","address":"10.244.1.4/24","gateway":"10.244.1.1","interface":0},{"version":"6","address":"fd00::4/64"}]}',
+      '{"cniVersion":"1.0.0","ips":[{"address":"10.1.0.5/16","gateway":"10.1.0.1","interface":2}]}',
+      '{"ip4":{"ip":"10.9.9.9/32"},"ip6":{"ip":"fd00::9/128"}}',
+    ])
+      expect(scanResultIps(r)).toEqual(resultIps(JSON.parse(r)));
+    expect(scanResultIps('{"ip":"not-an-ip"}')).toBeUndefined();
+    expect(cniArg('IgnoreUnknown=1;K8S_POD_NAMESPACE=demo;K8S_POD_NAME=web-1 ;', 'K8S_POD_NAME')).toBe('web-1');
+    expect(cniArg('X_K8S_POD_NAME=no;K8S_POD_NAME=yes', 'K8S_POD_NAME')).toBe('yes');
+    expect(cniArg('K8S_POD_NAMESPACE=demo', 'K8S_POD_NAME')).toBeUndefined();
+  });
+});

@@ -125,12 +125,25 @@ describe('ip-last-holder and cni-del-failed', () => {
     const holders = byRule(a.findings, 'ip-last-holder');
     const ip15 = holders.find((f) => f.ips[0] === '10.2.1.15')!;
     expect(ip15).toMatchObject({ severity: 'warning', containers: [{ id: B, state: 'dead' }], netns: [{ inode: '4026532777' }] });
-    expect(ip15.detail).toMatch(/Earlier holders, oldest first: aaaaaaaaaaaa \(pod demo\/first\), state gone, CNI ADD at 2017-02-03 16:20:01 \+08:00, released at 2017-02-05 11:02:44 \+08:00/);
+    expect(ip15.detail).toMatch(/Earlier holders, most recent first: aaaaaaaaaaaa \(pod demo\/first\), state gone, CNI ADD at 2017-02-03 16:20:01 \+08:00, released at 2017-02-05 11:02:44 \+08:00/);
     expect(holders.find((f) => f.ips[0] === '10.2.1.20')).toMatchObject({ severity: 'info', containers: [{ id: C, state: 'running' }] });
 
     const del = byRule(a.findings, 'cni-del-failed');
     expect(del.map((f) => [f.containers[0].id, f.ips])).toEqual([[B, ['10.2.1.15']]]);
     expect(del[0].detail).toContain('/proc/5145/ns/net: once that process exited');
+  });
+
+  it('names the five most recent of many earlier holders and counts the rest', async () => {
+    const lines: string[] = [];
+    for (let i = 0; i < 40; i++) {
+      const id = ID((i % 16).toString(16)).replace(/^./, String(i % 10));
+      lines.push(cniLine('ADD', `0203 1${i % 10}:00:${String(i).padStart(2, '0')}.000000`, `${i}`.padStart(2, '0') + id.slice(2), `job-${i}`, '10.2.1.15'));
+      lines.push(cniLine('DEL', `0203 1${i % 10}:30:${String(i).padStart(2, '0')}.000000`, `${i}`.padStart(2, '0') + id.slice(2), `job-${i}`, undefined));
+    }
+    const a = await analyseHosts({ h: hostTree(base, { 'galaxy.INFO': `${lines.join('\n')}\n` }) });
+    const f = byRule(a.findings, 'ip-last-holder')[0];
+    expect(f.detail).toMatch(/Earlier holders, most recent first \(5 of 39\)/);
+    expect(f.evidence.length).toBeLessThanOrEqual(12);
   });
 
   it('stays quiet on a healthy lifecycle: ADD then DEL, or ADD for a running container', async () => {

@@ -1,0 +1,96 @@
+// npm run bench [-- --large] [-- --scales 1,2]: report throughput, memory, linearity and the second core,
+// against the inflate-only limit and the manual tar + grep + awk baseline, on the same generated bundles.
+import { spawnSync } from 'node:child_process';
+import { createReadStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createGunzip } from 'node:zlib';
+import { generate, type Planted } from './generate.js';
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+const ROOT = join(HERE, '../..');
+const OUT = join(ROOT, 'bench/out');
+const CLI = join(ROOT, 'dist/src/cli/main.js');
+const MEASURE = join(ROOT, 'dist/bench/measure.js');
+
+const args = process.argv.slice(2);
+const scales = args.includes('--scales') ? args[args.indexOf('--scales') + 1].split(',').map(Number) : args.includes('--large') ? [1, 2, 4, 16] : [1, 2, 4];
+
+async function bundle(scale: number): Promise<{ file: string; planted: Planted }> {
+  mkdirSync(OUT, { recursive: true });
+  const file = join(OUT, `busy-node-${scale}x.tar.gz`);
+  const meta = `${file}.json`;
+  if (existsSync(file) && existsSync(meta)) return { file, planted: JSON.parse(readFileSync(meta, 'utf8')) };
+  const t0 = performance.now();
+  const planted = await generate(file, scale);
+  writeFileSync(meta, JSON.stringify(planted));
+  console.log(`generated ${file}: ${(planted.bytes / 1e6).toFixed(0)} MB uncompressed, ${(statSync(file).size / 1e6).toFixed(0)} MB gzip, in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  return { file, planted };
+}
+
+function report(files: string[]): { seconds: number; rssMb: number; findings: { rule: string; netns: { inode: string | null }[] }[] } {
+  const out = join(tmpdir(), `bench-report-${process.pid}.json`);
+  const t0 = performance.now();
+  const r = spawnSync(process.execPath, [MEASURE, CLI, 'report', ...files, '--format', 'json', '-o', out, '--fail-on', 'none', '--max-bundle-bytes', String(64 * 1024 ** 3)], { encoding: 'utf8' });
+  const seconds = (performance.now() - t0) / 1000;
+  if (r.status !== 0) throw new Error(`report failed (${r.status}): ${r.stderr}`);
+  const rssMb = Number(/maxrss_kb=(\d+)/.exec(r.stderr)?.[1] ?? 0) / 1024;
+  const findings = JSON.parse(readFileSync(out, 'utf8')).findings;
+  rmSync(out, { force: true });
+  return { seconds, rssMb, findings };
+}
+
+function inflateOnly(file: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const t0 = performance.now();
+    createReadStream(file, { highWaterMark: 1 << 20 })
+      .pipe(createGunzip({ chunkSize: 1 << 20 }))
+      .on('data', () => {})
+      .on('end', () => resolve((performance.now() - t0) / 1000))
+      .on('error', reject);
+  });
+}
+
+function manualBaseline(file: string, ip: string): number {
+  const dir = mkdtempSync(join(tmpdir(), 'bench-manual-'));
+  try {
+    const t0 = performance.now();
+    spawnSync('tar', ['xzf', file, '-C', dir]);
+    spawnSync('grep', ['-r', '-l', '-F', ip, dir]);
+    spawnSync('sh', ['-c', `awk '$9 == "nsfs" {print FILENAME,$0}' ${dir}/*/proc/*/mountinfo > /dev/null`]);
+    return (performance.now() - t0) / 1000;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const pad = (s: string | number, n: number) => String(s).padStart(n);
+console.log(`cni-forensics bench on ${cpus().length} cores (${cpus()[0]?.model ?? '?'}), node ${process.version}`);
+const rows: { scale: number; mb: number; seconds: number; rssMb: number }[] = [];
+for (const scale of scales) {
+  const { file, planted } = await bundle(scale);
+  const mb = planted.bytes / 1e6;
+  const rep = report([file]);
+  const inflate = await inflateOnly(file);
+  const manual = manualBaseline(file, planted.leaks[0].ip);
+  const found = rep.findings.filter((f) => f.rule === 'netns-leaked').map((f) => f.netns[0]?.inode).sort();
+  const want = planted.leaks.map((l) => l.inode).sort();
+  const exact = JSON.stringify(found) === JSON.stringify(want);
+  rows.push({ scale, mb, seconds: rep.seconds, rssMb: rep.rssMb });
+  console.log(
+    `scale ${pad(scale, 2)}: ${pad(mb.toFixed(0), 6)} MB  report ${pad(rep.seconds.toFixed(2), 6)} s = ${pad((mb / rep.seconds).toFixed(0), 4)} MB/s, peak RSS ${pad(rep.rssMb.toFixed(0), 4)} MB | ` +
+      `inflate-only ${pad((mb / inflate).toFixed(0), 4)} MB/s (report at ${((inflate / rep.seconds) * 100).toFixed(0)}%) | manual tar+grep+awk ${manual.toFixed(2)} s (report ${(manual / rep.seconds).toFixed(2)}x faster) | ` +
+      `leaks found ${found.length}/${want.length}${exact ? ' exactly' : ' — MISMATCH'}`,
+  );
+  if (!exact) process.exitCode = 1;
+}
+const base = rows.find((r) => r.scale === 1);
+for (const r of rows) if (base && r !== base) console.log(`scale ${r.scale} vs 1: time ${(r.seconds / base.seconds).toFixed(2)}x for ${(r.mb / base.mb).toFixed(2)}x input (target <= ${(1.1 * r.scale).toFixed(1)}x); RSS +${(((r.rssMb - base.rssMb) / base.rssMb) * 100).toFixed(0)}%`);
+if (base) {
+  const { file } = await bundle(1);
+  const copy = join(OUT, 'busy-node-1x-second-host.tar.gz');
+  if (!existsSync(copy)) spawnSync('cp', [file, copy]);
+  const two = report([file, copy]);
+  console.log(`two bundles in one run: ${two.seconds.toFixed(2)} s vs ${(2 * base.seconds).toFixed(2)} s for two runs (${((2 * base.seconds) / two.seconds).toFixed(2)}x), peak RSS ${two.rssMb.toFixed(0)} MB`);
+}
