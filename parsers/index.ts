@@ -2,6 +2,9 @@
 // Path-specific parsers come first, then strong content signatures, then the transcript reader.
 import clkTck from './clk-tck.js';
 import cniGlog from './cni-glog.js';
+import cniHostLocal from './cni-ipam-host-local.js';
+import cniResultCache from './cni-result-cache.js';
+import crictlInspectp from './crictl-inspectp.js';
 import collectorManifest from './collector-manifest.js';
 import dateR from './date-rfc2822.js';
 import dockerInspect from './docker-inspect.js';
@@ -38,9 +41,12 @@ export const parsers: readonly Parser[] = [
   timezone,
   systemdUnit,
   collectorManifest,
+  cniHostLocal,
+  cniResultCache,
   // command outputs, recognised by content
   transcript,
   dockerInspect,
+  crictlInspectp,
   ipAddrJson,
   ipAddr,
   nsListing,

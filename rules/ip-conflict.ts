@@ -42,7 +42,7 @@ export default defineRule({
               places.set(a.ip, list);
             }
     // Across hosts only pod IPs count: bridge networks such as docker0's 172.17.0.0/16 repeat on every host by design.
-    const podIps = new Set(hosts.flatMap((h) => h.claims.filter((k) => k.source === 'cni').map((k) => k.ip)));
+    const podIps = new Set(hosts.flatMap((h) => h.claims.filter((k) => k.source !== 'inventory' || k.pod !== undefined).map((k) => k.ip)));
     const findings: Finding[] = [];
     for (const [ip, list] of [...places].sort(([a], [b]) => a.localeCompare(b, 'en', { numeric: true }))) {
       if (list.length < 2) continue;

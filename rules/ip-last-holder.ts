@@ -4,6 +4,7 @@ import { configuredAddrs, defineRule, type Finding, findingContainer, isLeaked, 
 import { pushTo } from '../src/util.js';
 
 const MAX_EARLIER = 5;
+const SOURCE_TEXT: Record<IpClaim['source'], string> = { cni: 'CNI ADD', inventory: 'runtime inventory', 'host-local': 'host-local IPAM reservation', 'libcni-cache': 'libcni result cache' };
 const NOT_ALIVE = new Set(['dead', 'exited', 'gone', 'removing', 'created']);
 
 export function holderOf(host: HostModel, containerId: string): { container?: Container; state: string } {
@@ -16,7 +17,7 @@ export function holderOf(host: HostModel, containerId: string): { container?: Co
 function claimText(host: HostModel, k: IpClaim): string {
   const { container, state } = holderOf(host, k.containerId);
   const who = container ? containerLabel(container) : `${k.containerId.slice(0, 12)}${k.pod ? ` (pod ${podName(k.pod, k.podNamespace)})` : ''}, state ${state}`;
-  return `${who}, ${k.source === 'cni' ? 'CNI ADD' : 'docker inspect'}${k.at !== undefined ? ` at ${when(host, k.at)}` : ''}${k.released ? `, released${k.released.at !== undefined ? ` at ${when(host, k.released.at)}` : ''}` : ''}`;
+  return `${who}, ${SOURCE_TEXT[k.source]}${k.at !== undefined ? ` at ${when(host, k.at)}` : ''}${k.released ? `, released${k.released.at !== undefined ? ` at ${when(host, k.released.at)}` : ''}` : ''}`;
 }
 
 /** Namespaces on a host that have the IP configured. */
@@ -28,7 +29,7 @@ export default defineRule({
   id: 'ip-last-holder',
   severity: 'warning',
   summary: 'Which container last held each IP, and whether a dead one still has it configured',
-  needs: [{ anyOf: ['cniOp', 'container'], what: 'IP claims: CNI plugin ADD/DEL log lines or docker inspect', collect: 'cat /var/log/cni/*.log; docker inspect $(docker ps -aq)' }],
+  needs: [{ anyOf: ['cniOp', 'container', 'ipReservation'], what: 'IP claims: CNI plugin ADD/DEL log lines, docker inspect / crictl inspectp, or the IPAM store', collect: 'cat /var/log/cni/*.log; docker inspect $(docker ps -aq); ls /var/lib/cni/networks/*' }],
   explain: {
     detects: 'For every IP the bundle shows being handed out, the latest claim not released (CNI ADD without DEL, docker inspect IPAddress), its container, pod and state, and the holders before it.',
     matters: 'When an IP answers from the wrong place, the first question is "who had it last?". If that container is dead or gone but the address is still configured on the host, something kept its namespace alive.',

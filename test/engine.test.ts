@@ -61,3 +61,13 @@ describe('a parser that throws', () => {
     expect(diagnostics).toEqual([{ level: 'warning', source: 'b/f.txt:3', message: expect.stringContaining('boom parser failed here (unexpected token)') }]);
   });
 });
+
+describe('byte prefilters', () => {
+  it('bytesInclude looks only inside the line it is given', async () => {
+    const { bytesInclude } = await import('../src/recognise/parser.js');
+    const buf = Buffer.from('line one\nline - nsfs two\n');
+    expect(bytesInclude(buf, Buffer.from(' - nsfs '), 0, 8)).toBe(false);
+    expect(bytesInclude(buf, Buffer.from(' - nsfs '), 9, 25)).toBe(true);
+    expect(bytesInclude(buf, Buffer.from('one\nline'), 5, 8)).toBe(false);
+  });
+});

@@ -277,8 +277,15 @@ export function buildHost(input: HostInput, opts: ClockOptions, diags: Diagnosti
   for (const c of containers.values()) {
     for (const ip of c.ips) {
       if (claimed.has(`${ip}\0${shortId(c.id)}`)) continue;
-      claims.push({ ip, containerId: c.id, pod: c.pod, podNamespace: c.podNamespace, source: 'docker', at: c.started, netnsPath: c.sandboxKey, ev: c.ev });
+      claims.push({ ip, containerId: c.id, pod: c.pod, podNamespace: c.podNamespace, source: 'inventory', at: c.started, netnsPath: c.sandboxKey, ev: c.ev });
+      claimed.add(`${ip}\0${shortId(c.id)}`);
     }
+  }
+  // A reservation left in the IPAM store or the libcni cache is a claim whose DEL never completed.
+  for (const f of facts) {
+    if (f.kind !== 'ipReservation' || claimed.has(`${f.ip}\0${shortId(f.containerId)}`)) continue;
+    claims.push({ ip: f.ip, containerId: f.containerId, pod: f.pod, podNamespace: f.podNamespace, source: f.via, netnsPath: f.netnsPath, ev: f.ev });
+    claimed.add(`${f.ip}\0${shortId(f.containerId)}`);
   }
   // A claim's container, by id or by the pod's infra container.
   const lookup = { containers, containerIndex };

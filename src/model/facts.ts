@@ -70,6 +70,7 @@ export interface ContainerRecord {
   startedAt?: Stamp;
   finishedAt?: Stamp;
   error?: string;
+  netnsClosed?: boolean; // crictl inspectp: info.netNamespaceClosed
 }
 
 export type Fact =
@@ -122,6 +123,20 @@ export type Fact =
       message: string;
       containerId?: string;
       at: Stamp;
+      ev: Evidence;
+    }
+  | {
+      // An IP still reserved for a container: a host-local IPAM file or a libcni result cache entry. Both are
+      // removed by a successful DEL, so their existence says DEL never completed.
+      kind: 'ipReservation';
+      via: 'host-local' | 'libcni-cache';
+      network?: string;
+      containerId: string;
+      ip: string;
+      ifname?: string;
+      netnsPath?: string;
+      pod?: string;
+      podNamespace?: string;
       ev: Evidence;
     }
   | { kind: 'unitDirective'; unit: string; section: string; key: string; value: string; ev: Evidence }

@@ -73,7 +73,7 @@ export interface IpClaim {
   containerId: string;
   pod?: string;
   podNamespace?: string;
-  source: 'cni' | 'docker';
+  source: 'cni' | 'inventory' | 'host-local' | 'libcni-cache';
   at?: number;
   atHow?: Resolved['how'];
   netnsPath?: string;
