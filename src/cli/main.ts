@@ -42,6 +42,7 @@ interface BundleArgs {
   maxLineBytes?: number;
   maxDocumentBytes?: number;
   timeLimit?: number;
+  jobs?: number;
 }
 
 /** Options shared by `report` and `timeline`: how to read the bundles and what to focus on. */
@@ -59,7 +60,8 @@ function bundleOptions<T>(y: Argv<T>) {
     .option('max-entries', { type: 'number', describe: 'stop reading a bundle past this many files (default 1,000,000)' })
     .option('max-line-bytes', { type: 'number', describe: 'cut longer lines (default 1 MiB)' })
     .option('max-document-bytes', { type: 'number', describe: 'skip larger JSON documents (default 256 MiB)' })
-    .option('time-limit', { type: 'number', describe: 'seconds for reading all bundles; what was read by then is reported (default 900)' });
+    .option('time-limit', { type: 'number', describe: 'seconds for reading all bundles; what was read by then is reported (default 900)' })
+    .option('jobs', { alias: 'j', type: 'number', describe: 'threads reading bundles at once (default: the cores; 1 reads them in turn)' });
 }
 
 async function analyseArgs(argv: BundleArgs, keepAllEvents = false) {
@@ -75,7 +77,8 @@ async function analyseArgs(argv: BundleArgs, keepAllEvents = false) {
     if (!(value > 0)) throw new UsageError(`--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`).replace('-ms', '')} must be a positive number.`);
     limits[key] = value;
   }
-  const result = await analyse(argv.bundles, { timezone: argv.timezone, year: argv.year, limits, keepAllEvents });
+  if (argv.jobs !== undefined && !(Number.isInteger(argv.jobs) && argv.jobs >= 1)) throw new UsageError(`--jobs ${argv.jobs}: give a whole number, 1 or more.`);
+  const result = await analyse(argv.bundles, { timezone: argv.timezone, year: argv.year, limits, keepAllEvents, jobs: argv.jobs });
   const filter = { ip: argv.ip, host: argv.host, container: argv.container, since, until };
   const events = filterEvents(allEvents(result), result, filter);
   return { result, events, shown: filterFindings(result, filter) };

@@ -2,7 +2,10 @@ import { BundleError, type BundleLimits, DEFAULT_LIMITS, type Entry } from '../b
 import { LineSplitter } from '../bundle/lines.js';
 import { openBundle } from '../bundle/open.js';
 import type { Evidence, Fact } from '../model/facts.js';
-import { buildHost, type ClockOptions } from '../model/build.js';
+import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import { buildHost, type ClockOptions, type HostInput } from '../model/build.js';
 import { CniLedger } from '../model/ledger.js';
 import type { Diagnostic, HostModel } from '../model/host.js';
 import { recogniseBlock, recogniseEntry } from '../recognise/index.js';
@@ -12,6 +15,8 @@ import { type Finding, type Rule, SEVERITY_RANK } from './rule.js';
 import { splitHosts, type EntryFacts } from './hosts.js';
 
 export interface AnalyseOptions extends ClockOptions {
+  /** Threads for reading bundles (default: the cores); 1 reads them in turn. */
+  jobs?: number;
   limits?: Partial<BundleLimits>;
   /** Keep every CNI log line (the timeline export) instead of the reduced ledger (reports). */
   keepAllEvents?: boolean;
@@ -35,61 +40,106 @@ export interface Analysis {
 
 const HEAD_BYTES = 4096;
 
+export interface BundleResult {
+  hosts: HostInput[];
+  diagnostics: Diagnostic[];
+  usable: boolean;
+}
+
+/** Reads one bundle into per-host facts; its own diagnostics, in order. Runs on the main thread or in a worker. */
+export async function readBundle(path: string, limits: BundleLimits, deadline: number, keepAllEvents: boolean, onProgress?: (bytes: number, path: string) => void): Promise<BundleResult> {
+  const diagnostics: Diagnostic[] = [];
+  let bundle;
+  try {
+    bundle = await openBundle(path, limits);
+  } catch (e) {
+    if (e instanceof BundleError) return { hosts: [], diagnostics: [{ level: 'error', source: path, message: e.message }], usable: false };
+    throw e;
+  }
+  const entries: EntryFacts[] = [];
+  try {
+    for await (const entry of bundle.entries) {
+      if (entries.length >= limits.maxEntries) {
+        diagnostics.push({ level: 'error', source: path, message: `more than ${limits.maxEntries} entries; the rest were not read. Raise --max-entries if this is expected.` });
+        break;
+      }
+      if (Date.now() > deadline) {
+        diagnostics.push({ level: 'error', source: path, message: `time limit of ${Math.round(limits.timeLimitMs / 1000)} s reached; the rest of this bundle was not read. Raise --time-limit, or drop large logs from the bundle.` });
+        break;
+      }
+      try {
+        entries.push(await readEntry(bundle.name, entry, limits, diagnostics, onProgress, keepAllEvents));
+      } catch (e) {
+        // An unreadable file (EACCES, EIO) costs one warning; anything else is a broken archive or a bug.
+        const code = (e as NodeJS.ErrnoException).code;
+        if (e instanceof BundleError || typeof code !== 'string' || code.startsWith('ERR_')) throw e;
+        diagnostics.push({ level: 'warning', source: `${bundle.name}/${entry.path}`, message: `cannot read (${code}); skipped` });
+      }
+    }
+  } catch (e) {
+    if (!(e instanceof BundleError)) throw e;
+    diagnostics.push({ level: 'error', source: path, message: e.message });
+  }
+  for (const r of bundle.refused) diagnostics.push({ level: 'warning', source: `${bundle.name}/${r}`, message: 'entry path climbs out of the bundle (..); ignored' });
+  for (const r of bundle.absolute) diagnostics.push({ level: 'info', source: `${bundle.name}/${r}`, message: 'absolute entry path; read as relative to the bundle' });
+  if (entries.some((e) => e.facts.length)) return { hosts: splitHosts(bundle.name, entries), diagnostics, usable: true };
+  if (bundle.kind === 'file') {
+    // A loose file caught by a glob (a README next to the bundles) is not a host: one note, not two.
+    const own = `${bundle.name}/`;
+    return { hosts: [], diagnostics: [...diagnostics.filter((d) => !(d.level === 'info' && d.source.startsWith(own))), { level: 'info', source: path, message: 'not evidence; skipped' }], usable: false };
+  }
+  diagnostics.push({ level: 'error', source: path, message: 'no evidence recognised in this bundle. `forensics formats` lists what is read; run `forensics collect` on the host to gather it.' });
+  return { hosts: [], diagnostics, usable: false };
+}
+
+/** The built worker beside this file; absent when running from TypeScript sources (tests), where bundles are read in turn. */
+function workerUrl(): URL | undefined {
+  const url = new URL('./bundle-worker.js', import.meta.url);
+  return import.meta.url.endsWith('.js') && existsSync(url) ? url : undefined;
+}
+
+function readInWorker(url: URL, path: string, limits: BundleLimits, deadline: number, keepAllEvents: boolean): Promise<BundleResult> {
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(url, { workerData: { path, limits, deadline, keepAllEvents } });
+    worker.once('message', (m: { ok: true; result: BundleResult } | { ok: false; message: string; bundleError: boolean }) => {
+      void worker.terminate();
+      if (m.ok) resolve(m.result);
+      else reject(m.bundleError ? new BundleError(m.message) : new Error(m.message));
+    });
+    worker.once('error', reject);
+  });
+}
+
 /** Reads every bundle, builds one model per host and runs the rules. Throws BundleError only when no bundle is usable. */
 export async function analyse(bundlePaths: string[], opts: AnalyseOptions = {}): Promise<Analysis> {
   const limits = { ...DEFAULT_LIMITS, ...opts.limits };
   const deadline = Date.now() + limits.timeLimitMs;
+  const keepAll = opts.keepAllEvents ?? false;
+  // The first bundle is read here; the others in worker threads, so several hosts use the second core.
+  const url = (opts.jobs ?? availableParallelism()) > 1 && bundlePaths.length > 1 ? workerUrl() : undefined;
+  const results: (Promise<BundleResult> | undefined)[] = [];
+  let running = 0;
+  const slots = Math.max(1, (opts.jobs ?? availableParallelism()) - 1);
+  const queue: (() => void)[] = [];
+  const inWorker = async (path: string) => {
+    if (running >= slots) await new Promise<void>((r) => queue.push(r));
+    running++;
+    try {
+      return await readInWorker(url!, path, limits, deadline, keepAll);
+    } finally {
+      running--;
+      queue.shift()?.();
+    }
+  };
+  for (const [i, path] of bundlePaths.entries()) results.push(url && i > 0 ? inWorker(path) : undefined);
   const diagnostics: Diagnostic[] = [];
-  const hostInputs = [];
+  const hostInputs: HostInput[] = [];
   let usable = 0;
-  for (const path of bundlePaths) {
-    let bundle;
-    try {
-      bundle = await openBundle(path, limits);
-    } catch (e) {
-      if (e instanceof BundleError) {
-        diagnostics.push({ level: 'error', source: path, message: e.message });
-        continue;
-      }
-      throw e;
-    }
-    const entries: EntryFacts[] = [];
-    try {
-      for await (const entry of bundle.entries) {
-        if (entries.length >= limits.maxEntries) {
-          diagnostics.push({ level: 'error', source: path, message: `more than ${limits.maxEntries} entries; the rest were not read. Raise --max-entries if this is expected.` });
-          break;
-        }
-        if (Date.now() > deadline) {
-          diagnostics.push({ level: 'error', source: path, message: `time limit of ${Math.round(limits.timeLimitMs / 1000)} s reached; the rest of this bundle was not read. Raise --time-limit, or drop large logs from the bundle.` });
-          break;
-        }
-        try {
-          entries.push(await readEntry(bundle.name, entry, limits, diagnostics, opts.onProgress, opts.keepAllEvents));
-        } catch (e) {
-          // An unreadable file (EACCES, EIO) costs one warning; anything else is a broken archive or a bug.
-          const code = (e as NodeJS.ErrnoException).code;
-          if (e instanceof BundleError || typeof code !== 'string' || code.startsWith('ERR_')) throw e;
-          diagnostics.push({ level: 'warning', source: `${bundle.name}/${entry.path}`, message: `cannot read (${code}); skipped` });
-        }
-      }
-    } catch (e) {
-      if (!(e instanceof BundleError)) throw e;
-      diagnostics.push({ level: 'error', source: path, message: e.message });
-    }
-    for (const r of bundle.refused) diagnostics.push({ level: 'warning', source: `${bundle.name}/${r}`, message: 'entry path climbs out of the bundle (..); ignored' });
-    for (const r of bundle.absolute) diagnostics.push({ level: 'info', source: `${bundle.name}/${r}`, message: 'absolute entry path; read as relative to the bundle' });
-    if (entries.some((e) => e.facts.length)) {
-      usable++;
-      hostInputs.push(...splitHosts(bundle.name, entries));
-    } else if (bundle.kind === 'file') {
-      // A loose file caught by a glob (a README next to the bundles) is not a host: one note, not two.
-      const own = `${bundle.name}/`;
-      for (let i = diagnostics.length - 1; i >= 0; i--) if (diagnostics[i].level === 'info' && diagnostics[i].source.startsWith(own)) diagnostics.splice(i, 1);
-      diagnostics.push({ level: 'info', source: path, message: 'not evidence; skipped' });
-    } else {
-      diagnostics.push({ level: 'error', source: path, message: 'no evidence recognised in this bundle. `forensics formats` lists what is read; run `forensics collect` on the host to gather it.' });
-    }
+  for (const [i, path] of bundlePaths.entries()) {
+    const r = results[i] ? await results[i]! : await readBundle(path, limits, deadline, keepAll, opts.onProgress);
+    diagnostics.push(...r.diagnostics);
+    hostInputs.push(...r.hosts);
+    if (r.usable) usable++;
   }
   if (!usable)
     throw new BundleError(

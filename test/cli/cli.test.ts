@@ -62,6 +62,13 @@ describe('forensics CLI', () => {
     expect(run('report', tgz, '--format', 'json').stdout).toBe(run('report', tgz, '--format', 'json').stdout);
   });
 
+  it('reads several bundles in worker threads with the same result as one after the other', () => {
+    const bundles = [...SEED, 'samples/healthy-node/worker-7.tar.gz'];
+    for (const fmt of ['json', 'text']) expect(run('report', ...bundles, '--format', fmt, '--jobs', '2').stdout).toBe(run('report', ...bundles, '--format', fmt, '--jobs', '1').stdout);
+    expect(run('timeline', ...bundles, '--format', 'ndjson', '--jobs', '2').stdout).toBe(run('timeline', ...bundles, '--format', 'ndjson', '--jobs', '1').stdout);
+    expect(run('report', ...SEED, '/nonexistent.tar.gz', '--jobs', '2', '--format', 'json', '--fail-on', 'none').code).toBe(2);
+  });
+
   it('finds the same thing in a folder and in the same folder packed as .tar.gz', () => {
     const dir = mkdtempSync(join(tmpdir(), 'forensics-cli-'));
     try {
