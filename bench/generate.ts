@@ -37,11 +37,20 @@ export async function generate(file: string, scale: number, seed = 42): Promise<
   const done = pipeline(pack, createGzip({ level: 1, chunkSize: 1 << 20 }), createWriteStream(file));
   let bytes = 0;
   const top = `busy-node-${scale}x`;
-  const small = (name: string, text: string) => {
+  // tar-stream opens queued entries recursively: let the pipeline drain every few hundred small ones.
+  let queued = 0;
+  const breathe = async () => {
+    if (++queued % 256 === 0) await new Promise((r) => setImmediate(r));
+  };
+  const small = async (name: string, text: string) => {
     bytes += Buffer.byteLength(text);
     pack.entry({ name: `${top}/${name}`, mode: 0o644 }, text);
+    await breathe();
   };
-  const link = (name: string, target: string) => pack.entry({ name: `${top}/${name}`, type: 'symlink', linkname: target });
+  const link = async (name: string, target: string) => {
+    pack.entry({ name: `${top}/${name}`, type: 'symlink', linkname: target });
+    await breathe();
+  };
   /** A large file: sized in a first pass, then written in chunks, so the generator never holds it whole. */
   const big = async (name: string, lines: number, line: (i: number) => string) => {
     let size = 0;
@@ -71,11 +80,11 @@ export async function generate(file: string, scale: number, seed = 42): Promise<
   const dockerdLines = 1_000_000 * scale;
   const bootEpoch = 1_764_000_000; // 2025-11-24
   const collect = new Date((bootEpoch + 9 * 86400) * 1000);
-  small('etc/hostname', 'busy-node.bench.example\n');
-  small('etc/timezone', 'Europe/Berlin\n');
-  small('proc/stat', `cpu 1 2 3 4\nbtime ${bootEpoch}\n`);
-  small('uname-r.txt', '6.1.0-18-amd64\n');
-  small('date-R.txt', `${collect.toUTCString().replace('GMT', '+0000')}\n`);
+  await small('etc/hostname', 'busy-node.bench.example\n');
+  await small('etc/timezone', 'Europe/Berlin\n');
+  await small('proc/stat', `cpu 1 2 3 4\nbtime ${bootEpoch}\n`);
+  await small('uname-r.txt', '6.1.0-18-amd64\n');
+  await small('date-R.txt', `${collect.toUTCString().replace('GMT', '+0000')}\n`);
 
   // Sandboxes: running ones own a netns with a pause process; leaked ones are dead, their netns pinned by a helper.
   const HOSTNET = '4026531840';
@@ -137,18 +146,18 @@ export async function generate(file: string, scale: number, seed = 42): Promise<
   proc(helper, 1, bootEpoch + 60, '/usr/local/bin/log-shipper --private-mounts', HOSTNET, PRIVATE_MNT);
   for (const l of leaks) l.pinner = helper;
   while (pid < 1000 + processes) proc(pid++, 1, bootEpoch + Math.floor(r() * 86400), `/usr/bin/worker --id ${hex(r, 6)}`, HOSTNET, HOSTMNT);
-  small('ps.txt', `${ps.join('\n')}\n`);
+  await small('ps.txt', `${ps.join('\n')}\n`);
   for (const [p, net, mnt] of nsLinks) {
-    link(`proc/${p}/ns/net`, `net:[${net}]`);
-    link(`proc/${p}/ns/mnt`, `mnt:[${mnt}]`);
+    await link(`proc/${p}/ns/net`, `net:[${net}]`);
+    await link(`proc/${p}/ns/mnt`, `mnt:[${mnt}]`);
   }
-  small('docker-inspect.json', `# docker inspect $(docker ps -aq)\n${JSON.stringify(inspect, null, 2)}\n`);
+  await small('docker-inspect.json', `# docker inspect $(docker ps -aq)\n${JSON.stringify(inspect, null, 2)}\n`);
   // What is still inside each leaked namespace, seen through its pinner.
-  small(
+  await small(
     'netns-views.txt',
     leaks.map((l, k) => `# nsenter --net=/proc/${helper}/root${l.path} ip -d addr\n1: lo: <LOOPBACK,UP,LOWER_UP> mtu 65536\n    inet 127.0.0.1/8 scope host lo\n${3 + k}: eth0@if${9000 + k}: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500\n    link/ether 02:42:ac:11:00:02 brd ff:ff:ff:ff:ff:ff link-netnsid 0\n    inet ${l.ip}/16 scope global eth0\n`).join(''),
   );
-  small('daemon-unit.txt', '# systemctl show docker\nMainPID=400\nExecMainStartTimestamp=Tue 2025-11-25 10:00:00 UTC\nId=docker.service\n');
+  await small('daemon-unit.txt', '# systemctl show docker\nMainPID=400\nExecMainStartTimestamp=Tue 2025-11-25 10:00:00 UTC\nId=docker.service\n');
 
   // Mount tables: most processes share the host's; every file still has 3,000 lines to read.
   const filler = (k: number) => `${100 + k} 24 0:${40 + (k % 50)} /var/lib/kubelet/pods/${hex(r, 8)}-${k}/volumes/kubernetes.io~projected/kube-api-access-${hex(r, 5)} /var/lib/kubelet/pods/x-${k}/volumes rw,relatime shared:${k} - tmpfs tmpfs rw,size=3984196k`;
