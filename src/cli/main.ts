@@ -251,6 +251,12 @@ export async function main(args: string[]): Promise<number> {
   return code;
 }
 
+// `forensics formats | head`: a reader that goes away is not an error.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw e;
+});
+
 main(hideBin(process.argv)).then(
   (code) => {
     process.exitCode = code;

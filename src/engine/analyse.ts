@@ -143,7 +143,7 @@ export async function analyse(bundlePaths: string[], opts: AnalyseOptions = {}):
   }
   if (!usable)
     throw new BundleError(
-      diagnostics.filter((d) => d.level !== 'warning').map((d) => `${d.source}: ${d.message}`).join('\n') ||
+      diagnostics.filter((d) => d.level !== 'warning').map((d) => (d.message.startsWith(d.source) ? d.message : `${d.source}: ${d.message}`)).join('\n') ||
         'no evidence in the given bundles. `forensics formats` lists what is read; run `forensics collect` on the host to gather it.',
     );
 

@@ -128,6 +128,14 @@ describe('forensics CLI', () => {
     expect(md).toMatch(/Timeline:\n\n- 2017-02-0\d .*\+08:00/);
   });
 
+  it('stops quietly when its reader goes away (| head), and names a missing path once', () => {
+    const r = spawnSync('sh', ['-c', `"${process.execPath}" "${BIN}" formats | head -1`], { encoding: 'utf8' });
+    expect(r.status).toBe(0);
+    expect(r.stderr).not.toMatch(/EPIPE|Unhandled/);
+    const missing = run('report', '/nonexistent/x.tar.gz');
+    expect(missing.stderr.match(/\/nonexistent\/x\.tar\.gz/g)).toHaveLength(1);
+  });
+
   it('prints a shell completion script', () => {
     const r = run('completion');
     expect(r.code).toBe(0);
