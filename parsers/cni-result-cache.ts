@@ -1,4 +1,4 @@
-import { parseFirstJson } from '../src/recognise/json.js';
+import { jsonStr as str, parseFirstJson } from '../src/recognise/json.js';
 import { defineParser, wholeText } from '../src/recognise/parser.js';
 import { resultIps } from './cni-glog.js';
 
@@ -15,7 +15,6 @@ interface CacheV1 {
   result?: unknown;
 }
 
-const str = (v: unknown): string | undefined => (typeof v === 'string' && v ? v : undefined);
 
 export default defineParser({
   id: 'cni-result-cache',

@@ -1,9 +1,7 @@
 import type { ContainerRecord, ContainerState, Stamp } from '../src/model/facts.js';
-import { jsonValueEnd } from '../src/recognise/json.js';
+import { jsonObj as obj, jsonStr as str, jsonValueEnd } from '../src/recognise/json.js';
 import { defineParser, wholeText } from '../src/recognise/parser.js';
 
-const str = (v: unknown): string | undefined => (typeof v === 'string' && v ? v : undefined);
-const obj = (v: unknown): Record<string, unknown> | undefined => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined);
 
 // containerd's processStatus for the sandbox task; "deleted" is synthetic: the task is gone (containerd/cri#479).
 const PROCESS: Record<string, ContainerState> = { running: 'running', created: 'created', stopped: 'exited', paused: 'paused', deleted: 'exited', unknown: 'unknown' };

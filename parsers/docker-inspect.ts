@@ -1,5 +1,5 @@
 import type { ContainerRecord, ContainerState, Stamp } from '../src/model/facts.js';
-import { parseFirstJson } from '../src/recognise/json.js';
+import { jsonObj as obj, jsonStr as str, parseFirstJson } from '../src/recognise/json.js';
 import { defineParser, wholeText } from '../src/recognise/parser.js';
 
 interface Inspect {
@@ -31,8 +31,6 @@ function stateOf(st: Inspect['State']): ContainerState {
 // dockershim names: k8s_POD_<pod>_<ns>_<uid>_<attempt>; pre-CRI: k8s_POD.<hash>_<pod>_<ns>_<uid>_<hash>
 const K8S_NAME = /^\/?k8s_([^_.]+)(?:\.[0-9a-f]+)?_([^_]+)_([^_]+)_([^_]+)_[^_]+$/;
 
-const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
-const obj = <T>(v: unknown): T | undefined => (v && typeof v === 'object' && !Array.isArray(v) ? (v as T) : undefined);
 
 /** One container from `docker inspect`, taking only fields of the expected type (the JSON comes from strangers). */
 export function containerFromInspect(raw: Inspect): ContainerRecord | undefined {

@@ -1,8 +1,9 @@
+import { shellQuote } from '../src/util.js';
 import { type Evidence } from '../src/model/facts.js';
 import type { HostModel, Netns } from '../src/model/host.js';
 import { containerLabel, netnsId, podName } from '../src/model/host.js';
 import {
-  commandOf, configuredAddrs, defineRule, type Finding, findingContainer, hostPeers, isLeaked, iso, mntnsName, netnsName, netnsSubject, type Pinner, shq, uniqueEvidence, when,
+  commandOf, configuredAddrs, defineRule, type Finding, findingContainer, hostPeers, isLeaked, iso, mntnsName, netnsName, netnsSubject, type Pinner, uniqueEvidence, when,
 } from '../src/engine/rule.js';
 
 const MAX_PIDS_IN_TEXT = 8;
@@ -26,7 +27,7 @@ export function releaseCommands(host: HostModel, n: Netns): string[] {
   const cmds: string[] = [];
   for (const m of n.mounts) {
     const pid = m.mntns.pids[0];
-    const path = shq(m.path);
+    const path = shellQuote(m.path);
     if (m.mntns.isHost) {
       cmds.push(`nsenter --net=${path} ip -d addr   # check what is still inside`);
       cmds.push(`umount ${path} && rm -f ${path}`);
@@ -35,7 +36,7 @@ export function releaseCommands(host: HostModel, n: Netns): string[] {
       cmds.push(`nsenter -t ${pid} -m umount ${path}   # releases the copy held by ${mntnsName(m.mntns)}`);
     }
   }
-  for (const p of hostPeers(host, n)) cmds.push(`ip link show ${shq(p.outer.name)}   # gone once the namespace is released; if not, ip link del ${shq(p.outer.name)}`);
+  for (const p of hostPeers(host, n)) cmds.push(`ip link show ${shellQuote(p.outer.name)}   # gone once the namespace is released; if not, ip link del ${shellQuote(p.outer.name)}`);
   for (const f of n.fds) {
     const cmd = commandOf(host.processes.get(f.pid));
     cmds.push(`ls -l /proc/${f.pid}/fd/${f.fd}   # pid ${f.pid}${cmd ? ` (${cmd})` : ''} holds the namespace open: restart that process or its service to close it`);

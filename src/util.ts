@@ -9,3 +9,8 @@ export function pushTo<K, V>(map: Map<K, V[]>, key: K, value: V): void {
 export function shortId(id: string): string {
   return id.slice(0, 12);
 }
+
+/** Quotes a word for a shell command line shown to a person (remediation, manifest). */
+export function shellQuote(s: string): string {
+  return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, "'\\''")}'`;
+}

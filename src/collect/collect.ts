@@ -9,7 +9,7 @@ import tar from 'tar-stream';
 import { parseNsMountLine } from '../../parsers/mountinfo.js';
 import { parseNsTarget } from '../model/facts.js';
 import { TOOL } from '../version.js';
-import { pushTo } from '../util.js';
+import { pushTo, shellQuote } from '../util.js';
 
 export interface CollectOptions {
   output?: string;
@@ -323,6 +323,3 @@ function exec(argv: string[], timeoutMs: number, maxBytes: number): Promise<Exec
   });
 }
 
-function shellQuote(s: string): string {
-  return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, "'\\''")}'`;
-}

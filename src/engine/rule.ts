@@ -144,7 +144,3 @@ export function uniqueEvidence(evs: Evidence[]): Evidence[] {
   return out;
 }
 
-/** Shell-quote a path for remediation commands. */
-export function shq(s: string): string {
-  return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, "'\\''")}'`;
-}

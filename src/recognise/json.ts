@@ -35,3 +35,13 @@ export function parseFirstJson(text: string): { value: unknown; trailing: boolea
     }
   }
 }
+
+/** A non-empty string from JSON of unknown shape, else undefined. */
+export function jsonStr(v: unknown): string | undefined {
+  return typeof v === 'string' && v ? v : undefined;
+}
+
+/** A plain object from JSON of unknown shape (not an array, not null), else undefined. */
+export function jsonObj<T = Record<string, unknown>>(v: unknown): T | undefined {
+  return v && typeof v === 'object' && !Array.isArray(v) ? (v as T) : undefined;
+}
