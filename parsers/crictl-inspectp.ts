@@ -38,6 +38,7 @@ export function sandboxFromInspectp(doc: unknown): ContainerRecord | undefined {
   const state: ContainerState = processStatus ? (PROCESS[processStatus] ?? 'unknown') : status.state === 'SANDBOX_READY' ? 'running' : 'exited';
   return {
     id,
+    runtime: 'cri',
     name: str(meta?.name),
     pod: str(meta?.name),
     podNamespace: str(meta?.namespace),

@@ -60,6 +60,7 @@ export function containerFromInspect(raw: Inspect): ContainerRecord | undefined 
   }
   return {
     id: raw.Id,
+    runtime: 'docker',
     name,
     pod: labels['io.kubernetes.pod.name'] ?? k8s?.[2],
     podNamespace: labels['io.kubernetes.pod.namespace'] ?? k8s?.[3],

@@ -1,5 +1,5 @@
 import type { CniOp } from '../src/model/host.js';
-import { containerLabel, netnsId, podName } from '../src/model/host.js';
+import { containerLabel, netnsId, podName, removeCommand } from '../src/model/host.js';
 import { defineRule, type Finding, findingContainer, netnsSubject, uniqueEvidence, when } from '../src/engine/rule.js';
 import { holderOf } from './ip-last-holder.js';
 import { pushTo, shortId } from '../src/util.js';
@@ -63,7 +63,7 @@ export default defineRule({
           evidence: uniqueEvidence([...(lastAdd ? [lastAdd.ev] : []), ...failed.slice(-5).map((o) => o.ev), ...(container ? [container.ev] : [])]),
           remediation: [
             ...(netns ? [`# release the namespace first: see the netns-leaked finding for ${netnsId(netns)}`] : []),
-            ...(container ? [`docker rm -f ${container.id.slice(0, 12)}   # the runtime retries the network teardown on removal`] : []),
+            ...(container ? [removeCommand(container, 'the runtime retries the network teardown on removal')] : []),
           ],
         });
       }

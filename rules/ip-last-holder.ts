@@ -1,5 +1,5 @@
 import type { Container, HostModel, IpClaim, Netns } from '../src/model/host.js';
-import { containerLabel, findContainer, netnsId, podName } from '../src/model/host.js';
+import { aState, containerLabel, findContainer, netnsId, podName, removeCommand } from '../src/model/host.js';
 import { configuredAddrs, defineRule, type Finding, findingContainer, isLeaked, netnsName, netnsSubject, uniqueEvidence, when } from '../src/engine/rule.js';
 import { pushTo } from '../src/util.js';
 
@@ -65,7 +65,7 @@ export default defineRule({
             ? `Earlier holders, most recent first${earlier.length > recent.length ? ` (${recent.length} of ${earlier.length})` : ''}: ${recent.map((k) => claimText(host, k)).join('; ')}.`
             : '',
           where.length ? `Configured now in ${whereText}.` : host.netns.size ? `No namespace in the bundle has it configured.` : '',
-          stale ? `A ${state} container cannot be answering for its IP: whatever still has it configured outlived it.` : '',
+          stale ? `${aState(state).replace(/^a/, 'A')} container cannot be answering for its IP: whatever still has it configured outlived it.` : '',
           elsewhere.length ? `Also claimed on other hosts: ${elsewhere.join('; ')}.` : '',
         ].filter(Boolean).join(' ');
         findings.push({
@@ -85,7 +85,7 @@ export default defineRule({
             ...(container ? [container.ev] : []),
             ...where.flatMap((n) => configuredAddrs(n).filter((a) => a.ip === ip).map((a) => a.ev)),
           ]),
-          remediation: stale ? [`# see the netns-leaked finding for ${where.map(netnsId).join(', ')} to release the namespace`, ...(container ? [`docker rm -f ${container.id.slice(0, 12)}   # remove the ${state} container once its namespace is released`] : [])] : [],
+          remediation: stale ? [`# see the netns-leaked finding for ${where.map(netnsId).join(', ')} to release the namespace`, ...(container ? [removeCommand(container, `remove the ${state} container once its namespace is released`)] : [])] : [],
         });
       }
     }

@@ -55,6 +55,7 @@ export type ContainerState = 'running' | 'paused' | 'restarting' | 'removing' | 
 
 export interface ContainerRecord {
   id: string;
+  runtime: 'docker' | 'cri'; // which tool removes it: docker rm, or crictl rmp (containerd, CRI-O)
   name?: string;
   pod?: string;
   podNamespace?: string;

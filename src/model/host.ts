@@ -147,6 +147,17 @@ export function findContainer(host: Pick<HostModel, 'containers' | 'containerInd
   return c && (c.id.startsWith(id) || id.startsWith(c.id)) ? c : undefined;
 }
 
+/** The command that removes a container or sandbox, with why. */
+export function removeCommand(c: Pick<Container, 'id' | 'runtime' | 'isSandbox'>, why: string): string {
+  const tool = c.runtime === 'cri' ? (c.isSandbox ? 'crictl rmp -f' : 'crictl rm -f') : 'docker rm -f';
+  return `${tool} ${c.id.slice(0, 12)}   # ${why}`;
+}
+
+/** "a dead", "an exited": the article for a state in prose. */
+export function aState(state: string): string {
+  return `${/^[aeiou]/.test(state) ? 'an' : 'a'} ${state}`;
+}
+
 /** "namespace/pod", or the pod alone, or undefined. */
 export function podName(pod: string | undefined, namespace: string | undefined): string | undefined {
   return pod ? `${namespace ? `${namespace}/` : ''}${pod}` : undefined;

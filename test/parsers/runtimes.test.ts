@@ -105,6 +105,8 @@ describe('a containerd node, end to end', () => {
     const holder = a.findings.find((f) => f.rule === 'ip-last-holder');
     expect(holder).toMatchObject({ severity: 'warning', ips: ['10.88.22.12'] });
     expect(holder!.detail).toMatch(/runtime inventory|host-local IPAM reservation/);
+    expect(holder!.remediation).toContain('crictl rmp -f 6ecc8a386012   # remove the exited container once its namespace is released');
+    expect(holder!.detail).toMatch(/An exited container cannot be answering/);
     expect(a.findings.find((f) => f.rule === 'mount-propagation-pin')?.detail).toMatch(/PrivateTmp=/);
   });
 });
