@@ -2,12 +2,14 @@ import { defineParser } from '../src/recognise/parser.js';
 
 // <dataDir>/<network>/<ip>: "<container id>" or, since plugins v0.8.0, "<container id>\r\n<ifname>" (no newline at the end).
 const IP_FILE = /(?:^|\/)var\/lib\/cni\/networks\/([^/]+)\/([0-9a-fA-F.:_]+)$/;
+// The rest of the store: the allocator's cursor (last_reserved_ip[.N]) and the lock file; read, nothing to say.
+const STORE_FILE = /(?:^|\/)var\/lib\/cni\/networks\/[^/]+\/(?:[0-9a-fA-F.:_]+|last_reserved_ip(?:\.\d+)?|lock)$/;
 
 export default defineParser({
   id: 'cni-host-local',
   describe: 'host-local IPAM reservations /var/lib/cni/networks/<net>/<ip>: which container an IP is still reserved for',
   collect: 'grep -r . /var/lib/cni/networks/   (or copy the folder)',
-  recognise: { path: IP_FILE, head: (h) => /^\s*[^\s/]{6,}\s*(?:\r?\n[\w.@-]*\s*)?$/.test(h) },
+  recognise: { path: STORE_FILE, head: (h) => h === '' || /^\s*[^\s/]{2,}\s*(?:\r?\n[\w.@-]*\s*)?$/.test(h) },
   open(ctx) {
     const m = IP_FILE.exec(ctx.path);
     const lines: { text: string; no: number }[] = [];

@@ -65,7 +65,9 @@ describe('CNI state on disk', () => {
     expect(crlf).toMatchObject([{ via: 'host-local', network: 'mynet', ip: '10.1.2.2', containerId: id, ifname: 'eth0' }]);
     const bare = only((await parseText('var/lib/cni/networks/kubenet/2001:db8:1::2', id)).facts, 'ipReservation');
     expect(bare).toMatchObject([{ ip: '2001:db8:1::2', containerId: id, ifname: undefined }]);
-    expect((await parseText('var/lib/cni/networks/mynet/last_reserved_ip.0', '10.1.2.2')).parsers).toEqual([]);
+    const cursor = await parseText('var/lib/cni/networks/mynet/last_reserved_ip.0', '10.1.2.2');
+    expect(cursor.parsers).toEqual(['cni-host-local']);
+    expect(cursor.facts).toEqual([]);
     expect((await parseText('var/lib/cni/networks/mynet/lock', '')).facts).toEqual([]);
   });
 
