@@ -1,6 +1,6 @@
-import type { Container, HostModel, IpClaim, Netns } from '../src/model/host.js';
+import type { Container, HostModel, IpClaim } from '../src/model/host.js';
 import { aState, containerLabel, findContainer, netnsId, podName, removeCommand } from '../src/model/host.js';
-import { configuredAddrs, defineRule, type Finding, findingContainer, isLeaked, netnsName, netnsSubject, uniqueEvidence, when } from '../src/engine/rule.js';
+import { configuredAddrs, defineRule, namespacesWithIp, type Finding, findingContainer, isLeaked, netnsName, netnsSubject, uniqueEvidence, when } from '../src/engine/rule.js';
 import { pushTo } from '../src/util.js';
 
 const MAX_EARLIER = 5;
@@ -18,11 +18,6 @@ function claimText(host: HostModel, k: IpClaim): string {
   const { container, state } = holderOf(host, k.containerId);
   const who = container ? containerLabel(container) : `${k.containerId.slice(0, 12)}${k.pod ? ` (pod ${podName(k.pod, k.podNamespace)})` : ''}, state ${state}`;
   return `${who}, ${SOURCE_TEXT[k.source]}${k.at !== undefined ? ` at ${when(host, k.at)}` : ''}${k.released ? `, released${k.released.at !== undefined ? ` at ${when(host, k.released.at)}` : ''}` : ''}`;
-}
-
-/** Namespaces on a host that have the IP configured. */
-export function namespacesWithIp(host: HostModel, ip: string): Netns[] {
-  return [...host.netns.values()].filter((n) => configuredAddrs(n).some((a) => a.ip === ip)).sort((a, b) => a.key.localeCompare(b.key));
 }
 
 export default defineRule({

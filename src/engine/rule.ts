@@ -2,6 +2,7 @@ import type { Evidence, Link } from '../model/facts.js';
 import { localText } from '../timeline/time.js';
 import type { Container, HostModel, MountNamespace, Netns, Process } from '../model/host.js';
 import { podName } from '../model/host.js';
+import { pushTo } from '../util.js';
 
 export type Severity = 'error' | 'warning' | 'info';
 export const SEVERITY_RANK: Record<Severity, number> = { error: 3, warning: 2, info: 1 };
@@ -124,6 +125,20 @@ export function configuredAddrs(n: Netns): { ip: string; prefix: number; ifname:
         out.push({ ip: a.ip, prefix: a.prefix, ifname: l.name, peerIfindex: l.peerIfindex, type: l.type, ev: a.ev });
       }
   return out;
+}
+
+const addressIndexes = new WeakMap<HostModel, Map<string, Netns[]>>();
+
+/** Namespaces of a host by the routable address configured in them, built once per host (rules ask per IP). */
+export function namespacesWithIp(host: HostModel, ip: string): Netns[] {
+  let index = addressIndexes.get(host);
+  if (!index) {
+    index = new Map();
+    for (const n of [...host.netns.values()].sort((a, b) => a.key.localeCompare(b.key)))
+      for (const ipOfN of new Set(configuredAddrs(n).map((a) => a.ip))) pushTo(index, ipOfN, n);
+    addressIndexes.set(host, index);
+  }
+  return index.get(ip) ?? [];
 }
 
 /** A namespace with no member process that something still holds. */

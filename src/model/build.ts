@@ -160,17 +160,12 @@ export function buildHost(input: HostInput, opts: ClockOptions, diags: Diagnosti
     if (!n.paths.includes(f.path)) n.paths.push(f.path);
   }
   // A namespace reached by path: prefer the mount seen from the given pid's mount namespace.
+  const mountsByPath = new Map<string, { n: Netns; mntns?: string }[]>();
+  for (const n of netns.values()) for (const m of n.mounts) pushTo(mountsByPath, m.path, { n, mntns: m.mntns.inode });
   const byPath = (path: string, viaPid?: number): Netns | undefined => {
-    const p = normalisePath(path);
+    const found = mountsByPath.get(normalisePath(path)) ?? [];
     const via = viaPid !== undefined ? mntOf.get(viaPid) : undefined;
-    let any: Netns | undefined;
-    for (const n of netns.values())
-      for (const m of n.mounts)
-        if (m.path === p) {
-          if (via && m.mntns.inode === via) return n;
-          any ??= n;
-        }
-    return any;
+    return (via && found.find((x) => x.mntns === via)?.n) || found[0]?.n;
   };
   const locate = (where: NetnsRef): { n: Netns; how: string } => {
     switch (where.kind) {

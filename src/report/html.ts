@@ -7,7 +7,7 @@ import { TOOL } from '../version.js';
 import { escapeHtml, safeText } from './escape.js';
 import type { IpStory } from './ipfocus.js';
 import { eventsFor } from './related.js';
-import { pushTo } from '../util.js';
+import { pushTo, shortId } from '../util.js';
 
 const h = (s: string | number) => escapeHtml(safeText(String(s)));
 
@@ -37,12 +37,22 @@ interface Lane {
 
 function lanesOf(a: Analysis, events: TimelineEvent[]): Lane[] {
   const lanes = new Map<string, Lane>();
+  // Events by host and IP, and by host and container, once: a busy node has thousands of lanes.
+  const byIp = new Map<string, TimelineEvent[]>();
+  const byContainer = new Map<string, TimelineEvent[]>();
+  const order = new Map<TimelineEvent, number>();
+  for (const [i, e] of events.entries()) {
+    order.set(e, i);
+    if (e.ip) pushTo(byIp, `${e.host}\0${e.ip}`, e);
+    if (e.containerId) pushTo(byContainer, `${e.host}\0${shortId(e.containerId)}`, e);
+  }
   for (const host of a.hosts) {
-    const byIp = new Map<string, string[]>();
-    for (const k of host.claims) pushTo(byIp, k.ip, k.containerId);
-    for (const [ip, ids] of byIp) {
+    const claimsByIp = new Map<string, string[]>();
+    for (const k of host.claims) pushTo(claimsByIp, k.ip, k.containerId);
+    for (const [ip, ids] of claimsByIp) {
       const key = `${host.name}\0${ip}`;
-      const evs = events.filter((e) => e.host === host.name && (e.ip === ip || (e.containerId !== undefined && ids.some((id) => sameId(id, e.containerId!)))));
+      const related = new Set([...(byIp.get(key) ?? []), ...ids.flatMap((id) => (byContainer.get(`${host.name}\0${shortId(id)}`) ?? []).filter((e) => sameId(id, e.containerId!)))]);
+      const evs = [...related].sort((x, y) => order.get(x)! - order.get(y)!);
       const sev = a.findings.filter((f) => f.severity !== 'info' && f.ips.includes(ip) && f.host.split(', ').includes(host.name)).map((f) => f.severity);
       lanes.set(key, { key, label: `${ip} @ ${host.name}`, host: host.name, events: evs, flagged: sev.includes('error') ? 'error' : sev.includes('warning') ? 'warning' : undefined });
     }

@@ -1,5 +1,5 @@
 import type { Analysis } from '../engine/analyse.js';
-import { configuredAddrs, isLeaked, netnsName } from '../engine/rule.js';
+import { isLeaked, namespacesWithIp, netnsName } from '../engine/rule.js';
 import { containerLabel, type HostModel, type Netns, podName } from '../model/host.js';
 import { localText } from '../timeline/time.js';
 import { holderOf } from '../../rules/ip-last-holder.js';
@@ -30,9 +30,7 @@ export interface IpStory {
 }
 
 function placesOn(h: HostModel, ip: string): { n: Netns; place: IpPlace }[] {
-  return [...h.netns.values()]
-    .filter((n) => configuredAddrs(n).some((a) => a.ip === ip))
-    .map((n) => ({ n, place: { host: h.name, netns: netnsName(n), leaked: isLeaked(n), owner: n.containers[0] ? containerLabel(n.containers[0]) : undefined } }));
+  return namespacesWithIp(h, ip).map((n) => ({ n, place: { host: h.name, netns: netnsName(n), leaked: isLeaked(n), owner: n.containers[0] ? containerLabel(n.containers[0]) : undefined } }));
 }
 
 /** Everything the bundles say about one IP, and the verdict in one sentence. */
