@@ -61,6 +61,7 @@ export default defineParser({
   id: 'cni-glog',
   describe: 'CNI plugin logs in glog form: ADD/DEL lines with pod, container id, netns path, CNI_ARGS, result JSON and error',
   collect: 'cat /var/log/cni/*.log (wherever the plugin logs)',
+  family: 'log',
   recognise: {
     path: /(?:^|\/)(?:cni[^/]*\.log[^/]*|cni\/[^/]+\.log[^/]*)$/i,
     head: (h) => GLOG_TEST.test(h),

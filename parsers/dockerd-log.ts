@@ -1,3 +1,4 @@
+import { splitLogLine } from '../src/recognise/logline.js';
 import { bytesInclude, defineParser } from '../src/recognise/parser.js';
 
 const INFO = Buffer.from('level=info');
@@ -14,15 +15,20 @@ export default defineParser({
   id: 'dockerd-log',
   describe: 'dockerd logs (logrus text, bare or in syslog/journald lines): daemon restarts and removal errors',
   collect: 'journalctl -u docker --since "7 days ago" -o short-iso',
+  family: 'log',
   recognise: {
     command: /^journalctl\b.*(-u|--unit)[ =]docker\b/,
     sniff: (h) => h.split('\n').slice(0, 20).some((l) => LOGRUS.test(l) && /dockerd|docker\[|^time=/.test(l)),
   },
   open(ctx) {
+    // containerd, CRI-O and Cilium write the same logrus text: in a journal the unit tells them apart, in a bare file its name.
+    const foreign = /(?:containerd|crio|cri-o|cilium|calico|multus|kubelet)[^/]*$/.test(ctx.path);
     return {
       // Almost every line is info: only starts among them are kept, so skip the rest undecoded.
       accepts: (buf, from, to) => (!bytesInclude(buf, INFO, from, to) && !bytesInclude(buf, DEBUG, from, to)) || START_WORDS.some((w) => bytesInclude(buf, w, from, to)),
       line(text, no) {
+        const { prefix } = splitLogLine(text);
+        if ((prefix ? !/^docker/.test(prefix.unit) : foreign) || text.includes(" subsys=cilium")) return;
         const m = LOGRUS.exec(text);
         if (!m) return;
         const level = m[2];

@@ -9,7 +9,8 @@ import { buildHost, type ClockOptions, type HostInput } from '../model/build.js'
 import { CniLedger } from '../model/ledger.js';
 import type { Diagnostic, HostModel } from '../model/host.js';
 import { recogniseBlock, recogniseEntry } from '../recognise/index.js';
-import type { CommandContext, LineSink, ParseContext, Parser } from '../recognise/parser.js';
+import { type CommandContext, fanOut, type LineSink, type ParseContext, type Parser } from '../recognise/parser.js';
+import { parsers } from '../../parsers/index.js';
 import { rules as allRules } from '../../rules/index.js';
 import { type Finding, type Rule, SEVERITY_RANK } from './rule.js';
 import { splitHosts, type EntryFacts } from './hosts.js';
@@ -214,9 +215,18 @@ export async function readEntry(bundle: string, entry: Entry, limits: BundleLimi
     dispatch(cmd, head) {
       const p = recogniseBlock(cmd, head);
       if (p) out.parsers.add(p.id);
-      return p ? guarded(p, ctxFor(cmd.pathHint ?? path, cmd), diagnostics) : undefined;
+      return p ? openParser(p, ctxFor(cmd.pathHint ?? path, cmd)) : undefined;
     },
   });
+  // A log file is read by every parser of the log family; the others are recorded once they find something.
+  const openParser = (p: Parser, ctx: ParseContext): LineSink => {
+    if (!p.family) return guarded(p, ctx, diagnostics);
+    return fanOut(
+      parsers
+        .filter((q) => q.family === p.family)
+        .map((q) => guarded(q, q === p ? ctx : { ...ctx, emit: (f: Fact) => (out.parsers.add(q.id), ctx.emit(f)) }, diagnostics)),
+    );
+  };
   if (entry.kind === 'symlink') {
     // A symlink is evidence (its target text, e.g. net:[4026532177]); it is never followed.
     const target = entry.linkTarget ?? '';
@@ -249,7 +259,7 @@ export async function readEntry(bundle: string, entry: Entry, limits: BundleLimi
     return out;
   }
   out.parsers.add(parser.id);
-  const sink = guarded(parser, ctxFor(entry.path, undefined), diagnostics);
+  const sink = openParser(parser, ctxFor(entry.path, undefined));
   const splitter = new LineSplitter(sink, limits.maxLineBytes, (line) => diagnostics.push({ level: 'warning', source: `${source}:${line}`, message: `line longer than ${limits.maxLineBytes} bytes; cut` }));
   let bytes = 0;
   for (const c of head) splitter.push(c);

@@ -54,6 +54,9 @@ export interface Parser {
   /** How to collect this evidence by hand, shown by `forensics formats`. */
   collect: string;
   recognise: Recogniser;
+  /** Daemon logs: one journal export interleaves kubelet, containerd, dockerd and plugin lines, so a file recognised
+   * by one log parser is read by every log parser (each skips foreign lines by its byte prefilter). */
+  family?: 'log';
   open(ctx: ParseContext): LineSink;
 }
 
@@ -111,5 +114,25 @@ export function firstLineSink(read: (text: string, no: number) => void): LineSin
       read(text, no);
     },
     end() {},
+  };
+}
+
+/** One sink feeding several: each sees the lines its own prefilter accepts. */
+export function fanOut(sinks: LineSink[]): LineSink {
+  if (sinks.length === 1) return sinks[0];
+  let wanted: boolean[] | undefined;
+  return {
+    accepts(buf, from, to) {
+      wanted = sinks.map((s) => !s.accepts || s.accepts(buf, from, to));
+      return wanted.includes(true);
+    },
+    line(text, no) {
+      const w = wanted;
+      wanted = undefined;
+      for (let i = 0; i < sinks.length; i++) if (!w || w[i]) sinks[i].line(text, no);
+    },
+    end() {
+      for (const s of sinks) s.end();
+    },
   };
 }

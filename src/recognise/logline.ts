@@ -1,0 +1,197 @@
+import type { Stamp } from '../model/facts.js';
+import { monthIndex } from '../timeline/time.js';
+
+// Daemon logs arrive bare (a file the program wrote), or wrapped by syslog/journald:
+//   journalctl (short):      "Dec 28 00:04:45 node4 kubelet[8024]: <payload>"  (month may be localised: "сеп 26", "6月 04", "sept. 21")
+//   journalctl -o short-iso: "2019-10-02T23:27:34+0000 host containerd[2639]: <payload>"
+//   journalctl -o json:      {"__REALTIME_TIMESTAMP":"1570058854417871","SYSLOG_IDENTIFIER":"containerd","_PID":"2639","MESSAGE":"<payload>",…}
+// The payload usually carries the program's own time too; that one is kept (journald's is when the line was received).
+
+export interface LogPrefix {
+  at?: Stamp;
+  host?: string;
+  unit: string; // "kubelet", "containerd", "dockerd-current", "kubelet-wrapper"
+  pid?: number;
+}
+
+export interface LogLine {
+  payload: string;
+  prefix?: LogPrefix;
+}
+
+const SHORT = /^(\S{1,12})\s+(\d{1,2}) (\d{2}):(\d{2}):(\d{2})(?:\.\d+)? (?:([^\s[]\S*) )? ?([^\s[:]+)(?:\[(\d+)\])?: ?/;
+const SHORT_ISO = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:[.,]\d+)?(?:Z|[+-]\d{2}:?\d{2})) ([^\s[]\S*) ([^\s[:]+)(?:\[(\d+)\])?: ?/;
+
+// Month names as journalctl prints them under other locales (LC_TIME), lower-cased, without trailing dots.
+const LOCAL_MONTHS: Record<string, number> = {};
+const addMonths = (names: string[]) => names.forEach((n, i) => n.split('|').forEach((alt) => (LOCAL_MONTHS[alt] = i + 1)));
+addMonths(['янв', 'фев', 'мар', 'апр', 'май|мая', 'июн|юни', 'июл|юли', 'авг', 'сен|сеп', 'окт', 'ноя|ное', 'дек']); // ru, bg
+addMonths(['janv|jan', 'févr|fevr|feb', 'mars|mär|mrz|mar', 'avr|apr', 'mai|may', 'juin|jun', 'juil|jul', 'août|aout|aug', 'sept|sep', 'oct|okt', 'nov', 'déc|dec|dez']); // fr, de
+addMonths(['ene', 'feb', 'mar', 'abr', 'may', 'jun', 'jul', 'ago', 'sep|set', 'oct|ott', 'nov', 'dic']); // es, it, pt
+addMonths(['sty', 'lut', 'mar', 'kwi', 'maj', 'cze', 'lip', 'sie', 'wrz', 'paź|paz', 'lis', 'gru']); // pl
+
+/** 1-based month from a journald month token in any of the common locales ("Dec", "сеп", "6月", "sept."), or 0. */
+export function journalMonth(token: string): number {
+  const t = token.toLowerCase().replace(/\.$/, '');
+  const cjk = /^(\d{1,2})月$/.exec(t);
+  if (cjk) return Number(cjk[1]) >= 1 && Number(cjk[1]) <= 12 ? Number(cjk[1]) : 0;
+  if (/^\d{1,2}$/.test(t)) return Number(t) >= 1 && Number(t) <= 12 ? Number(t) : 0;
+  return monthIndex(t) || LOCAL_MONTHS[t] || LOCAL_MONTHS[t.slice(0, 4)] || LOCAL_MONTHS[t.slice(0, 3)] || 0;
+}
+
+/** The payload of a log line and, when present, the syslog/journald prefix in front of it. */
+export function splitLogLine(text: string): LogLine {
+  const c = text.charCodeAt(0);
+  if (c === 123 /* { */) return fromJournalJson(text) ?? { payload: text };
+  // Bare lines of the programs read here start with "time=", a glog letter+digit, a logrus TTY level or a year.
+  if (c === 116 /* t */ && text.startsWith('time="')) return { payload: text };
+  if (c >= 48 && c <= 57 && text[4] === '-') {
+    const iso = SHORT_ISO.exec(text);
+    if (iso) {
+      const utc = Date.parse(iso[1].replace(/([+-]\d{2})(\d{2})$/, '$1:$2').replace(',', '.'));
+      return { payload: text.slice(iso[0].length), prefix: { at: Number.isNaN(utc) ? undefined : { kind: 'exact', utc }, host: iso[2], unit: iso[3], pid: iso[4] ? Number(iso[4]) : undefined } };
+    }
+    return { payload: text };
+  }
+  const m = SHORT.exec(text);
+  if (!m) return { payload: text };
+  const month = journalMonth(m[1]);
+  const day = Number(m[2]);
+  // Without a month the token was not a date ("I0912 17:24:28…" has no space between letter and digits, so it never gets here).
+  if (!month && !/[^\x00-\x7f]/.test(m[1])) return { payload: text };
+  return {
+    payload: text.slice(m[0].length),
+    prefix: {
+      at: month && day >= 1 && day <= 31 ? { kind: 'local', month, day, hour: Number(m[3]), minute: Number(m[4]), second: Number(m[5]), millis: 0 } : undefined,
+      host: m[6],
+      unit: m[7],
+      pid: m[8] ? Number(m[8]) : undefined,
+    },
+  };
+}
+
+function fromJournalJson(text: string): LogLine | undefined {
+  if (!text.includes('"MESSAGE"')) return undefined;
+  let doc: Record<string, unknown>;
+  try {
+    doc = JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    return undefined;
+  }
+  if (!doc || typeof doc !== 'object') return undefined;
+  let message = doc.MESSAGE;
+  // journald exports a message that is not valid UTF-8 as an array of bytes.
+  if (Array.isArray(message) && message.every((b) => typeof b === 'number')) message = Buffer.from(message as number[]).toString('utf8');
+  if (typeof message !== 'string') return undefined;
+  const micros = typeof doc.__REALTIME_TIMESTAMP === 'string' ? Number(doc.__REALTIME_TIMESTAMP) : NaN;
+  const unit = [doc.SYSLOG_IDENTIFIER, doc._COMM, doc._SYSTEMD_UNIT].find((v): v is string => typeof v === 'string') ?? '';
+  const pid = typeof doc._PID === 'string' ? Number(doc._PID) : typeof doc.SYSLOG_PID === 'string' ? Number(doc.SYSLOG_PID) : undefined;
+  return {
+    payload: message,
+    prefix: {
+      at: Number.isFinite(micros) ? { kind: 'exact', utc: Math.floor(micros / 1000) } : undefined,
+      host: typeof doc._HOSTNAME === 'string' ? doc._HOSTNAME : undefined,
+      unit: unit.replace(/\.service$/, ''),
+      pid: pid !== undefined && Number.isFinite(pid) ? pid : undefined,
+    },
+  };
+}
+
+/** logrus text: time="…" level=… msg="…" then key=value pairs (containerd, dockerd, CRI-O, Cilium, old Calico). */
+export interface Logrus {
+  time: string;
+  level: string;
+  msg: string;
+  fields: Record<string, string>;
+}
+
+const LOGRUS_HEAD = /^time="([^"]+)" level=(\w+) msg="((?:[^"\\]|\\.)*)"/;
+// containerd/dockerd run on a terminal: INFO[2022-03-21T12:38:02.420932643+08:00] msg   (or INFO[0010] seconds since start)
+const LOGRUS_TTY = /^(INFO|WARN|ERRO|DEBU|FATA|PANI|TRAC)\[([^\]]+)\] (.*?)(?:\s{2,}((?:\w+=(?:"(?:[^"\\]|\\.)*"|\S+)\s*)+))?$/;
+const TTY_LEVEL: Record<string, string> = { INFO: 'info', WARN: 'warning', ERRO: 'error', DEBU: 'debug', FATA: 'fatal', PANI: 'panic', TRAC: 'trace' };
+const KV = /(\w[\w.-]*)=("(?:[^"\\]|\\.)*"|\S*)/g;
+
+export function unquote(v: string): string {
+  if (v.length < 2 || v[0] !== '"' || v[v.length - 1] !== '"') return v;
+  return v.slice(1, -1).replace(/\\(["\\nt])/g, (_m, c: string) => (c === 'n' ? '\n' : c === 't' ? '\t' : c));
+}
+
+export function parseKv(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const m of text.matchAll(KV)) if (!(m[1] in out)) out[m[1]] = unquote(m[2]);
+  return out;
+}
+
+export function parseLogrus(payload: string): Logrus | undefined {
+  const m = LOGRUS_HEAD.exec(payload);
+  if (m) return { time: m[1], level: m[2], msg: unquote(`"${m[3]}"`), fields: parseKv(payload.slice(m[0].length)) };
+  const t = LOGRUS_TTY.exec(payload);
+  if (t) return { time: t[2], level: TTY_LEVEL[t[1]], msg: t[3].trim(), fields: t[4] ? parseKv(t[4]) : {} };
+  return undefined;
+}
+
+/** A logrus time: RFC 3339 ("2019-10-02T23:27:34.417Z"), CRI-O's "2024-06-04 00:29:27.978+08:00", or a TTY's seconds since start (no time). */
+export function logrusStamp(time: string): Stamp | undefined {
+  if (/^\d+$/.test(time)) return undefined;
+  const ms = Date.parse(time.replace(' ', 'T'));
+  return Number.isNaN(ms) ? undefined : { kind: 'exact', utc: ms };
+}
+
+/** The program's own time when it has one, else journald's; with a note when both exist and disagree by 30 minutes or more. */
+export function chooseStamp(own: Stamp | undefined, prefix: LogPrefix | undefined): { at?: Stamp; disagreeMinutes?: number } {
+  const outer = prefix?.at;
+  if (!own) return { at: outer };
+  if (!outer) return { at: own };
+  const minutes = roughDiffMinutes(outer, own);
+  return { at: own, disagreeMinutes: minutes !== undefined && Math.abs(minutes) >= 30 ? minutes : undefined };
+}
+
+/** outer − own in minutes when both are comparable without knowing the host's zone (both exact, or both local wall-clock). */
+function roughDiffMinutes(outer: Stamp, own: Stamp): number | undefined {
+  if (outer.kind === 'exact' && own.kind === 'exact') return Math.round((outer.utc - own.utc) / 60000);
+  if (outer.kind === 'local' && own.kind === 'local' && !own.zone) {
+    const wall = (s: Extract<Stamp, { kind: 'local' }>) => Date.UTC(2000, s.month - 1, s.day, s.hour, s.minute, s.second);
+    let d = Math.round((wall(outer) - wall(own)) / 60000);
+    if (d > 180 * 24 * 60) d -= 366 * 24 * 60; // across New Year
+    if (d < -180 * 24 * 60) d += 366 * 24 * 60;
+    return d;
+  }
+  return undefined;
+}
+
+/** A per-file note, said once: the two clocks of journald-wrapped lines disagree. */
+export function twoClocksNote(minutes: number): string {
+  const h = Math.abs(minutes) / 60;
+  const amount = Number.isInteger(h) ? `${h} h` : `${Math.abs(minutes)} min`;
+  return `journald's prefix and the program's own time differ by ${amount} (the program logs in another zone or its clock is off); the program's own time is used`;
+}
+
+/** Per file: picks each line's time (see chooseStamp) and says once when journald's and the program's clocks disagree. */
+export function stampPicker(warn: (line: number, message: string) => void): (own: Stamp | undefined, prefix: LogPrefix | undefined, no: number) => Stamp | undefined {
+  let said = false;
+  return (own, prefix, no) => {
+    const { at, disagreeMinutes } = chooseStamp(own, prefix);
+    if (disagreeMinutes !== undefined && !said) {
+      said = true;
+      warn(no, twoClocksNote(disagreeMinutes));
+    }
+    return at;
+  };
+}
+
+/** Daemons whose journald unit names say which program wrote a line. */
+export function unitIs(prefix: LogPrefix | undefined, pattern: RegExp): boolean | undefined {
+  return prefix ? pattern.test(prefix.unit) : undefined;
+}
+
+const ID_IN_QUOTES = /(?:sandbox|container|Sandbox|Container)[^"]{0,40}"([0-9a-f]{64})"/;
+const ANY_ID = /\b([0-9a-f]{64})\b/;
+/** The sandbox id a runtime message is about. */
+export function sandboxIdIn(text: string): string | undefined {
+  return ID_IN_QUOTES.exec(text)?.[1] ?? ANY_ID.exec(text)?.[1];
+}
+
+/** "rpc error: code = Unknown desc = X" → "X". */
+export function rpcDesc(err: string): string {
+  return err.replace(/^(?:rpc error: code = \w+ desc = )+/, '').trim();
+}

@@ -1,0 +1,162 @@
+// Daemon and plugin logs, on lines quoted verbatim from upstream bug reports (sources in shared/formats 03, 05, 06, 12).
+import { describe, expect, it } from 'vitest';
+import { parseText } from '../../src/engine/analyse.js';
+import { journalMonth, splitLogLine } from '../../src/recognise/logline.js';
+import { only } from '../helpers.js';
+
+describe('journald prefixes', () => {
+  it('strips short, short-iso, localised and host-less prefixes and keeps unit and pid', () => {
+    expect(splitLogLine('Dec 28 00:04:45 node4 kubelet[8024]: E1228 00:04:45.997242    8024 remote_runtime.go:92] x').prefix).toMatchObject({ unit: 'kubelet', pid: 8024, host: 'node4', at: { month: 12, day: 28 } });
+    expect(splitLogLine('сеп 26 00:48:39 luboitvbox kubelet[13875]: W0926 00:48:39.928568   13875 cni.go:293] x').prefix).toMatchObject({ unit: 'kubelet', at: { month: 9, day: 26 } });
+    expect(splitLogLine('6月 04 00:29:28 10-202-91-13 crio[883769]: time="2024-06-04 00:29:28.046098922+08:00" level=info msg="x"')).toMatchObject({ prefix: { unit: 'crio', at: { month: 6, day: 4 } }, payload: 'time="2024-06-04 00:29:28.046098922+08:00" level=info msg="x"' });
+    expect(splitLogLine('sept. 21 00:57:44 etienne-ks141 containerd[929]: time="x"').prefix).toMatchObject({ unit: 'containerd', at: { month: 9 } });
+    expect(splitLogLine('Feb 12 19:13:25  kubelet[28371]: W0212 x').prefix).toMatchObject({ unit: 'kubelet', pid: 28371 });
+    expect(splitLogLine('Jun  8 22:53:30 atlas-01 dockerd-current: time="x"').prefix).toMatchObject({ unit: 'dockerd-current', pid: undefined });
+    expect(splitLogLine('2019-10-02T23:27:34+0000 ip-10-0-60-95 containerd[2639]: time="x"').prefix).toMatchObject({ unit: 'containerd', at: { kind: 'exact', utc: Date.UTC(2019, 9, 2, 23, 27, 34) } });
+    // Bare program lines are not mistaken for prefixes.
+    for (const bare of ['2019-02-28T07:08:21Z [verbose] Add: default:pod:net:eth0 {}', '2021-10-27 12:32:05.123 [INFO][1] k8s.go 373: x', 'I0912 17:24:28.106047   15221 plugins.go:405] x', 'level=info msg="New endpoint" subsys=endpoint'])
+      expect(splitLogLine(bare)).toEqual({ payload: bare });
+    expect([journalMonth('Dec'), journalMonth('сеп'), journalMonth('6月'), journalMonth('sept.'), journalMonth('Okt'), journalMonth('xyz')]).toEqual([12, 9, 6, 9, 10, 0]);
+  });
+
+  it('reads journalctl -o json lines, MESSAGE as text or as bytes', () => {
+    const l = splitLogLine(JSON.stringify({ __REALTIME_TIMESTAMP: '1570058854417871', SYSLOG_IDENTIFIER: 'containerd', _PID: '2639', MESSAGE: 'time="x" level=info msg="y"' }));
+    expect(l).toMatchObject({ payload: 'time="x" level=info msg="y"', prefix: { unit: 'containerd', pid: 2639, at: { kind: 'exact', utc: 1570058854417 } } });
+    expect(splitLogLine(JSON.stringify({ MESSAGE: [104, 105], _COMM: 'kubelet' })).payload).toBe('hi');
+  });
+});
+
+describe('kubelet', () => {
+  it('turns teardown failures into sandbox events with sandbox, pod, netns path and error (k8s#57465, #64940, kubeadm#587)', async () => {
+    const text = [
+      'E1220 15:42:09.401448    1396 cni.go:278] Error deleting network: failed to Statfs "/proc/115577/ns/net": no such file or directory',
+      'E1220 15:42:09.554117    1396 remote_runtime.go:109] StopPodSandbox "159b8a23dccc9a3e8747309b4ba0e968493cc216197dc44046ff0e688989074e" from runtime service failed: rpc error: code = 2 desc = NetworkPlugin cni failed to teardown pod "my-cron-pz1b7_mynamespace" network: failed to Statfs "/proc/115577/ns/net": no such file or directory',
+      'Jun  8 22:53:30 atlas-01 kubelet: E0608 22:53:30.195821    7906 kuberuntime_gc.go:153] Failed to stop sandbox "636f41863b1e9b0da2c3a72bbe55f937f71197a20253fd1c6128019403e1ad3a" before removing: rpc error: code = Unknown desc = NetworkPlugin cni failed to teardown pod "es-master-7fb4d9447d-bj7z8_jaeger" network: failed to find plugin "flannel" in path [/opt/flannel/bin /opt/cni/bin]',
+      'Dec 28 00:04:45 node4 kubelet[8024]: E1228 00:04:45.997242    8024 remote_runtime.go:92] RunPodSandbox from runtime service failed: rpc error: code = Unknown desc = NetworkPlugin cni failed to set up pod "nginx-596ddc9cb7-q78q4_default" network: failed to allocate for range 0: no IP addresses available in range set: 10.244.1.1-10.244.1.254',
+      'I0912 17:24:28.106566   15221 cni.go:326] Got netns path /proc/16933/ns/net',
+    ].join('\n');
+    const { facts, parsers } = await parseText('var/log/kubelet.log', text);
+    expect(parsers).toContain('kubelet-log');
+    const ev = only(facts, 'sandboxEvent');
+    expect(ev.map((e) => [e.event, e.sandboxId?.slice(0, 12), e.pod, e.podNamespace, e.netnsPath])).toEqual([
+      ['teardown-failed', undefined, undefined, undefined, '/proc/115577/ns/net'],
+      ['teardown-failed', '159b8a23dccc', 'my-cron-pz1b7', 'mynamespace', '/proc/115577/ns/net'],
+      ['teardown-failed', '636f41863b1e', 'es-master-7fb4d9447d-bj7z8', 'jaeger', undefined],
+      ['add-failed', undefined, 'nginx-596ddc9cb7-q78q4', 'default', undefined],
+    ]);
+    expect(ev[2].err).toBe('NetworkPlugin cni failed to teardown pod "es-master-7fb4d9447d-bj7z8_jaeger" network: failed to find plugin "flannel" in path [/opt/flannel/bin /opt/cni/bin]');
+    expect(ev[3].err).toMatch(/no IP addresses available in range set: 10\.244\.1\.1-10\.244\.1\.254$/);
+    expect(ev[0].at).toMatchObject({ kind: 'local', month: 12, day: 20, hour: 15, minute: 42, second: 9 });
+  });
+
+  it('reads klog structured lines', async () => {
+    const { facts } = await parseText('kubelet.log', 'E0922 01:07:22.941363     315 log.go:32] "RunPodSandbox from runtime service failed" err="rpc error: code = Unknown desc = failed to setup network for sandbox \\"c4c57d0123456789abcdef0123456789abcdef0123456789abcdef0123456789\\": cni plugin not initialized"\n');
+    const [e] = only(facts, 'sandboxEvent');
+    expect(e).toMatchObject({ event: 'add-failed', sandboxId: 'c4c57d0123456789abcdef0123456789abcdef0123456789abcdef0123456789' });
+    expect(e.err).toMatch(/cni plugin not initialized$/);
+  });
+});
+
+describe('containerd and CRI-O', () => {
+  it('reads the TTY form and the journald form, escaped or bare inner quotes (containerd#6704, bottlerocket#359, containerd#3667)', async () => {
+    const text = [
+      'INFO[2022-03-21T12:38:02.420932643+08:00] RunPodSandbox for &PodSandboxMetadata{Name:kube-controller-manager-fedora,Uid:3aaf7f0674570fa1fd7cb4e72be2aa72,Namespace:kube-system,Attempt:0,} returns sandbox id "d7149696f57ebc3f7cabaf3942aca7c0b4b639e29e30bc2e90e97457a84e2060"',
+      'INFO[2022-03-21T12:38:16.934826056+08:00] TearDown network for sandbox "c032ad745f82906353acc368b3c5c631682b0f7b3fe97769e1258fa335e445ac" successfully',
+      'Oct 02 23:27:34 ip-10-0-60-95.us-west-2.compute.internal containerd[2639]: time="2019-10-02T23:27:34.439359450Z" level=error msg="StopPodSandbox for "cae59246074a27247c54d43ffd3f68be61121bcc741133b940e7188002e34f60" failed" error="failed to destroy network for sandbox "cae59246074a27247c54d43ffd3f68be61121bcc741133b940e7188002e34f60": del cmd: failed to process delete request"',
+      'sept. 21 00:57:44 etienne-ks141 containerd[929]: time="2019-09-21T00:57:44.921651140Z" level=error msg="PodSandboxStatus for \\"6dffd308312e2e293b89f19d5fc6c3c8fdfe74eb3e6e7bdc328f4879e42e2a0c\\" failed" error="failed to get sandbox ip: check network namespace closed: remove netns: remove /var/run/netns/cni-3276e31b-c2af-4840-abce-a9d3e8d061b4: device or resource busy"',
+    ].join('\n');
+    const { facts } = await parseText('containerd.log', text);
+    const ev = only(facts, 'sandboxEvent');
+    expect(ev.map((e) => [e.daemon, e.event, e.sandboxId?.slice(0, 12), e.pod])).toEqual([
+      ['containerd', 'run', 'd7149696f57e', 'kube-controller-manager-fedora'],
+      ['containerd', 'teardown-ok', 'c032ad745f82', undefined],
+      ['containerd', 'teardown-failed', 'cae59246074a', undefined],
+      ['containerd', 'teardown-failed', '6dffd308312e', undefined],
+    ]);
+    expect(ev[0].at).toEqual({ kind: 'exact', utc: Date.parse('2022-03-21T12:38:02.420932643+08:00') });
+    expect(ev[2].err).toBe('failed to destroy network for sandbox "cae59246074a27247c54d43ffd3f68be61121bcc741133b940e7188002e34f60": del cmd: failed to process delete request');
+    expect(ev[3].netnsPath).toBe('/var/run/netns/cni-3276e31b-c2af-4840-abce-a9d3e8d061b4');
+  });
+
+  it('reads CRI-O sandbox runs and the netns each one uses (cri-o#8250)', async () => {
+    const text = [
+      '6月 04 00:29:28 10-202-91-13 crio[883769]: time="2024-06-04 00:29:28.046098922+08:00" level=info msg="Ran pod sandbox e24892f993e7128e38039fcc4eaa3c5308bc8de63606321694410c60c97f0596 with infra container: default/example-pod-2/POD" id=b8e28795-0a42-4b11-92ef-1117659ba10d name=/runtime.v1.RuntimeService/RunPodSandbox',
+      '6月 04 00:29:29 10-202-91-13 crio[883769]: time="2024-06-04 00:29:29.641156940+08:00" level=info msg="Got pod network &{Name:example-pod-2 Namespace:default ID:e24892f993e7128e38039fcc4eaa3c5308bc8de63606321694410c60c97f0596 UID:994dee55-3502-4e37-bc05-5508d17d9623 NetNS:/var/run/netns/2a092989-6f64-4426-b449-a5d3048329ae Networks:[{Name:crio Ifname:eth0}] RuntimeConfig:map[crio:{IP: MAC: PortMappings:[] Bandwidth:<nil> IpRanges:[] CgroupPath: PodAnnotations:0xc001486058}] Aliases:map[]}"',
+    ].join('\n');
+    const { facts, parsers } = await parseText('journal.txt', text);
+    expect(parsers).toEqual(['crio-log']);
+    const ev = only(facts, 'sandboxEvent');
+    expect(ev.map((e) => [e.daemon, e.event, e.pod, e.podNamespace, e.netnsPath])).toEqual([
+      ['crio', 'run', 'example-pod-2', 'default', undefined],
+      ['crio', 'netns', 'example-pod-2', 'default', '/var/run/netns/2a092989-6f64-4426-b449-a5d3048329ae'],
+    ]);
+    expect(ev[0].at).toEqual({ kind: 'exact', utc: Date.parse('2024-06-04T00:29:28.046098922+08:00') });
+  });
+
+  it('a mixed journal: each program reads its own lines, dockerd does not claim containerd\'s errors', async () => {
+    const text = [
+      'Jun  8 22:53:30 atlas-01 dockerd-current: time="2018-06-08T22:53:30.195593926-07:00" level=error msg="Handler for POST /v1.26/containers/636f41863b1e9b0da2c3a72bbe55f937f71197a20253fd1c6128019403e1ad3a/stop returned error: Container 636f41863b1e9b0da2c3a72bbe55f937f71197a20253fd1c6128019403e1ad3a is already stopped"',
+      'Oct 13 19:57:27 node-6 containerd: time="2020-10-13T19:57:27.000650503+08:00" level=error msg="Failed to destroy network for sandbox \\"48579e8be48f4e17144c81e6750947513bd790985c3513a78a84d3569d94b33c\\"" error="delegateDel: error invoking ConflistDel - \\"cni0\\": conflistDel: error in getting result from DelNetworkList"',
+      'Jun  8 22:53:30 atlas-01 kubelet: W0608 22:53:30.197413    7906 cni.go:242] CNI failed to retrieve network namespace path: cannot find network namespace for the terminated container "636f41863b1e9b0da2c3a72bbe55f937f71197a20253fd1c6128019403e1ad3a"',
+    ].join('\n');
+    const { facts, parsers } = await parseText('messages', text);
+    expect(parsers.sort()).toEqual(['containerd-log', 'dockerd-log', 'kubelet-log']);
+    expect(only(facts, 'logEvent').map((e) => e.daemon + ':' + e.message.slice(0, 20))).toEqual(['dockerd:Handler for POST /v1']);
+    expect(only(facts, 'sandboxEvent').map((e) => [e.daemon, e.event, e.sandboxId?.slice(0, 12)])).toEqual([
+      ['containerd', 'teardown-failed', '48579e8be48f'],
+      ['kubelet', 'stop', '636f41863b1e'],
+    ]);
+  });
+});
+
+describe('CNI plugin logs', () => {
+  it('Calico: IPs per container, teardown, errors; new format bare and under a runtime\'s journald prefix (calico#5093, #6183, #1964)', async () => {
+    const text = [
+      '2021-10-27 12:32:05.123 [INFO][2659767] k8s.go 373: Calico CNI using IPs: [172.29.168.137/32] ContainerID="1022b90629c7c0d92f57bd3d8f6c696c9799611bd6293aeac9199f6c4a2f1002" Namespace="userz" Pod="zyk-3-redis-master-0" WorkloadEndpoint="dce--10--23--20--156-k8s-zyk--3--redis--master--0-eth0"',
+      '2022-06-03 00:57:27.114 [INFO][10100] k8s.go 582: Teardown processing complete. ContainerID="a2e6d984a2dc2b0c3a53d208a10ef45031528c76e8a3cbb8a27cbfe1596279a4"',
+      'May 07 15:39:01 az04.wjs.lab.com kubelet-wrapper[14586]: 2018-05-07 00:39:00.914 [INFO][30024] utils.go 379: Configured environment: [PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin CNI_COMMAND=DEL CNI_CONTAINERID=2c579536d0407c4d5e8298cfe4596173fd594487a6e37a6d9f47b0af02583437 CNI_NETNS=/proc/24288/ns/net CNI_ARGS=IgnoreUnknown=1;IgnoreUnknown=1;K8S_POD_NAMESPACE=default;K8S_POD_NAME=busybox]',
+      'May 07 15:39:01 az04.wjs.lab.com kubelet-wrapper[14586]: 2018-05-07 00:39:01.001 [ERROR][30024] k8s.go 400: Failed to release IP ContainerID="2c579536d0407c4d5e8298cfe4596173fd594487a6e37a6d9f47b0af02583437" error="connection refused"',
+    ].join('\n');
+    const { facts, diagnostics } = await parseText('var/log/calico/cni/cni.log', text);
+    const ops = only(facts, 'cniOp');
+    expect(ops.map((o) => [o.op, o.containerId.slice(0, 12), o.ips, o.pod, o.podNamespace, o.netnsPath, o.err])).toEqual([
+      ['ADD', '1022b90629c7', ['172.29.168.137'], 'zyk-3-redis-master-0', 'userz', undefined, undefined],
+      ['DEL', 'a2e6d984a2dc', [], undefined, undefined, undefined, undefined],
+      ['DEL', '2c579536d040', [], 'busybox', 'default', '/proc/24288/ns/net', 'Failed to release IP: connection refused'],
+    ]);
+    expect(ops[0].at).toMatchObject({ kind: 'local', year: 2021, month: 10, day: 27, hour: 12, minute: 32, second: 5, millis: 123 });
+    // journald says 15:39, Calico 00:39: the program's own time is kept, and the report says so once.
+    expect(ops[2].at).toMatchObject({ hour: 0, minute: 39 });
+    expect(diagnostics.filter((d) => /differ by 15 h/.test(d.message))).toHaveLength(1);
+  });
+
+  it('multus: Add/Del before and after v3.4.2 joined to the request\'s container id (multus PR #275, #403, 2025 thick plugin)', async () => {
+    const text = [
+      '2019-11-08T18:47:06-08:00 [debug] cmdAdd: &{9ca905eb2de594629bb2fd8b53a1e19d1e4b12838aaf27c766a48030857b2c7f /proc/597/ns/net eth0 IgnoreUnknown=1;K8S_POD_NAMESPACE=default;K8S_POD_NAME=pod-case-01;K8S_POD_INFRA_CONTAINER_ID=9ca905eb2de594629bb2fd8b53a1e19d1e4b12838aaf27c766a48030857b2c7f /opt/cni/bin [123 34 98',
+      '2019-02-28T07:08:22Z [verbose] Add: default:pod-case-01:vlan-conf-1-1:net1 {"cniVersion":"0.3.0","interfaces":[{"name":"net1","mac":"52:54:00:12:5b:4e","sandbox":"/proc/23187/ns/net"}],"ips":[{"version":"4","interface":0,"address":"172.16.1.101/24"}],"dns":{}}',
+      '2019-02-28T07:09:50Z [verbose] Del: default:pod-case-01:vlan-conf-1-1:net1 {"cniVersion":"0.3.0","ipam":{"addresses":[{"address":"172.16.1.101/24"}],"type":"static"},"master":"eth1","name":"vlan-conf-1-1","type":"vlan","vlanid":1}',
+      '2025-04-19T19:19:58Z [verbose] ADD starting CNI request ContainerID:"663af540f32650814f06579e37f2a59505d8285ff4beb60f2ae905a5cbf4ec30" Netns:"/var/run/netns/42c19e0e-af60-4d5b-8714-9c446ab8ac83" IfName:"eth0" Args:"IgnoreUnknown=1;K8S_POD_NAMESPACE=demo-udn-2;K8S_POD_NAME=virt-launcher-fedora-black-elephant-21-msldg;K8S_POD_INFRA_CONTAINER_ID=663af540f32650814f06579e37f2a59505d8285ff4beb60f2ae905a"',
+      '2025-04-19T19:19:59Z [verbose] Add: demo-udn-2:virt-launcher-fedora-black-elephant-21-msldg:526e5f4e-f646-4aec-b3f6-1f9ccc33f330:ovn-kubernetes(ovn-kubernetes):eth0 {"cniVersion":"0.4.0","interfaces":[{"name":"663af540f326508","mac":"f6:f5:bc:30:ee:d3"},{"name":"eth0","mac":"0a:58:0a:80:00:ba","sandbox":"/var/run/netns/42c19e0e-af60-4d5b-8714-9c446ab8ac83"}],"ips":[{"version":"4","interface":1,"address":"10.128.0.186/23"}]}',
+      '2019-02-28T07:08:21Z [verbose] Add: other:unknown-pod:net:eth0 {"ips":[{"address":"10.9.9.9/24"}]}',
+    ].join('\n');
+    const { facts } = await parseText('var/log/multus.log', text);
+    expect(only(facts, 'cniOp').map((o) => [o.op, o.containerId.slice(0, 12), o.ips, o.pod, o.netnsPath])).toEqual([
+      ['ADD', '9ca905eb2de5', ['172.16.1.101'], 'pod-case-01', '/proc/23187/ns/net'],
+      ['DEL', '9ca905eb2de5', [], 'pod-case-01', '/proc/597/ns/net'],
+      ['ADD', '663af540f326', ['10.128.0.186'], 'virt-launcher-fedora-black-elephant-21-msldg', '/var/run/netns/42c19e0e-af60-4d5b-8714-9c446ab8ac83'],
+    ]);
+  });
+
+  it('Cilium CNI: DEL requests with netns and pod; other subsystems ignored (cilium PR #31686)', async () => {
+    const text = [
+      'time="2024-03-30T03:44:04Z" level=debug msg="Processing CNI DEL request &skel.CmdArgs{ContainerID:\\"46885c8d75614f3f4cccb7431960d333843659269512dbbac645ff3ceccf638b\\", Netns:\\"/var/run/netns/cni-3821158e-66fd-6d5c-6b30-572f23a2d5f5\\", IfName:\\"eth0\\", Args:\\"K8S_POD_UID=44083a1a;IgnoreUnknown=1;K8S_POD_NAMESPACE=default;K8S_POD_NAME=hello-t16-01-j06-28529503-85cxv;K8S_POD_INFRA_CONTAINER_ID=46885c8d\\", Path:\\"/opt/cni/bin\\", StdinData:[]uint8{0x7b}}" subsys=cilium-cni',
+      'time="2024-03-30T03:44:04Z" level=warning msg="Errors encountered while deleting endpoint" containerID=602c74abc749a26ea7cf68316ea42bb94e0018d243a67d4144754b7b461e9244 error="[DELETE /endpoint][404] deleteEndpointNotFound " eventUUID=ed588318-8a35-49e5-a24b-1f5e061dc6aa subsys=cilium-cni',
+    ].join('\n');
+    const { facts, parsers } = await parseText('var/run/cilium/cilium-cni.log', text);
+    expect(parsers).toEqual(['cilium-cni-log']);
+    expect(only(facts, 'cniOp').map((o) => [o.op, o.containerId.slice(0, 12), o.netnsPath, o.pod, o.podNamespace])).toEqual([
+      ['DEL', '46885c8d7561', '/var/run/netns/cni-3821158e-66fd-6d5c-6b30-572f23a2d5f5', 'hello-t16-01-j06-28529503-85cxv', 'default'],
+    ]);
+    expect(only(facts, 'logEvent')).toEqual([]);
+  });
+});
