@@ -6,6 +6,7 @@ interface Inspect {
   Id?: string; Name?: string;
   State?: { Status?: string; Running?: boolean; Paused?: boolean; Restarting?: boolean; Dead?: boolean; Pid?: number; StartedAt?: string; FinishedAt?: string; Error?: string };
   HostConfig?: { NetworkMode?: string };
+  Mounts?: { Source: string; Destination: string }[];
   Config?: { Labels?: Record<string, string> | null };
   NetworkSettings?: { SandboxID?: string; SandboxKey?: string; IPAddress?: string; Networks?: Record<string, { IPAddress?: string; GlobalIPv6Address?: string } | null> | null };
 }
@@ -43,6 +44,10 @@ export function containerFromInspect(raw: Inspect): ContainerRecord | undefined 
     State: st && { Status: str(st.Status), Running: st.Running === true, Paused: st.Paused === true, Restarting: st.Restarting === true, Dead: st.Dead === true, Pid: typeof st.Pid === 'number' ? st.Pid : undefined, StartedAt: str(st.StartedAt), FinishedAt: str(st.FinishedAt), Error: str(st.Error) },
     HostConfig: { NetworkMode: str(obj<NonNullable<Inspect['HostConfig']>>(raw.HostConfig)?.NetworkMode) },
     Config: { Labels: Object.fromEntries(Object.entries(obj<Record<string, unknown>>(obj<NonNullable<Inspect['Config']>>(raw.Config)?.Labels) ?? {}).filter(([, v]) => typeof v === 'string')) as Record<string, string> },
+    Mounts: (Array.isArray(raw.Mounts) ? raw.Mounts : [])
+      .map((m) => obj<{ Source?: unknown; Destination?: unknown }>(m))
+      .filter((m) => m && typeof m.Source === 'string' && typeof m.Destination === 'string')
+      .map((m) => ({ Source: m!.Source as string, Destination: m!.Destination as string })),
     NetworkSettings: net && { SandboxID: str(net.SandboxID), SandboxKey: str(net.SandboxKey), IPAddress: str(net.IPAddress), Networks: obj(net.Networks) },
   };
   const labels = c.Config?.Labels ?? {};
@@ -76,6 +81,7 @@ export function containerFromInspect(raw: Inspect): ContainerRecord | undefined 
     startedAt: dockerTime(c.State?.StartedAt),
     finishedAt: dockerTime(c.State?.FinishedAt),
     error: c.State?.Error || undefined,
+    binds: c.Mounts?.length ? c.Mounts.map((m) => ({ source: m.Source, destination: m.Destination })) : undefined,
   };
 }
 

@@ -1,18 +1,30 @@
 // The explicit parser registry. Order matters: the first parser whose recogniser confirms an entry wins.
 // Path-specific parsers come first, then strong content signatures, then the transcript reader.
+import calicoCniLog from './calico-cni-log.js';
+import ciliumCniLog from './cilium-cni-log.js';
 import clkTck from './clk-tck.js';
 import cniGlog from './cni-glog.js';
 import cniHostLocal from './cni-ipam-host-local.js';
+import cniLeftover from './cni-leftover.js';
 import cniResultCache from './cni-result-cache.js';
+import containerdLog from './containerd-log.js';
 import crictlInspectp from './crictl-inspectp.js';
+import crictlPods from './crictl-pods.js';
+import crioLog from './crio-log.js';
 import collectorManifest from './collector-manifest.js';
 import dateR from './date-rfc2822.js';
 import dockerInspect from './docker-inspect.js';
+import dockerPs from './docker-ps.js';
 import dockerdLog from './dockerd-log.js';
 import hostname from './hostname.js';
 import ipAddr from './ip-addr.js';
 import ipAddrJson from './ip-addr-json.js';
+import ipNetns from './ip-netns.js';
+import kubeletLog from './kubelet-log.js';
+import lsfdJson from './lsfd-json.js';
+import lsnsJson from './lsns-json.js';
 import mountinfo from './mountinfo.js';
+import multusLog from './multus-log.js';
 import nsLink from './ns-link.js';
 import nsListing from './ns-listing.js';
 import procBtime from './proc-btime.js';
@@ -43,11 +55,17 @@ export const parsers: readonly Parser[] = [
   collectorManifest,
   cniHostLocal,
   cniResultCache,
+  cniLeftover,
   // command outputs, recognised by content
   transcript,
   dockerInspect,
   crictlInspectp,
+  crictlPods,
+  dockerPs,
+  lsnsJson,
+  lsfdJson,
   ipAddrJson,
+  ipNetns,
   ipAddr,
   nsListing,
   ps,
@@ -55,6 +73,13 @@ export const parsers: readonly Parser[] = [
   dateR,
   uname,
   clkTck,
+  // daemon and plugin logs: a file recognised by one is read by all of them (family 'log')
   cniGlog,
+  calicoCniLog,
+  multusLog,
+  ciliumCniLog,
+  kubeletLog,
+  containerdLog,
+  crioLog,
   dockerdLog,
 ];

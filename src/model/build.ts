@@ -1,6 +1,6 @@
 import type { Evidence, Fact, NetnsRef, Stamp } from './facts.js';
 import { normalisePath } from './facts.js';
-import type { CniOp, Container, Daemon, Diagnostic, HostModel, IpClaim, MountNamespace, Netns, Process, TimelineEvent, UnitSetting } from './host.js';
+import type { CniOp, Container, Daemon, Diagnostic, HostModel, IpClaim, Leftover, MountNamespace, Netns, Process, Reservation, SandboxEvent, TimelineEvent, UnitSetting } from './host.js';
 import { findContainer, podName } from './host.js';
 import { type HostClock, isValidZone, offsetZone, resolveStamp } from '../timeline/time.js';
 import { pushTo, shortId } from '../util.js';
@@ -147,10 +147,14 @@ export function buildHost(input: HostInput, opts: ClockOptions, diags: Diagnosti
     n.members.push(pid);
     if (n.memberEv.length < 3) n.memberEv.push(link.ev);
   }
+  // One fd seen twice (its /proc link and lsfd) is one pin.
+  const addFd = (n: Netns, f: { pid: number; fd: number; ev: Evidence }) => {
+    if (!n.fds.some((x) => x.pid === f.pid && x.fd === f.fd)) n.fds.push({ pid: f.pid, fd: f.fd, ev: f.ev });
+  };
   const hostNet = netOf.get(1)?.inode;
   if (hostNet) ns(hostNet, hostNet).isHost = true;
   for (const f of facts) {
-    if (f.kind === 'fdLink' && f.ns === 'net') ns(f.inode, f.inode).fds.push({ pid: f.pid, fd: f.fd, ev: f.ev });
+    if (f.kind === 'fdLink' && f.ns === 'net') addFd(ns(f.inode, f.inode), f);
     if (f.kind !== 'nsMount') continue;
     const n = f.inode ? ns(f.inode, f.inode) : ns(`path:${f.path}`);
     const mntns = mntnsOfPid(f.pid);
@@ -159,6 +163,8 @@ export function buildHost(input: HostInput, opts: ClockOptions, diags: Diagnosti
     else n.mounts.push({ mntns, path: f.path, fstype: f.fstype, propagation: f.propagation, ev: [f.ev] });
     if (!n.paths.includes(f.path)) n.paths.push(f.path);
   }
+  // lsfd prints an fd on a netns bind mount as its path: it is a netns fd when its inode is a netns seen elsewhere.
+  for (const f of facts) if (f.kind === 'fdLink' && f.ns === 'nsfs' && netns.has(f.inode)) addFd(netns.get(f.inode)!, f);
   // A namespace reached by path: prefer the mount seen from the given pid's mount namespace.
   const mountsByPath = new Map<string, { n: Netns; mntns?: string }[]>();
   for (const n of netns.values()) for (const m of n.mounts) pushTo(mountsByPath, m.path, { n, mntns: m.mntns.inode });
@@ -198,9 +204,20 @@ export function buildHost(input: HostInput, opts: ClockOptions, diags: Diagnosti
   const containers = new Map<string, Container>();
   const containerIndex = new Map<string, Container>();
   const bySandboxKey = new Map<string, Container>();
+  // The same container from two inventories (docker ps prints 12 digits, docker inspect 64): one record, the fuller one first.
+  const records: Container[] = [];
+  const byShort = new Map<string, Container>();
   for (const f of facts) {
     if (f.kind !== 'container') continue;
-    const c: Container = { ...f.container, started: resolve(f.container.startedAt)?.utc, finished: resolve(f.container.finishedAt)?.utc, ev: f.ev };
+    const fresh: Container = { ...f.container, started: resolve(f.container.startedAt)?.utc, finished: resolve(f.container.finishedAt)?.utc, ev: f.ev };
+    const seen = byShort.get(shortId(fresh.id));
+    if (seen && sameId(seen.id, fresh.id)) mergeContainer(seen, fresh);
+    else {
+      records.push(fresh);
+      byShort.set(shortId(fresh.id), fresh);
+    }
+  }
+  for (const c of records) {
     if (c.sandboxKey) {
       const n = byPath(c.sandboxKey);
       if (n) c.netnsKey = n.key;
@@ -308,6 +325,36 @@ export function buildHost(input: HostInput, opts: ClockOptions, diags: Diagnosti
     }
   }
 
+  // What kubelet and the runtime said about sandboxes
+  const sandboxEvents: SandboxEvent[] = [];
+  for (const f of facts) {
+    if (f.kind !== 'sandboxEvent') continue;
+    const at = resolve(f.at);
+    if (!at) {
+      unresolved++;
+      continue;
+    }
+    const { kind: _k, at: _a, ...rest } = f;
+    sandboxEvents.push({ ...rest, at: at.utc, atHow: at.how });
+    const pod = podName(f.pod, f.podNamespace);
+    const subject = f.sandboxId ? `sandbox ${f.sandboxId.slice(0, 12)}${pod ? ` (pod ${pod})` : ''}` : pod ? `pod ${pod}` : 'a sandbox';
+    event(at, { kind: `sandbox:${f.event}`, message: `${f.daemon}: ${subject}: ${f.err ? `${f.event}: ${f.err}` : f.message}`, ev: f.ev, containerId: f.sandboxId, pod, netns: f.netnsPath });
+  }
+  sandboxEvents.sort((a, b) => a.at - b.at || a.ev.source.localeCompare(b.ev.source) || a.ev.line - b.ev.line);
+  const reservations: Reservation[] = [];
+  const leftovers: Leftover[] = [];
+  const netnsNames = new Map<string, { nsid?: number; ev: Evidence }>();
+  for (const f of facts) {
+    if (f.kind === 'ipReservation') reservations.push((({ kind: _k, ...r }) => r)(f));
+    else if (f.kind === 'cniLeftover') leftovers.push((({ kind: _k, ...r }) => r)(f));
+    else if (f.kind === 'netnsName') {
+      const had = netnsNames.get(f.name);
+      netnsNames.set(f.name, { nsid: f.nsid ?? had?.nsid, ev: had?.ev ?? f.ev });
+    }
+  }
+  reservations.sort((a, b) => a.ip.localeCompare(b.ip) || a.ev.source.localeCompare(b.ev.source));
+  leftovers.sort((a, b) => a.ev.source.localeCompare(b.ev.source));
+
   // Daemon, restarts, log events
   let daemon: Daemon | undefined;
   const logs = facts.filter((f): f is Extract<Fact, { kind: 'logEvent' }> => f.kind === 'logEvent');
@@ -341,7 +388,7 @@ export function buildHost(input: HostInput, opts: ClockOptions, diags: Diagnosti
   }
   if (daemon?.started !== undefined && daemon.startedEv)
     event({ utc: daemon.started, how: 'local' }, { kind: 'daemon:start', message: `dockerd (pid ${daemon.pid ?? '?'}) process started`, ev: daemon.startedEv, pid: daemon.pid });
-  if (unresolved) diags.push({ level: 'warning', source: input.name, message: `${unresolved} CNI log lines have no year and the bundle has no collection time (date -R); they are left off the timeline. Pass --year.` });
+  if (unresolved) diags.push({ level: 'warning', source: input.name, message: `${unresolved} log lines (CNI, kubelet, runtime) have no year and the bundle has no collection time (date -R); they are left off the timeline. Pass --year.` });
 
   const hostLinks = hostNet ? netns.get(hostNet)?.views : netns.get('host')?.views;
   const addresses = [...new Set((hostLinks ?? []).flatMap((v) => v.links.flatMap((l) => l.addrs.filter((a) => a.scope === 'global' && a.family === 4 && !l.flags.includes('LOOPBACK')).map((a) => a.ip))))].sort();
@@ -358,11 +405,29 @@ export function buildHost(input: HostInput, opts: ClockOptions, diags: Diagnosti
     containerIndex,
     claims,
     cniOps,
+    sandboxEvents,
+    reservations,
+    leftovers,
+    netnsNames,
     daemon,
     events: events.sort((a, b) => a.at - b.at || a.ev.source.localeCompare(b.ev.source) || a.ev.line - b.ev.line),
     has,
     addresses,
   };
+}
+
+/** Fills what `into` lacks from `from`; the longer id and the more specific state win. */
+function mergeContainer(into: Container, from: Container): void {
+  const fuller = from.id.length > into.id.length;
+  for (const [k, v] of Object.entries(from) as [keyof Container, unknown][]) {
+    if (v === undefined || (Array.isArray(v) && !v.length)) continue;
+    const cur = into[k];
+    if (cur === undefined || (Array.isArray(cur) && !cur.length) || (k === 'state' && (cur === 'unknown' || (fuller && v !== 'unknown')))) (into as unknown as Record<string, unknown>)[k] = v;
+  }
+  if (fuller) {
+    into.id = from.id;
+    into.ev = from.ev;
+  }
 }
 
 export function sameId(a: string, b: string): boolean {

@@ -72,6 +72,7 @@ export interface ContainerRecord {
   finishedAt?: Stamp;
   error?: string;
   netnsClosed?: boolean; // crictl inspectp: info.netNamespaceClosed
+  binds?: { source: string; destination: string }[]; // host paths mounted into the container (docker inspect Mounts)
 }
 
 export type Fact =
@@ -140,10 +141,40 @@ export type Fact =
       podNamespace?: string;
       ev: Evidence;
     }
+  | {
+      // What kubelet or the runtime (containerd, CRI-O, dockershim) logged about a pod sandbox's network.
+      kind: 'sandboxEvent';
+      daemon: string;
+      event: SandboxEventKind;
+      sandboxId?: string;
+      pod?: string;
+      podNamespace?: string;
+      netnsPath?: string;
+      err?: string;
+      message: string;
+      at: Stamp;
+      ev: Evidence;
+    }
+  | {
+      // CNI state that only a successful DEL removes: flannel's scratch netconf, multus's delegate cache.
+      kind: 'cniLeftover';
+      via: 'flannel' | 'multus';
+      containerId: string;
+      network?: string;
+      ev: Evidence;
+    }
+  | { kind: 'netnsName'; name: string; nsid?: number; ev: Evidence } // `ip netns list`: a name under /run/netns
   | { kind: 'unitDirective'; unit: string; section: string; key: string; value: string; ev: Evidence }
   | { kind: 'unitProperty'; unit: string; key: string; value: string; ev: Evidence };
 
 export type FactKind = Fact['kind'];
+
+/**
+ * run: the sandbox was created (RunPodSandbox returned an id); add-failed: its network setup failed (with "no IP addresses
+ * available" when IPAM is exhausted); teardown-ok: the runtime tore the network down; teardown-failed: DEL or the netns
+ * removal failed; removed: the sandbox is gone from the runtime; netns: the runtime named the sandbox's netns path.
+ */
+export type SandboxEventKind = 'run' | 'netns' | 'add-failed' | 'stop' | 'teardown-ok' | 'teardown-failed' | 'removed';
 
 /** Normalise a mount or netns path: `/var/run` and `/run` are the same directory. */
 export function normalisePath(p: string): string {

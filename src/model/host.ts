@@ -84,6 +84,15 @@ export interface IpClaim {
 /** A CNI ADD or DEL as logged, with its time resolved to UTC. */
 export type CniOp = Omit<Extract<Fact, { kind: 'cniOp' }>, 'kind' | 'at'> & { at?: number; atHow?: Resolved['how'] };
 
+/** What kubelet or the runtime logged about a sandbox's network, with its time resolved. */
+export type SandboxEvent = Omit<Extract<Fact, { kind: 'sandboxEvent' }>, 'kind' | 'at'> & { at: number; atHow: Resolved['how'] };
+
+/** An IP reserved in the host-local store or the libcni cache (only a successful DEL removes either). */
+export type Reservation = Omit<Extract<Fact, { kind: 'ipReservation' }>, 'kind'>;
+
+/** Per-container CNI state that only DEL removes (flannel scratch netconf, multus delegate cache). */
+export type Leftover = Omit<Extract<Fact, { kind: 'cniLeftover' }>, 'kind'>;
+
 export interface UnitSetting {
   unit: string;
   key: string;
@@ -135,6 +144,11 @@ export interface HostModel {
   containerIndex: Map<string, Container>;
   claims: IpClaim[];
   cniOps: CniOp[];
+  sandboxEvents: SandboxEvent[];
+  reservations: Reservation[];
+  leftovers: Leftover[];
+  /** `ip netns list`: names under /run/netns and their nsids as seen from the host. */
+  netnsNames: Map<string, { nsid?: number; ev: Evidence }>;
   daemon?: Daemon;
   events: TimelineEvent[];
   /** Which kinds of evidence the bundle had, so rules can say why they were skipped. */

@@ -1,0 +1,94 @@
+import type { HostModel, Leftover, Reservation } from '../src/model/host.js';
+import { containerLabel, removeCommand } from '../src/model/host.js';
+import { defineRule, type Finding, findingContainer, namespacesWithIp, netnsName, uniqueEvidence, when } from '../src/engine/rule.js';
+import { holderOf } from './ip-last-holder.js';
+import { shellQuote } from '../src/util.js';
+
+const SHOWN = 10;
+
+/** The path on the host of a store file, from its place in the bundle (whatever prefix the bundle gave it). */
+export function hostPath(source: string): string | undefined {
+  const at = source.indexOf('var/lib/cni/');
+  return at >= 0 ? `/${source.slice(at)}` : undefined;
+}
+
+/** Why a reservation outlived its container, or undefined when the container may still need it. */
+function staleness(host: HostModel, containerId: string): { state: string; label: string; container?: ReturnType<typeof holderOf>['container'] } | undefined {
+  const { container, state } = holderOf(host, containerId);
+  // A stopped sandbox has had its network torn down by StopPodSandbox: a reservation left for it means DEL failed.
+  const stale = state === 'gone' || state === 'dead' || state === 'removing' || (container?.isSandbox && state === 'exited');
+  if (!stale) return undefined;
+  return { state, container, label: container ? containerLabel(container) : `${containerId.slice(0, 12)}, not in the runtime's inventory (gone)` };
+}
+
+export default defineRule({
+  id: 'ipam-leak',
+  severity: 'warning',
+  summary: 'An IP reserved in the host-local store or libcni cache (or flannel/multus state) for a container that is dead or gone',
+  needs: [
+    { anyOf: ['ipReservation', 'cniLeftover'], what: 'CNI state on disk: /var/lib/cni/networks, /var/lib/cni/results, /var/lib/cni/flannel or /var/lib/cni/multus', collect: 'tar cf - /var/lib/cni' },
+    { anyOf: ['container'], what: 'a container inventory, to tell a live holder from a dead or gone one', collect: 'docker ps -a; docker inspect $(docker ps -aq); crictl pods; crictl inspectp $(crictl pods -q)' },
+  ],
+  explain: {
+    detects: 'A file in the host-local IPAM store (/var/lib/cni/networks/<net>/<ip>) or the libcni result cache, or flannel/multus per-container state, whose container is dead, removing, a stopped sandbox, or missing from the inventory altogether.',
+    matters: 'Only a successful CNI DEL removes these files. Each one left behind keeps an address out of the pool; enough of them and every new pod fails with "no IP addresses available in range set" while the node still reports Ready (kubernetes/kubernetes#34278, #57280). A reservation may also mean the address is still configured in a leaked namespace.',
+    fix: 'First make sure the address is not configured anywhere (see netns-leaked and ip-last-holder). Then remove the sandbox through the runtime so DEL runs again, or, for a container that no longer exists, delete the reservation file.',
+    reference: 'kubernetes/kubernetes#34278; kubernetes/kubernetes#57280; containernetworking/cni#306; containernetworking/plugins#426',
+  },
+  evaluate(_run, hosts) {
+    const findings: Finding[] = [];
+    for (const host of hosts) {
+      const groups = new Map<string, { items: (Reservation | Leftover)[]; what: string }>();
+      // Group: one finding per store (a network's host-local folder, the libcni cache, flannel's or multus's state folder).
+      const add = (key: string, what: string, item: Reservation | Leftover) => {
+        const g = groups.get(key) ?? { items: [], what };
+        g.items.push(item);
+        groups.set(key, g);
+      };
+      for (const r of host.reservations)
+        if (staleness(host, r.containerId)) add(`${r.via}\0${r.network ?? ''}`, r.via === 'host-local' ? `host-local IPAM store of network ${r.network ?? '?'}` : 'libcni result cache', r);
+      for (const l of host.leftovers) if (staleness(host, l.containerId)) add(`${l.via}\0`, `${l.via} per-container state`, l);
+      const exhausted = host.sandboxEvents.filter((e) => e.event === 'add-failed' && /no IP addresses available|no IP address available|range set/i.test(e.err ?? e.message));
+      for (const [, g] of [...groups].sort(([a], [b]) => a.localeCompare(b))) {
+        const ips = [...new Set(g.items.flatMap((i) => ('ip' in i ? [i.ip] : [])))].sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
+        const ids = [...new Set(g.items.map((i) => i.containerId))].sort();
+        const rows = g.items.slice(0, SHOWN).map((i) => {
+          const s = staleness(host, i.containerId)!;
+          const live = 'ip' in i ? namespacesWithIp(host, i.ip).filter((n) => !n.isHost) : [];
+          return `${'ip' in i ? `${i.ip} → ` : ''}${s.label}${live.length ? `; the address is still configured in ${live.map(netnsName).join(', ')}` : ''}`;
+        });
+        const containers = ids.map((id) => staleness(host, id)!).map((s, k) => (s.container ? findingContainer(s.container) : { id: ids[k], state: s.state }));
+        const lastExhausted = exhausted[exhausted.length - 1];
+        findings.push({
+          rule: 'ipam-leak',
+          severity: 'warning',
+          host: host.name,
+          title: `${g.items.length} ${g.items.length === 1 ? 'entry' : 'entries'} in the ${g.what} ${g.items.length === 1 ? 'belongs' : 'belong'} to dead or gone containers${ips.length ? `: ${ips.slice(0, 5).join(', ')}${ips.length > 5 ? ` and ${ips.length - 5} more` : ''}` : ''}`,
+          detail: [
+            `Only a successful CNI DEL removes these entries, so DEL never completed for ${ids.length === 1 ? 'this container' : `these ${ids.length} containers`}: ${rows.join('; ')}${g.items.length > SHOWN ? `; and ${g.items.length - SHOWN} more` : ''}.`,
+            ips.length ? 'Each keeps its address out of the pool; when the pool runs dry new pods fail with "no IP addresses available in range set".' : 'flannel and multus read this state on DEL; the left-over files show DEL never ran (or failed) for these containers.',
+            lastExhausted ? `That has happened here: ${lastExhausted.daemon} at ${when(host, lastExhausted.at)}: ${lastExhausted.err ?? lastExhausted.message}.` : '',
+          ].filter(Boolean).join(' '),
+          ips,
+          containers,
+          netns: [],
+          pinnedBy: [],
+          evidence: uniqueEvidence([...g.items.slice(0, SHOWN).map((i) => i.ev), ...(lastExhausted ? [lastExhausted.ev] : [])]),
+          remediation: [
+            '# first check that none of these addresses is still configured (see ip-last-holder / netns-leaked findings)',
+            ...ids.slice(0, SHOWN).flatMap((id) => {
+              const s = staleness(host, id)!;
+              if (s.container) return [removeCommand(s.container, 'the runtime runs DEL again on removal')];
+              return g.items.filter((i) => i.containerId === id).map((i) => {
+                const path = hostPath(i.ev.source);
+                return path ? `rm -f ${shellQuote(path)}   # ${'ip' in i ? `${i.ip} ` : ''}reserved for ${id.slice(0, 12)}, which no longer exists` : `# remove the ${g.what} entry for ${id.slice(0, 12)}`;
+              });
+            }),
+            ...(ids.length > SHOWN ? [`# … and the same for the other ${ids.length - SHOWN} containers`] : []),
+          ],
+        });
+      }
+    }
+    return findings;
+  },
+});

@@ -1,0 +1,142 @@
+import type { Container, HostModel, Netns, SandboxEvent } from '../src/model/host.js';
+import { containerLabel, findContainer, netnsId, podName, removeCommand } from '../src/model/host.js';
+import { configuredAddrs, defineRule, type Finding, findingContainer, isLeaked, netnsName, netnsSubject, uniqueEvidence, when } from '../src/engine/rule.js';
+import { normalisePath } from '../src/model/facts.js';
+
+const JOIN_MS = 2000; // an event naming neither sandbox nor pod belongs to a failure logged by the same file within 2 s
+
+interface Group {
+  key: string;
+  sandboxId?: string;
+  pod?: string;
+  podNamespace?: string;
+  failures: SandboxEvent[];
+  paths: Set<string>;
+}
+
+/** The netns of a sandbox: by its container record, else by a netns path the logs named. */
+function netnsOf(host: HostModel, c: Container | undefined, paths: Set<string>): Netns | undefined {
+  if (c?.netnsKey) return host.netns.get(c.netnsKey);
+  for (const n of host.netns.values()) if (!n.isHost && n.paths.some((p) => paths.has(p))) return n;
+  return undefined;
+}
+
+export default defineRule({
+  id: 'sandbox-teardown-failed',
+  severity: 'warning',
+  summary: 'kubelet or the runtime logged a failed network teardown for a sandbox, joined to what is still there',
+  needs: [{ anyOf: ['sandboxEvent'], what: 'kubelet, containerd or CRI-O logs', collect: 'journalctl -u kubelet -u containerd -u crio --since "7 days ago" -o short-iso' }],
+  explain: {
+    detects: 'StopPodSandbox / KillPodSandbox / "failed to destroy network for sandbox" / "Error deleting network" and the like, grouped per sandbox, unless a later successful teardown or removal of the same sandbox was logged. Each is joined to what the bundle shows is left: the sandbox, its namespace, its addresses and IPAM reservations.',
+    matters: 'A failed teardown is how a pod\'s IP and namespace outlive it. kubelet retries forever while the cause lasts (a plugin missing from the path, a datastore that is down, a netns path that no longer exists), so the same failure in a loop is the signature of a stuck pod.',
+    fix: 'Fix the cause in the error (the plugin binary, the datastore, the path), then let kubelet retry or remove the sandbox (crictl rmp -f / docker rm -f); release whatever the finding shows is left over.',
+    reference: 'kubernetes/kubernetes#57465; kubernetes/kubernetes#64940; bottlerocket-os/bottlerocket#359; containerd/containerd#5768; containerd/cri#732',
+  },
+  evaluate(_run, hosts) {
+    const findings: Finding[] = [];
+    for (const host of hosts) {
+      const groups = new Map<string, Group>();
+      const keyOf = (e: SandboxEvent) => (e.sandboxId ? `id:${e.sandboxId.slice(0, 12)}` : e.pod ? `pod:${podName(e.pod, e.podNamespace)}` : undefined);
+      const loose: SandboxEvent[] = [];
+      for (const e of host.sandboxEvents) {
+        if (e.event !== 'teardown-failed') continue;
+        const key = keyOf(e);
+        if (!key) {
+          loose.push(e);
+          continue;
+        }
+        const g = groups.get(key) ?? { key, failures: [], paths: new Set<string>() };
+        g.sandboxId ??= e.sandboxId;
+        g.pod ??= e.pod;
+        g.podNamespace ??= e.podNamespace;
+        g.failures.push(e);
+        if (e.netnsPath) g.paths.add(normalisePath(e.netnsPath));
+        groups.set(key, g);
+      }
+      // A pod named in one line and its sandbox id in the next are one sandbox.
+      for (const g of [...groups.values()]) {
+        if (g.sandboxId || !g.pod) continue;
+        const same = [...groups.values()].find((o) => o !== g && o.sandboxId && o.pod === g.pod && o.podNamespace === g.podNamespace)
+          ?? [...groups.values()].find((o) => o !== g && o.sandboxId && o.failures.some((f) => g.failures.some((h) => f.ev.source === h.ev.source && Math.abs(f.at - h.at) <= JOIN_MS)));
+        if (!same) continue;
+        same.failures.push(...g.failures);
+        g.paths.forEach((p) => same.paths.add(p));
+        same.pod ??= g.pod;
+        same.podNamespace ??= g.podNamespace;
+        groups.delete(g.key);
+      }
+      for (const e of loose) {
+        const g = [...groups.values()].find((o) => o.failures.some((f) => f.ev.source === e.ev.source && Math.abs(f.at - e.at) <= JOIN_MS));
+        if (g) {
+          g.failures.push(e);
+          if (e.netnsPath) g.paths.add(normalisePath(e.netnsPath));
+        }
+      }
+      for (const g of [...groups.values()].sort((a, b) => a.key.localeCompare(b.key))) {
+        g.failures.sort((a, b) => a.at - b.at || a.ev.line - b.ev.line);
+        const last = g.failures[g.failures.length - 1];
+        const mine = (e: SandboxEvent) => (g.sandboxId && e.sandboxId ? e.sandboxId.startsWith(g.sandboxId.slice(0, 12)) : !!g.pod && e.pod === g.pod && e.podNamespace === g.podNamespace);
+        const healed = host.sandboxEvents.find((e) => (e.event === 'teardown-ok' || e.event === 'removed') && e.at >= last.at && mine(e));
+        if (healed) continue;
+        const container = g.sandboxId ? findContainer(host, g.sandboxId) : [...host.containers.values()].find((c) => c.isSandbox && c.pod === g.pod && (!g.podNamespace || c.podNamespace === g.podNamespace));
+        g.pod ??= container?.pod;
+        g.podNamespace ??= container?.podNamespace;
+        for (const e of host.sandboxEvents) if (mine(e) && e.netnsPath) g.paths.add(normalisePath(e.netnsPath));
+        if (container?.sandboxKey) g.paths.add(normalisePath(container.sandboxKey));
+        const netns = netnsOf(host, container, g.paths);
+        const addrs = netns ? configuredAddrs(netns) : [];
+        const claims = host.claims.filter((k) => !k.released && (g.sandboxId ? k.containerId.startsWith(g.sandboxId.slice(0, 12)) || g.sandboxId.startsWith(k.containerId) : false));
+        const reservations = host.reservations.filter((r) => g.sandboxId && (r.containerId.startsWith(g.sandboxId.slice(0, 12)) || g.sandboxId.startsWith(r.containerId)));
+        const remains: string[] = [];
+        const brief: string[] = [];
+        if (container) {
+          remains.push(`the sandbox ${containerLabel(container)}`);
+          brief.push(`the ${container.state} sandbox`);
+        }
+        if (netns) {
+          remains.push(`its network namespace ${netnsName(netns)}${isLeaked(netns) ? ' with no process in it' : ''}${addrs.length ? `, still configured with ${addrs.map((a) => `${a.ip} on ${a.ifname}`).join(', ')}` : ''}`);
+          brief.push(addrs.length ? `its namespace with ${addrs.map((a) => a.ip).join(', ')}` : 'its namespace');
+        }
+        if (reservations.length) {
+          remains.push(`IPAM reservations for ${reservations.map((r) => r.ip).join(', ')}`);
+          brief.push(`the IPAM reservation of ${reservations.map((r) => r.ip).join(', ')}`);
+        } else if (claims.length) {
+          remains.push(`unreleased claims on ${[...new Set(claims.map((k) => k.ip))].join(', ')}`);
+          brief.push(`the claim on ${[...new Set(claims.map((k) => k.ip))].join(', ')}`);
+        }
+        // When the bundle has an inventory and shows nothing left, the failure is history, not a problem.
+        const canTell = host.has.has('container');
+        const nothingLeft = canTell && !remains.length;
+        const who = `sandbox ${g.sandboxId ? g.sandboxId.slice(0, 12) : '(id not logged)'}${g.pod ? ` (pod ${podName(g.pod, g.podNamespace)})` : ''}`;
+        const daemons = [...new Set(g.failures.map((f) => f.daemon))].sort().join(' and ');
+        const errors = [...new Set(g.failures.map((f) => f.err).filter((x): x is string => !!x))];
+        const ips = [...new Set([...addrs.map((a) => a.ip), ...reservations.map((r) => r.ip), ...claims.map((k) => k.ip)])].sort();
+        findings.push({
+          rule: 'sandbox-teardown-failed',
+          severity: nothingLeft ? 'info' : 'warning',
+          host: host.name,
+          title: `${daemons} failed to tear down the network of ${who}${g.failures.length > 1 ? ` (${g.failures.length} times)` : ''}${nothingLeft ? '; nothing of it is left' : brief.length ? `; still there: ${brief.join(', ')}` : ''}`,
+          detail: [
+            `First failure at ${when(host, g.failures[0].at)}, last at ${when(host, last.at)}; no successful teardown or removal of this sandbox was logged after it.`,
+            errors.length ? `The error${errors.length > 1 ? 's' : ''}: ${errors.slice(0, 3).map((e) => `"${e.length > 300 ? `${e.slice(0, 300)}…` : e}"`).join('; ')}${errors.length > 3 ? ` (and ${errors.length - 3} more)` : ''}.` : '',
+            remains.length ? `Still there: ${remains.join('; ')}.` : canTell ? 'The inventory shows neither the sandbox nor its namespace or reservations: nothing is left over.' : 'The bundle has no container inventory, so whether anything is left over cannot be told.',
+            [...g.paths].some((p) => /^\/proc\/\d+\/ns\/net$/.test(p)) ? 'The runtime handed the plugin /proc/<pid>/ns/net: once that process exited, DEL could no longer reach the namespace even if a bind mount kept it alive.' : '',
+          ].filter(Boolean).join(' '),
+          ips,
+          containers: container ? [findingContainer(container)] : g.sandboxId ? [{ id: g.sandboxId, pod: podName(g.pod, g.podNamespace), state: canTell ? 'gone' : 'unknown' }] : [],
+          netns: netns ? [netnsSubject(netns)] : [],
+          pinnedBy: [],
+          evidence: uniqueEvidence([g.failures[0].ev, ...g.failures.slice(-4).map((f) => f.ev), ...(container ? [container.ev] : []), ...reservations.slice(0, 3).map((r) => r.ev)]),
+          remediation: nothingLeft
+            ? []
+            : [
+                '# fix the cause named in the error first (plugin binary, datastore, netns path); kubelet then retries',
+                ...(netns && isLeaked(netns) ? [`# the namespace has no process: see the netns-leaked finding for ${netnsId(netns)}`] : []),
+                ...(container ? [removeCommand(container, 'removing the sandbox runs the network teardown again')] : []),
+              ],
+        });
+      }
+    }
+    return findings;
+  },
+});

@@ -1,0 +1,150 @@
+// The rules of issue 4 on small hosts built in code: containerd/CRI-O/dockershim layouts, other ids, paths and zones than the
+// samples, each with a healthy twin that must stay silent.
+import { describe, expect, it } from 'vitest';
+import type { Analysis } from '../../src/engine/analyse.js';
+import { analyseHosts, link, type TreeFile } from '../helpers.js';
+import { hostTree, ID, nsfs } from './fixture.js';
+
+const of = (a: Analysis, rule: string) => a.findings.filter((f) => f.rule === rule);
+
+const HOST_ADDR = (extra = '') => `# ip -d addr\n1: lo: <LOOPBACK,UP,LOWER_UP> mtu 65536\n    inet 127.0.0.1/8 scope host lo\n2: ens3: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 state UP\n    link/ether 52:54:00:aa:bb:cc brd ff:ff:ff:ff:ff:ff\n    inet 192.168.50.7/24 scope global ens3\n${extra}`;
+
+function inspectp(id: string, o: { pod: string; ns: string; status: string; closed: boolean; netns: string; ip: string; pid?: number }): string {
+  return JSON.stringify({
+    status: { id, metadata: { attempt: 0, name: o.pod, namespace: o.ns, uid: 'u-1' }, state: o.status === 'running' ? 'SANDBOX_READY' : 'SANDBOX_NOTREADY', createdAt: '2024-04-18T09:00:00Z', network: { ip: o.ip } },
+    info: { pid: o.pid ?? 0, processStatus: o.status, netNamespace: o.netns, netNamespaceClosed: o.closed },
+  });
+}
+
+describe('sandbox-netns-not-closed', () => {
+  const netnsPath = '/var/run/netns/cni-8f2c1a9e-1111-2222-3333-444455556666';
+  const base = (status: string, closed: boolean, mounted: boolean): Record<string, TreeFile> =>
+    hostTree([{ pid: 1, comm: 'systemd', net: '4026531992', mnt: '4026531840', mountinfo: mounted ? [nsfs('4026533001', netnsPath.replace('/var', ''))] : [] }], {
+      'etc/timezone': 'Asia/Tokyo\n',
+      'inspectp.json': inspectp(ID('9b'), { pod: 'api-7f9c', ns: 'payments', status, closed, netns: netnsPath, ip: '10.42.3.17', pid: status === 'running' ? 4242 : 0 }),
+    });
+  it('fires for a deleted sandbox whose netns is not closed and still mounted, naming pod and path', async () => {
+    const a = await analyseHosts({ node: base('deleted', false, true) });
+    const [f] = of(a, 'sandbox-netns-not-closed');
+    expect(f).toMatchObject({ severity: 'error', containers: [{ id: ID('9b'), pod: 'payments/api-7f9c' }], netns: [{ inode: '4026533001' }] });
+    expect(f.title).toContain('not closed');
+    expect(f.remediation.join('\n')).toContain(`crictl rmp -f ${ID('9b').slice(0, 12)}`);
+  });
+  it('is silent for a running sandbox, and for a stopped one whose namespace was closed and unmounted', async () => {
+    expect(of(await analyseHosts({ node: base('running', false, true) }), 'sandbox-netns-not-closed')).toEqual([]);
+    expect(of(await analyseHosts({ node: base('stopped', true, false) }), 'sandbox-netns-not-closed')).toEqual([]);
+  });
+});
+
+describe('ipam-leak', () => {
+  const files = (states: Record<string, string>): Record<string, TreeFile> => {
+    const f: Record<string, TreeFile> = { 'etc/hostname': 'worker-3\n', 'date-R.txt': 'Thu, 28 Dec 2017 00:10:00 +0000\n' };
+    f['docker-ps.txt'] = ['CONTAINER ID        IMAGE               COMMAND             CREATED             STATUS              PORTS               NAMES', ...Object.entries(states).map(([id, st]) => `${id.slice(0, 12)}        pause:3.1           "/pause"            2 hours ago         ${st.padEnd(20)}                    k8s_POD_web-${id[0]}_default_0000-${id[0]}_0`), ''].join('\n');
+    let n = 10;
+    for (const id of Object.keys(states)) f[`var/lib/cni/networks/cbr0/10.244.1.${n++}`] = `${id}\r\neth0`;
+    f['var/lib/cni/networks/cbr0/10.244.1.99'] = ID('e'); // reserved for a container that no inventory lists
+    f['var/lib/cni/networks/cbr0/last_reserved_ip.0'] = '10.244.1.99';
+    f['var/lib/cni/flannel/' + ID('e')] = '{"name":"cbr0","type":"bridge"}';
+    return f;
+  };
+  it('groups the dead and gone reservations of one network and names the flannel leftovers', async () => {
+    const a = await analyseHosts({ node: files({ [ID('a')]: 'Dead', [ID('b')]: 'Up 2 hours', [ID('c')]: 'Exited (0) 1 hour ago' }) });
+    const leaks = of(a, 'ipam-leak');
+    expect(leaks.map((f) => [f.ips, f.containers.map((c) => `${c.id.slice(0, 4)}:${c.state}`)])).toEqual([
+      [[], ['eeee:gone']],
+      [['10.244.1.10', '10.244.1.12', '10.244.1.99'], ['aaaa:dead', 'cccc:exited', 'eeee:gone']],
+    ]);
+    expect(leaks[1].remediation.join('\n')).toContain("rm -f /var/lib/cni/networks/cbr0/10.244.1.99");
+  });
+  it('is silent when every reservation belongs to a running container, and without any inventory', async () => {
+    const healthy = files({ [ID('b')]: 'Up 2 hours' });
+    delete healthy['var/lib/cni/networks/cbr0/10.244.1.99'];
+    delete healthy[`var/lib/cni/flannel/${ID('e')}`];
+    expect(of(await analyseHosts({ node: healthy }), 'ipam-leak')).toEqual([]);
+    const noInventory = files({});
+    delete noInventory['docker-ps.txt'];
+    expect(of(await analyseHosts({ node: noInventory }), 'ipam-leak')).toEqual([]);
+  });
+});
+
+describe('sandbox-teardown-failed', () => {
+  const sb = 'cae59246074a27247c54d43ffd3f68be61121bcc741133b940e7188002e34f60';
+  const journal = (healed: boolean) => [
+    `Oct 02 23:27:34 ip-10-0-60-95 containerd[2639]: time="2019-10-02T23:27:34.439359450Z" level=error msg="StopPodSandbox for \\"${sb}\\" failed" error="failed to destroy network for sandbox \\"${sb}\\": del cmd: failed to process delete request"`,
+    `Oct 02 23:27:34 ip-10-0-60-95 kubelet[2783]: E1002 23:27:34.439509    2783 kuberuntime_gc.go:169] Failed to stop sandbox "${sb}" before removing: rpc error: code = Unknown desc = failed to destroy network for sandbox "${sb}": del cmd: failed to process delete request`,
+    `Oct 02 23:29:34 ip-10-0-60-95 containerd[2639]: time="2019-10-02T23:29:34.439359450Z" level=error msg="StopPodSandbox for \\"${sb}\\" failed" error="failed to destroy network for sandbox \\"${sb}\\": del cmd: failed to process delete request"`,
+    ...(healed ? [`Oct 02 23:31:00 ip-10-0-60-95 containerd[2639]: time="2019-10-02T23:31:00.000000000Z" level=info msg="TearDown network for sandbox \\"${sb}\\" successfully"`] : []),
+    '',
+  ].join('\n');
+  const node = (healed: boolean, withSandbox: boolean): Record<string, TreeFile> => ({
+    'date-R.txt': 'Wed, 02 Oct 2019 23:40:00 +0000\n',
+    'journal.txt': journal(healed),
+    'inspectp.json': withSandbox ? inspectp(sb, { pod: 'coredns-5d4', ns: 'kube-system', status: 'stopped', closed: true, netns: '/var/run/netns/cni-aaaa', ip: '172.16.5.9' }) : '[]',
+    [`var/lib/cni/networks/aws/172.16.5.9`]: withSandbox ? sb : ID('f'),
+  });
+  it('groups kubelet\'s and containerd\'s failures for one sandbox and joins what is left', async () => {
+    const [f] = of(await analyseHosts({ node: node(false, true) }), 'sandbox-teardown-failed');
+    expect(f.severity).toBe('warning');
+    expect(f.title).toBe('containerd and kubelet failed to tear down the network of sandbox cae59246074a (pod kube-system/coredns-5d4) (3 times); still there: the exited sandbox, the IPAM reservation of 172.16.5.9');
+    expect(f.detail).toContain('del cmd: failed to process delete request');
+    expect(f.ips).toEqual(['172.16.5.9']);
+  });
+  it('says nothing once a later teardown succeeded', async () => {
+    expect(of(await analyseHosts({ node: node(true, true) }), 'sandbox-teardown-failed')).toEqual([]);
+  });
+});
+
+describe('veth-dangling and hostpath-run-pin', () => {
+  // A weave-style agent container (pid 7001) that mounts the host's /run: its mount namespace keeps a copy of a dead pod's netns.
+  const path = '/run/netns/cni-0b5e6d4c-7777-8888-9999-aaaabbbbcccc';
+  const tree = (pinnedInAgent: boolean, binds: { Source: string; Destination: string }[]) =>
+    hostTree(
+      [
+        { pid: 1, comm: 'systemd', net: '4026531992', mnt: '4026531840', mountinfo: [] },
+        { pid: 7001, args: '/home/weave/weaver --port=6783', net: '4026531992', mnt: '4026532500', mountinfo: pinnedInAgent ? [nsfs('4026533100', path, 'master:2')] : [] },
+      ],
+      {
+        'inspect.json': JSON.stringify([{ Id: ID('7a'), Name: '/k8s_weave_weave-net-x2k_kube-system_u_0', State: { Status: 'running', Running: true, Pid: 7001, StartedAt: '2017-01-30T00:00:00Z' }, HostConfig: { NetworkMode: 'host' }, Mounts: binds, Config: { Labels: {} }, NetworkSettings: { SandboxKey: '' } }]),
+        'ip-netns.txt': '# ip netns list-id\nnsid 4 (iproute2 netns name: cni-0b5e6d4c-7777-8888-9999-aaaabbbbcccc)\n',
+        'ip-link.txt': `${HOST_ADDR('41: vethwe-pcap@if40: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1376 state UP\n    link/ether 7a:11:22:33:44:55 brd ff:ff:ff:ff:ff:ff link-netnsid 4\n')}`,
+        [`netns/4026533100/ip-d-addr.txt`]: '# ip -d addr\n1: lo: <LOOPBACK,UP,LOWER_UP> mtu 65536\n    inet 127.0.0.1/8 scope host lo\n40: eth0@if41: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1376 state UP\n    link/ether 0a:58:0a:20:00:05 brd ff:ff:ff:ff:ff:ff link-netnsid 0\n    inet 10.32.0.5/12 scope global eth0\n',
+      },
+    );
+  it('names the host veth by link-netnsid and ip netns list-id, and the agent container with its /run bind', async () => {
+    const a = await analyseHosts({ node: tree(true, [{ Source: '/var/run', Destination: '/var/run' }]) });
+    const veth = of(a, 'veth-dangling');
+    expect(veth.map((f) => [f.title.split(' ')[2], f.ips])).toEqual([['vethwe-pcap', ['10.32.0.5']]]);
+    const [pin] = of(a, 'hostpath-run-pin');
+    expect(pin.title).toBe(`Container ${ID('7a').slice(0, 12)} (pod kube-system/weave-net-x2k), state running holds net:[4026533100] through its mount of the host's /var/run`);
+    expect(pin.remediation[0]).toBe(`nsenter -t 7001 -m umount ${path}   # releases the copy held by the container`);
+  });
+  it('no pin, no dangling veth when the namespace is not held; no hostpath finding when the container mounts nothing of /run', async () => {
+    const a = await analyseHosts({ node: tree(false, [{ Source: '/var/run', Destination: '/var/run' }]) });
+    expect([...of(a, 'veth-dangling'), ...of(a, 'hostpath-run-pin')]).toEqual([]);
+    const b = await analyseHosts({ node: tree(true, [{ Source: '/var/lib/weave', Destination: '/weavedb' }]) });
+    expect(of(b, 'hostpath-run-pin')).toEqual([]);
+    expect(of(b, 'veth-dangling')).toHaveLength(1);
+  });
+});
+
+describe('ip-reused-while-live', () => {
+  // Calico on containerd: pod A got 192.168.31.4; its netns leaked (mount held by the host); pod B got the same address later.
+  const calico = (id: string, pod: string, when: string) => `${when} [INFO][${pod.length}00] k8s.go 373: Calico CNI using IPs: [192.168.31.4/32] ContainerID="${id}" Namespace="shop" Pod="${pod}" WorkloadEndpoint="n1-k8s-${pod}-eth0"`;
+  const tree = (leaked: boolean) =>
+    hostTree([{ pid: 1, comm: 'systemd', net: '4026531992', mnt: '4026531840', mountinfo: leaked ? [nsfs('4026533200', '/run/netns/cni-aaaa0000-1111-2222-3333-444444444444')] : [] }], {
+      'etc/timezone': 'America/Sao_Paulo\n',
+      'date-R.txt': 'Mon, 15 Apr 2024 10:00:00 -0300\n',
+      'var/log/calico/cni/cni.log': [calico(ID('1a'), 'cart-0', '2024-04-15 08:00:00.100'), calico(ID('2b'), 'cart-1', '2024-04-15 09:30:00.200'), ''].join('\n'),
+      'inspectp-a.json': inspectp(ID('1a'), { pod: 'cart-0', ns: 'shop', status: 'deleted', closed: false, netns: '/var/run/netns/cni-aaaa0000-1111-2222-3333-444444444444', ip: '192.168.31.4' }),
+      ...(leaked ? { 'netns/4026533200/ip-d-addr.txt': '# ip -d addr\n1: lo: <LOOPBACK,UP,LOWER_UP> mtu 65536\n    inet 127.0.0.1/8 scope host lo\n4: eth0@if9: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1440 state UP\n    link/ether ee:ee:ee:ee:ee:ee brd ff:ff:ff:ff:ff:ff link-netnsid 0\n    inet 192.168.31.4/32 scope global eth0\n' } : {}),
+    });
+  it('says B got the address while A\'s leaked namespace still had it', async () => {
+    const [f] = of(await analyseHosts({ node: tree(true) }), 'ip-reused-while-live');
+    expect(f.severity).toBe('error');
+    expect(f.title).toBe(`192.168.31.4 was given to ${ID('2b').slice(0, 12)} (pod shop/cart-1), not in the inventory at 2024-04-15 09:30:00 -03:00 while ${ID('1a').slice(0, 12)} (pod shop/cart-0), state exited still had it configured`);
+    expect(f.remediation).toContain('ip neigh flush to 192.168.31.4   # on the node and on peers that cached the old MAC');
+  });
+  it('is silent when the earlier holder\'s namespace is gone', async () => {
+    expect(of(await analyseHosts({ node: tree(false) }), 'ip-reused-while-live')).toEqual([]);
+  });
+});
