@@ -24,6 +24,7 @@ import kubeletLog from './kubelet-log.js';
 import lsfdJson from './lsfd-json.js';
 import lsnsJson from './lsns-json.js';
 import mountinfo from './mountinfo.js';
+import mounts from './mounts.js';
 import multusLog from './multus-log.js';
 import nsLink from './ns-link.js';
 import nsListing from './ns-listing.js';
@@ -49,6 +50,7 @@ export const parsers: readonly Parser[] = [
   procBtime,
   nsLink,
   mountinfo,
+  mounts,
   hostname,
   timezone,
   systemdUnit,

@@ -36,8 +36,9 @@ export default defineParser({
   collect: 'journalctl -u kubelet --since "7 days ago" -o short-iso',
   family: 'log',
   recognise: {
-    command: /^journalctl\b.*(-u|--unit)[ =]kubelet\b/,
-    path: /(?:^|\/)kubelet[^/]*\.log[^/]*$/,
+    // Any journal or syslog file: the whole log family reads it (this parser is only its entry point).
+    command: /^journalctl\b/,
+    path: /(?:^|\/)(?:kubelet[^/]*\.log[^/]*|var\/log\/(?:messages|syslog|daemon\.log)(?:[.-]\d+)?)$/,
     sniff: (h) => h.split('\n').slice(0, 30).some((l) => /kubelet(?:-wrapper)?(?:\[\d+\])?: [IWEF]\d{4} /.test(l) || /^[IWEF]\d{4} [\d:.]+\s+\d+ (?:kubelet|kuberuntime_\w+|remote_runtime|pod_workers|docker_sandbox|cni)\.go:\d+\]/.test(l)),
   },
   open(ctx) {

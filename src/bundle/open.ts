@@ -2,13 +2,17 @@ import { createReadStream } from 'node:fs';
 import { lstat, open as openFile, readlink } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { createGunzip } from 'node:zlib';
+import { Readable } from 'node:stream';
+import xz from 'xz-decompress';
+
+const { XzReadableStream } = xz;
 import fg from 'fast-glob';
 import tar from 'tar-stream';
 import { BundleError, type BundleLimits, type Entry, safeEntryPath } from './entry.js';
 
 export interface OpenedBundle {
   name: string; // display name: the file or folder name
-  kind: 'dir' | 'tar' | 'tar.gz' | 'file';
+  kind: 'dir' | 'tar' | 'tar.gz' | 'tar.xz' | 'file';
   entries: AsyncIterable<Entry>;
   /** Entries refused for safety ('..' paths), filled while iterating. */
   refused: string[];
@@ -36,7 +40,7 @@ function isTarHeader(b: Buffer): boolean {
 }
 
 export function bundleName(path: string): string {
-  return basename(path).replace(/\.(tar\.gz|tgz|tar|gz)$/i, '') || path;
+  return basename(path).replace(/\.(tar\.gz|tgz|tar\.xz|txz|tar|gz)$/i, '') || path;
 }
 
 /** Opens a directory, .tar, .tar.gz/.tgz, or a single evidence file, as a stream of entries. */
@@ -61,10 +65,10 @@ export async function openBundle(path: string, limits: BundleLimits): Promise<Op
   } catch (e) {
     throw new BundleError(`${path}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}). Check its permissions.`);
   }
-  if (magic[0] === 0x1f && magic[1] === 0x8b) return { name, kind: 'tar.gz', entries: tarEntries(path, true, limits, refused, absolute), refused, absolute };
-  if (isTarHeader(magic)) return { name, kind: 'tar', entries: tarEntries(path, false, limits, refused, absolute), refused, absolute };
-  if (magic[0] === 0xfd && magic.toString('latin1', 1, 6) === '7zXZ\0')
-    throw new BundleError(`${path}: .tar.xz is not supported yet. Convert it: xz -dc ${basename(path)} | gzip > ${bundleName(path)}.tar.gz`);
+  if (magic[0] === 0x1f && magic[1] === 0x8b) return { name, kind: 'tar.gz', entries: tarEntries(path, 'gzip', limits, refused, absolute), refused, absolute };
+  if (isTarHeader(magic)) return { name, kind: 'tar', entries: tarEntries(path, 'none', limits, refused, absolute), refused, absolute };
+  // sosreport's default: .tar.xz
+  if (magic[0] === 0xfd && magic.toString('latin1', 1, 6) === '7zXZ\0') return { name, kind: 'tar.xz', entries: tarEntries(path, 'xz', limits, refused, absolute), refused, absolute };
   // A loose evidence file (a pasted transcript, one command's output) is a one-file bundle.
   return {
     name,
@@ -110,23 +114,27 @@ async function* dirEntries(root: string, refused: string[]): AsyncIterable<Entry
 
 async function* emptyChunks(): AsyncIterable<Buffer> {}
 
-async function* tarEntries(file: string, gzip: boolean, limits: BundleLimits, refused: string[], absolute: string[]): AsyncIterable<Entry> {
+async function* tarEntries(file: string, compression: 'gzip' | 'xz' | 'none', limits: BundleLimits, refused: string[], absolute: string[]): AsyncIterable<Entry> {
   const extract = tar.extract();
   const input = createReadStream(file, { highWaterMark: 1 << 20 });
   let inflated = 0;
   let tooBig = false;
-  if (gzip) {
+  if (compression !== 'none') {
     // A large output chunk keeps inflation fast; the byte count bounds a decompression bomb.
-    const gunzip = createGunzip({ chunkSize: 1 << 20 });
-    gunzip.on('data', (c: Buffer) => {
+    const inflate: Readable =
+      compression === 'gzip'
+        ? input.pipe(createGunzip({ chunkSize: 1 << 20 }))
+        : // xz in WebAssembly (xz-decompress): node:zlib has no xz, and nothing is written to disk.
+          Readable.fromWeb(new XzReadableStream(Readable.toWeb(input) as unknown as ReadableStream<Uint8Array>) as unknown as import('node:stream/web').ReadableStream);
+    inflate.on('data', (c: Buffer) => {
       inflated += c.length;
       if (inflated > limits.maxBundleBytes && !tooBig) {
         tooBig = true;
-        gunzip.destroy(new BundleError(`${file}: more than ${limits.maxBundleBytes} bytes once decompressed; raise --max-bundle-bytes if this is expected.`));
+        inflate.destroy(new BundleError(`${file}: more than ${limits.maxBundleBytes} bytes once decompressed; raise --max-bundle-bytes if this is expected.`));
       }
     });
-    input.pipe(gunzip).pipe(extract);
-    gunzip.on('error', (e) => extract.destroy(e instanceof BundleError ? e : new BundleError(`${file}: corrupt gzip data (${e.message}); entries read so far are kept.`)));
+    inflate.pipe(extract);
+    inflate.on('error', (e) => extract.destroy(e instanceof BundleError ? e : new BundleError(`${file}: corrupt ${compression} data (${e.message}); entries read so far are kept.`)));
   } else {
     input.on('data', (c) => {
       inflated += c.length;
@@ -142,6 +150,10 @@ async function* tarEntries(file: string, gzip: boolean, limits: BundleLimits, re
     for await (const entry of extract) {
       const h = entry.header;
       const path = safeEntryPath(h.name);
+      if (!path && /^[./]*$/.test(h.name)) {
+        entry.resume(); // "./": the archive's own root
+        continue;
+      }
       if (!path) {
         refused.push(h.name);
         entry.resume();

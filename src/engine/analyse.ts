@@ -8,6 +8,7 @@ import { Worker } from 'node:worker_threads';
 import { buildHost, type ClockOptions, type HostInput } from '../model/build.js';
 import { CniLedger } from '../model/ledger.js';
 import type { Diagnostic, HostModel } from '../model/host.js';
+import { commandContext } from '../recognise/command.js';
 import { recogniseBlock, recogniseEntry } from '../recognise/index.js';
 import { type CommandContext, fanOut, type LineSink, type ParseContext, type Parser } from '../recognise/parser.js';
 import { parsers } from '../../parsers/index.js';
@@ -252,14 +253,17 @@ export async function readEntry(bundle: string, entry: Entry, limits: BundleLimi
     headBytes += r.value.length;
   }
   const headText = Buffer.concat(head).toString('utf8', 0, Math.min(headBytes, HEAD_BYTES));
-  const parser = recogniseEntry(entry.path, headText);
+  // sosreport: sos_commands/<plugin>/<command with spaces as "_">; a ".tailed" file keeps only the end of the output.
+  const sos = sosCommand(entry.path);
+  if (sos?.tailed) diagnostics.push({ level: 'info', source, message: 'sosreport kept only the tail of this output (.tailed): earlier lines are missing' });
+  const parser = sos ? recogniseBlock(sos.context, headText) : recogniseEntry(entry.path, headText);
   if (!parser) {
     if (headBytes > 0) diagnostics.push({ level: 'info', source, message: 'not recognised as any evidence format; skipped (`forensics formats` lists what is read)' });
     if (!done) for (let r = await it.next(); !r.done; r = await it.next()); // drain
     return out;
   }
   out.parsers.add(parser.id);
-  const sink = openParser(parser, ctxFor(entry.path, undefined));
+  const sink = openParser(parser, ctxFor(entry.path, sos?.context));
   const splitter = new LineSplitter(sink, limits.maxLineBytes, (line) => diagnostics.push({ level: 'warning', source: `${source}:${line}`, message: `line longer than ${limits.maxLineBytes} bytes; cut` }));
   let bytes = 0;
   for (const c of head) splitter.push(c);
@@ -272,6 +276,15 @@ export async function readEntry(bundle: string, entry: Entry, limits: BundleLimi
     }
   splitter.end();
   return kept();
+}
+
+/** The command a sosreport file holds the output of, from its name (sos writes spaces as "_" and "/" as "."). */
+export function sosCommand(path: string): { context: CommandContext; tailed: boolean } | undefined {
+  const m = /(?:^|\/)sos_commands\/[^/]+\/([^/]+)$/.exec(path);
+  if (!m) return undefined;
+  const tailed = m[1].endsWith('.tailed');
+  const name = tailed ? m[1].slice(0, -'.tailed'.length) : m[1];
+  return { context: commandContext(name.replace(/_/g, ' ').replace(/ \.(?=[\w-])/g, ' /').replace(/(\w)\.(?=[\w-]+\.)/g, '$1/')), tailed };
 }
 
 /** Wraps a parser's sink so that an exception costs one warning naming the file and line, not the report. */

@@ -76,7 +76,7 @@ export function netnsSubject(n: Netns): { inode?: string; paths: string[] } {
 }
 
 export function netnsName(n: Netns): string {
-  if (!n.inode) return n.paths.length ? `the netns mounted at ${[...n.paths].sort().join(', ')} (no inode: kernel before 3.19)` : n.key;
+  if (!n.inode) return n.paths.length ? `the netns mounted at ${[...n.paths].sort().join(', ')} (no inode in the evidence: a kernel before 3.19, or /proc/mounts)` : n.key;
   return n.paths.length ? `net:[${n.inode}] at ${[...n.paths].sort().join(', ')}` : `net:[${n.inode}]`;
 }
 

@@ -163,6 +163,12 @@ export function buildHost(input: HostInput, opts: ClockOptions, diags: Diagnosti
     else n.mounts.push({ mntns, path: f.path, fstype: f.fstype, propagation: f.propagation, ev: [f.ev] });
     if (!n.paths.includes(f.path)) n.paths.push(f.path);
   }
+  // A path seen without an inode (/proc/mounts) and with one (mountinfo) is one namespace: the one with the inode.
+  for (const n of [...netns.values()]) {
+    if (n.inode || !n.key.startsWith('path:')) continue;
+    const known = [...netns.values()].find((o) => o.inode && n.paths.every((p) => o.paths.includes(p)));
+    if (known) netns.delete(n.key);
+  }
   // lsfd prints an fd on a netns bind mount as its path: it is a netns fd when its inode is a netns seen elsewhere.
   for (const f of facts) if (f.kind === 'fdLink' && f.ns === 'nsfs' && netns.has(f.inode)) addFd(netns.get(f.inode)!, f);
   // A namespace reached by path: prefer the mount seen from the given pid's mount namespace.
