@@ -1,8 +1,9 @@
-import type { Container, HostModel, MountNamespace } from '../src/model/host.js';
+import type { Container, HostModel, MountNamespace, MountPin } from '../src/model/host.js';
+import { normalisePath } from '../src/model/facts.js';
 import { containerLabel, netnsId } from '../src/model/host.js';
 import { defineRule, type Finding, findingContainer, isLeaked, mntnsName, netnsSubject, uniqueEvidence } from '../src/engine/rule.js';
 import { pinnersOf } from './netns-leaked.js';
-import { shellQuote } from '../src/util.js';
+import { pushTo, shellQuote } from '../src/util.js';
 
 // Host directories whose bind mount (recursive, as docker and kubelet make them) copies the runtime's netns mounts in.
 const RUN_DIRS = /^(?:\/|\/run|\/var\/run|\/run\/netns|\/var\/run\/netns|\/run\/docker|\/var\/run\/docker|\/run\/docker\/netns|\/var\/run\/docker\/netns|\/var|\/run\/containerd|\/var\/run\/containerd)\/?$/;
@@ -35,14 +36,24 @@ export default defineRule({
     for (const host of hosts) {
       for (const n of [...host.netns.values()].sort((a, b) => a.key.localeCompare(b.key))) {
         if (!isLeaked(n)) continue;
-        for (const pin of n.mounts) {
+        // One finding per holding mount namespace, however many copies (paths) it has.
+        const byMntns = new Map<string, MountPin[]>();
+        for (const pin of n.mounts) pushTo(byMntns, pin.mntns.key, pin);
+        for (const pins of byMntns.values()) {
+          const pin = pins[0];
           if (pin.mntns.isHost || pin.mntns.isDaemon) continue;
           const holders = containersIn(host, pin.mntns).filter((c) => c.state === 'running' || c.state === 'paused' || c.state === 'restarting');
           if (!holders.length) continue;
-          const withBind = holders.map((c) => ({ c, bind: c.binds?.find((b) => RUN_DIRS.test(b.source)) }));
+          // The bind that brought the copy in: the one whose destination holds a pinned path, else any run-directory bind.
+          const bindOf = (c: Container) => {
+            const runBinds = (c.binds ?? []).filter((b) => RUN_DIRS.test(b.source));
+            const dest = (b: { destination: string }) => normalisePath(b.destination);
+            return runBinds.filter((b) => pins.some((p) => p.path === dest(b) || p.path.startsWith(`${dest(b) === '/' ? '' : dest(b)}/`))).sort((a, b) => dest(b).length - dest(a).length)[0] ?? runBinds[0];
+          };
+          const withBind = holders.map((c) => ({ c, bind: bindOf(c) }));
           const named = withBind.filter((x) => x.bind);
           // Without the container's mounts the path is the clue: its nsfs copy sits under a host path mounted in (e.g. /host/run/netns/…).
-          const prefixed = /^\/.+\/(?:run|var\/run)\/(?:netns|docker\/netns)\//.test(pin.path);
+          const prefixed = pins.some((p) => /^\/.+\/(?:run|var\/run)\/(?:netns|docker\/netns)\//.test(p.path));
           if (!named.length && !prefixed && holders.every((c) => c.binds !== undefined)) continue;
           const main = (named[0] ?? withBind[0]).c;
           const bind = named[0]?.bind;
@@ -53,7 +64,7 @@ export default defineRule({
             host: host.name,
             title: `Container ${containerLabel(main)} holds ${netnsId(n)} through its mount of the host's ${bind ? bind.source : 'run directory'}`,
             detail: [
-              `The namespace has no process; it is kept alive by a bind mount at ${pin.path} in ${mntnsName(pin.mntns)}, which belongs to ${holders.map(containerLabel).join('; ')}.`,
+              `The namespace has no process; it is kept alive by ${pins.length === 1 ? 'a bind mount' : `${pins.length} bind mounts`} at ${pins.map((p) => p.path).join(' and ')} in ${mntnsName(pin.mntns)}, which belongs to ${holders.map(containerLabel).join('; ')}.`,
               bind
                 ? `That container mounts the host's ${bind.source} at ${bind.destination}: the recursive bind copied the runtime's netns mounts into its mount namespace when it started, and the copy outlived the runtime's own.`
                 : prefixed
@@ -64,9 +75,9 @@ export default defineRule({
             containers: holders.map(findingContainer),
             netns: [netnsSubject(n)],
             pinnedBy: pinnersOf(host, n).filter((p) => p.kind === 'mount' && p.mntns === (pin.mntns.inode ? `mnt:[${pin.mntns.inode}]` : pin.mntns.key)),
-            evidence: uniqueEvidence([...pin.ev.slice(0, 2), main.ev]),
+            evidence: uniqueEvidence([...pins.flatMap((p) => p.ev.slice(0, 1)), main.ev]),
             remediation: [
-              `nsenter -t ${pid} -m umount ${shellQuote(pin.path)}   # releases the copy held by the container`,
+              ...pins.map((p) => `nsenter -t ${pid} -m umount ${shellQuote(p.path)}   # releases ${pins.length > 1 ? 'a' : 'the'} copy held by the container`),
               `# then mount the host path into ${main.name ?? main.id.slice(0, 12)} with propagation rslave (mountPropagation: HostToContainer), or only the subdirectory it needs`,
             ],
           });

@@ -50,6 +50,7 @@ export default defineRule({
       for (const l of host.leftovers) if (staleness(host, l.containerId)) add(`${l.via}\0`, `${l.via} per-container state`, l);
       const exhausted = host.sandboxEvents.filter((e) => e.event === 'add-failed' && /no IP addresses available|no IP address available|range set/i.test(e.err ?? e.message));
       for (const [, g] of [...groups].sort(([a], [b]) => a.localeCompare(b))) {
+        g.items.sort((a, b) => ('ip' in a && 'ip' in b ? a.ip.localeCompare(b.ip, 'en', { numeric: true }) : a.containerId.localeCompare(b.containerId)));
         const ips = [...new Set(g.items.flatMap((i) => ('ip' in i ? [i.ip] : [])))].sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
         const ids = [...new Set(g.items.map((i) => i.containerId))].sort();
         const rows = g.items.slice(0, SHOWN).map((i) => {
@@ -58,7 +59,7 @@ export default defineRule({
           return `${'ip' in i ? `${i.ip} → ` : ''}${s.label}${live.length ? `; the address is still configured in ${live.map(netnsName).join(', ')}` : ''}`;
         });
         const containers = ids.map((id) => staleness(host, id)!).map((s, k) => (s.container ? findingContainer(s.container) : { id: ids[k], state: s.state }));
-        const lastExhausted = exhausted[exhausted.length - 1];
+        const lastExhausted = ips.length ? exhausted[exhausted.length - 1] : undefined;
         findings.push({
           rule: 'ipam-leak',
           severity: 'warning',
@@ -81,7 +82,7 @@ export default defineRule({
               if (s.container) return [removeCommand(s.container, 'the runtime runs DEL again on removal')];
               return g.items.filter((i) => i.containerId === id).map((i) => {
                 const path = hostPath(i.ev.source);
-                return path ? `rm -f ${shellQuote(path)}   # ${'ip' in i ? `${i.ip} ` : ''}reserved for ${id.slice(0, 12)}, which no longer exists` : `# remove the ${g.what} entry for ${id.slice(0, 12)}`;
+                return path ? `rm -f ${shellQuote(path)}   # ${'ip' in i ? `${i.ip} reserved` : 'kept'} for ${id.slice(0, 12)}, which no longer exists` : `# remove the ${g.what} entry for ${id.slice(0, 12)}`;
               });
             }),
             ...(ids.length > SHOWN ? [`# … and the same for the other ${ids.length - SHOWN} containers`] : []),

@@ -84,3 +84,37 @@ describe('crictl pods, ip netns, lsns, lsfd, CNI state', () => {
     expect(only(hl.facts, 'ipReservation')).toMatchObject([{ ip: '172.22.0.30', containerId: 'a'.repeat(64), ifname: 'eth0', network: 'cbr0' }]);
   });
 });
+
+describe('sosreport', () => {
+  const sample = 'samples/sosreport-eks-stuck-sandbox/sosreport-ip-10-0-60-95-2019-10-03-kqzbmtw.tar.xz';
+  it('reads a .tar.xz sosreport: commands from sos_commands file names, proc/mounts by path, a note for a .tailed file', async () => {
+    const { analyse } = await import('../../src/engine/analyse.js');
+    const a = await analyse([sample]);
+    const h = a.hosts[0];
+    expect(h.name).toBe('ip-10-0-60-95.us-west-2.compute.internal');
+    expect([...h.netnsNames.keys()].sort()).toEqual(['cni-0f9e8d7c-6b5a-4c3d-2e1f-0a9b8c7d6e5f', 'cni-5a1b3c7d-90ef-4a12-b3c4-d5e6f7a8b9c0']);
+    expect([...h.containers.values()].map((c) => [c.id.slice(0, 12), c.state, c.netnsClosed])).toEqual([
+      ['4c1d2e3f4a5b', 'running', false],
+      ['cae59246074a', 'exited', false],
+    ]);
+    expect(a.diagnostics.some((d) => /journalctl_--no-pager\.tailed$/.test(d.source) && /only the tail/.test(d.message))).toBe(true);
+    expect(h.sandboxEvents.filter((e) => e.event === 'teardown-failed')).toHaveLength(12); // 4 rounds × (containerd + 2 kubelet lines)
+  });
+
+  it('a truncated .tar.xz costs a diagnostic naming the file, not the report', async () => {
+    const { mkdtempSync, readFileSync, writeFileSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const dir = mkdtempSync(join(tmpdir(), 'forensics-xz-'));
+    try {
+      const cut = join(dir, 'cut.tar.xz');
+      writeFileSync(cut, readFileSync(sample).subarray(0, 1500));
+      const { analyse } = await import('../../src/engine/analyse.js');
+      const a = await analyse([cut]).catch((e: Error) => e);
+      const text = a instanceof Error ? a.message : a.diagnostics.map((d) => d.message).join('\n');
+      expect(text).toMatch(/cut\.tar\.xz: corrupt xz data/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
