@@ -1,14 +1,14 @@
 import type { Stamp } from '../src/model/facts.js';
 import { cniArg } from './cni-glog.js';
 import { logrusStamp, parseKv, parseLogrus, splitLogLine, stampPicker } from '../src/recognise/logline.js';
-import { bytesInclude, defineParser } from '../src/recognise/parser.js';
+import { anyWord, defineParser } from '../src/recognise/parser.js';
 
 // Calico's CNI plugin (cni-plugin k8s.go, ipam_plugin.go, utils.go; libcalico-go logutils.Formatter):
 //   2021-10-27 12:32:05.123 [INFO][2659767] k8s.go 373: Calico CNI using IPs: [172.29.168.137/32] ContainerID="…" Namespace="userz" Pod="…"
 // Local time with no zone, milliseconds; key=value pairs sorted by key. Written to /var/log/calico/cni/cni.log (v3.16+) and to
 // stderr, which the runtime's journal captures (kubelet, containerd, crio). Before v1.10 logrus text: time="…" level=… msg="…".
 const LINE = /^(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})\.(\d{3}) \[(\w+)\]\[(\d+)\] (\S+) (\d+): (.*)$/;
-const WORDS = ['ContainerID=', 'CNI_CONTAINERID='].map((w) => Buffer.from(w));
+const WORDS = ['ContainerID=', 'CNI_CONTAINERID='];
 const USING = /^Calico CNI using IPs: \[([^\]]*)\]/;
 const COMMAND = /CmdAddK8s|CmdDelK8s|CNI_COMMAND=(ADD|DEL)/;
 const ENV_NETNS = /CNI_NETNS=([^\s\]]*)/;
@@ -28,6 +28,7 @@ export default defineParser({
   collect: 'cat /var/log/calico/cni/cni.log*',
   family: 'log',
   recognise: {
+    ownLogFile: true,
     path: /(?:^|\/)calico\/cni\/cni[^/]*\.log[^/]*$/,
     sniff: (h) => h.split('\n').slice(0, 30).some((l) => /\d{4}-\d{2}-\d{2} [\d:.]{12} \[(?:INFO|WARNING|ERROR|DEBUG)\]\[\d+\] \S+\.go \d+: /.test(l)),
   },
@@ -35,7 +36,7 @@ export default defineParser({
     const pick = stampPicker(ctx.warn);
     const pending = new Map<string, Pending>(); // per container: the command in progress, from "Extracted identifiers for CmdDelK8s" etc.
     return {
-      accepts: (buf, from, to) => WORDS.some((w) => bytesInclude(buf, w, from, to)),
+      accepts: anyWord(WORDS),
       line(text, no) {
         const { payload, prefix } = splitLogLine(text);
         let own: Stamp | undefined;

@@ -1,11 +1,11 @@
 import { cniArg } from './cni-glog.js';
 import { logrusStamp, parseLogrus, splitLogLine, stampPicker } from '../src/recognise/logline.js';
-import { bytesInclude, defineParser } from '../src/recognise/parser.js';
+import { anyWord, defineParser } from '../src/recognise/parser.js';
 
 // Cilium's CNI plugin (/var/run/cilium/cilium-cni.log, logrus text with subsys=cilium-cni):
 //   level=debug msg="Processing CNI DEL request &skel.CmdArgs{ContainerID:\"…\", Netns:\"/var/run/netns/cni-…\", IfName:\"eth0\", Args:\"…\", …"
 //   level=warning msg="Errors encountered while deleting endpoint" containerID=… error="[DELETE /endpoint][404] deleteEndpointNotFound "
-const WORDS = [Buffer.from('cilium-cni')];
+const WORDS = ['cilium-cni'];
 const REQUEST = /Processing CNI (ADD|DEL) request &skel\.CmdArgs\{ContainerID:"([0-9a-f]{12,64})", Netns:"([^"]*)", IfName:"([^"]*)", Args:"([^"]*)"/;
 
 export default defineParser({
@@ -14,13 +14,14 @@ export default defineParser({
   collect: 'cat /var/run/cilium/cilium-cni.log*',
   family: 'log',
   recognise: {
+    ownLogFile: true,
     path: /(?:^|\/)cilium-cni[^/]*\.log[^/]*$/,
     sniff: (h) => h.split('\n').slice(0, 30).some((l) => /level=\w+ msg=.*subsys=cilium-cni/.test(l)),
   },
   open(ctx) {
     const pick = stampPicker(ctx.warn);
     return {
-      accepts: (buf, from, to) => WORDS.some((w) => bytesInclude(buf, w, from, to)),
+      accepts: anyWord(WORDS),
       line(text, no) {
         const { payload, prefix } = splitLogLine(text);
         const l = parseLogrus(payload);

@@ -1,8 +1,6 @@
 import { jsonValueEnd } from '../src/recognise/json.js';
-import { bytesInclude, defineParser } from '../src/recognise/parser.js';
+import { anyWord, defineParser } from '../src/recognise/parser.js';
 
-const ADD_BYTES = Buffer.from('] ADD ');
-const DEL_BYTES = Buffer.from('] DEL ');
 import { GLOG_TEST, parseGlog } from '../src/timeline/glog.js';
 
 // "ADD <pod>_<ns>, <container id>, <netns>, <CNI_ARGS> ;, data <result JSON>, err <nil>, <plugin's own time>"
@@ -63,13 +61,14 @@ export default defineParser({
   collect: 'cat /var/log/cni/*.log (wherever the plugin logs)',
   family: 'log',
   recognise: {
+    ownLogFile: true,
     path: /(?:^|\/)(?:cni[^/]*\.log[^/]*|cni\/[^/]+\.log[^/]*)$/i,
     head: (h) => GLOG_TEST.test(h),
     sniff: (h) => h.split('\n').some((l) => GLOG_TEST.test(l) && CNI_LINE.test(l)),
   },
   open(ctx) {
     return {
-      accepts: (buf, from, to) => bytesInclude(buf, ADD_BYTES, from, to) || bytesInclude(buf, DEL_BYTES, from, to),
+      accepts: anyWord(['] ADD ', '] DEL ']),
       line(text, no) {
         const g = parseGlog(text);
         if (!g) return;

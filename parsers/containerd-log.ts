@@ -1,11 +1,11 @@
 import type { SandboxEventKind } from '../src/model/facts.js';
 import { logrusStamp, parseLogrus, rpcDesc, sandboxIdIn, splitLogLine, stampPicker } from '../src/recognise/logline.js';
-import { bytesInclude, defineParser } from '../src/recognise/parser.js';
+import { anyWord, defineParser } from '../src/recognise/parser.js';
 
 // containerd's CRI plugin (pkg/cri/server: instrumented_service.go, sandbox_run.go, sandbox_stop.go, sandbox_status.go).
 // logrus text under systemd (time="…" level=… msg="…" error="…") or the TTY form (INFO[…] msg). Inner quotes are
 // escaped (\"), except in some pasted reports where they are bare; both are read.
-const WORDS = ['PodSandbox', 'network for sandbox', 'network namespace'].map((w) => Buffer.from(w));
+const WORDS = ['PodSandbox', 'network for sandbox', 'network namespace'];
 
 const PATTERNS: { test: RegExp; event: SandboxEventKind }[] = [
   { test: /RunPodSandbox for .* returns sandbox id/, event: 'run' },
@@ -33,7 +33,7 @@ export default defineParser({
     const pick = stampPicker(ctx.warn);
     const foreign = /(?:^|\/)(?:crio|cri-o|dockerd?|kubelet)[^/]*$/.test(ctx.path);
     return {
-      accepts: (buf, from, to) => WORDS.some((w) => bytesInclude(buf, w, from, to)),
+      accepts: anyWord(WORDS),
       line(text, no) {
         const { payload, prefix } = splitLogLine(text);
         if (prefix ? !/^containerd/.test(prefix.unit) : foreign) return;

@@ -1,10 +1,10 @@
 import type { SandboxEventKind } from '../src/model/facts.js';
 import { logrusStamp, parseLogrus, rpcDesc, sandboxIdIn, splitLogLine, stampPicker } from '../src/recognise/logline.js';
-import { bytesInclude, defineParser } from '../src/recognise/parser.js';
+import { anyWord, defineParser } from '../src/recognise/parser.js';
 
 // CRI-O (server/sandbox_run_linux.go, sandbox_stop_linux.go, sandbox_network.go): logrus text with a space in the time,
 // time="2024-06-04 00:29:28.046098922+08:00" level=info msg="…" id=<request uuid> name=/runtime.v1.RuntimeService/<Method>
-const WORDS = ['pod sandbox', 'pod network', 'network for pod'].map((w) => Buffer.from(w));
+const WORDS = ['pod sandbox', 'pod network', 'network for pod'];
 
 const PATTERNS: { test: RegExp; event: SandboxEventKind }[] = [
   { test: /^Ran pod sandbox [0-9a-f]{64}/, event: 'run' },
@@ -30,7 +30,7 @@ export default defineParser({
   open(ctx) {
     const pick = stampPicker(ctx.warn);
     return {
-      accepts: (buf, from, to) => WORDS.some((w) => bytesInclude(buf, w, from, to)),
+      accepts: anyWord(WORDS),
       line(text, no) {
         const { payload, prefix } = splitLogLine(text);
         const l = parseLogrus(payload);

@@ -1,11 +1,11 @@
 import type { SandboxEventKind } from '../src/model/facts.js';
 import { parseKv, rpcDesc, sandboxIdIn, splitLogLine, stampPicker, unquote } from '../src/recognise/logline.js';
-import { bytesInclude, defineParser } from '../src/recognise/parser.js';
+import { anyWord, defineParser } from '../src/recognise/parser.js';
 import { parseGlog } from '../src/timeline/glog.js';
 
 // kubelet (glog/klog) lines about pod sandboxes, bare or behind a journald prefix. Strings from
 // pkg/kubelet/dockershim/docker_sandbox.go, kuberuntime_{manager,gc,sandbox}.go, remote_runtime.go and network/cni/cni.go.
-const WORDS = ['Sandbox', 'sandbox', 'teardown', 'TeardownNetwork', 'Error deleting network', 'network namespace path', 'no IP addresses available'].map((w) => Buffer.from(w));
+const WORDS = ['Sandbox', 'sandbox', 'teardown', 'TeardownNetwork', 'Error deleting network', 'network namespace path', 'no IP addresses available'];
 
 interface Pattern {
   test: RegExp;
@@ -44,7 +44,7 @@ export default defineParser({
   open(ctx) {
     const pick = stampPicker(ctx.warn);
     return {
-      accepts: (buf, from, to) => WORDS.some((w) => bytesInclude(buf, w, from, to)),
+      accepts: anyWord(WORDS),
       line(text, no) {
         const { payload, prefix } = splitLogLine(text);
         if (prefix && !/^kubelet/.test(prefix.unit)) return;

@@ -1,8 +1,8 @@
 import { normalisePath, parseNsTarget } from '../src/model/facts.js';
-import { bytesInclude, defineParser, pidFromPath } from '../src/recognise/parser.js';
+import { anyWord, defineParser, pidFromPath } from '../src/recognise/parser.js';
 
-const NSFS = Buffer.from(' - nsfs ');
-const PROC = Buffer.from(' - proc ');
+const NSFS = ' - nsfs ';
+const PROC = ' - proc ';
 
 // "36 35 98:0 /mnt1 /mnt2 rw,noatime master:1 - ext3 /dev/root rw" — man 5 proc_pid_mountinfo
 const LINE = /^\d+ \d+ \d+:\d+ \S+ \S+ \S+(?: \S+)* - \S+ \S+/;
@@ -68,7 +68,7 @@ export default defineParser({
     const filePid = pidFromPath(ctx.command?.pathHint ?? ctx.path);
     return {
       // Thousands of lines per table, a handful of namespace mounts: test the bytes before decoding.
-      accepts: (buf, from, to) => bytesInclude(buf, NSFS, from, to) || bytesInclude(buf, PROC, from, to),
+      accepts: anyWord([NSFS, PROC]),
       line(text, no) {
         let body = text;
         let pid = filePid;

@@ -1,7 +1,7 @@
 import { cniArg, resultIps, scanResultIps } from './cni-glog.js';
 import { jsonValueEnd } from '../src/recognise/json.js';
 import { splitLogLine, stampPicker } from '../src/recognise/logline.js';
-import { bytesInclude, defineParser } from '../src/recognise/parser.js';
+import { anyWord, defineParser } from '../src/recognise/parser.js';
 
 // multus-cni (pkg/logging/logging.go): "<RFC3339> [level] message". Per delegate network:
 //   < v3.4.2:  "Add: ns:pod:netName:ifname <result JSON>"              "Del: ns:pod:netName:ifname <netconf JSON>"
@@ -9,7 +9,7 @@ import { bytesInclude, defineParser } from '../src/recognise/parser.js';
 // These carry no container id; it comes from the request line before them ("cmdAdd: &{<id> <netns> …" at debug level,
 // or the thick plugin's "ADD starting CNI request ContainerID:"<id>" Netns:"<path>" … Args:"…"").
 const LINE = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})) \[(\w+)\] (.*)$/;
-const WORDS = ['Add: ', 'Del: ', 'cmdAdd', 'cmdDel', 'CNI request', 'Multus: '].map((w) => Buffer.from(w));
+const WORDS = ['Add: ', 'Del: ', 'cmdAdd', 'cmdDel', 'CNI request', 'Multus: '];
 const REQUEST_OLD = /^cmd(Add|Del): &\{([0-9a-f]{12,64}) (\S*) (\S+) (\S*)/;
 const REQUEST_THICK = /^(ADD|DEL) starting CNI request ContainerID:"([0-9a-f]{12,64})" Netns:"([^"]*)" IfName:"([^"]*)" Args:"([^"]*)/;
 const ADD_DEL = /^(Add|Del): ([^:\s]+):([^:\s]+):(.*?) (\{.*)$/;
@@ -25,6 +25,7 @@ export default defineParser({
   collect: 'cat /var/log/multus.log* (the "logFile" of the multus CNI config)',
   family: 'log',
   recognise: {
+    ownLogFile: true,
     path: /(?:^|\/)multus[^/]*\.log[^/]*$/,
     sniff: (h) => h.split('\n').slice(0, 30).some((l) => LINE.test(l) && /\] (?:Add|Del): |\] cmd(?:Add|Del): &\{|\] (?:ADD|DEL) starting CNI request/.test(l)),
   },
@@ -32,7 +33,7 @@ export default defineParser({
     const pick = stampPicker(ctx.warn);
     const byPod = new Map<string, Request>(); // "ns/pod" → the request in progress
     return {
-      accepts: (buf, from, to) => WORDS.some((w) => bytesInclude(buf, w, from, to)),
+      accepts: anyWord(WORDS),
       line(text, no) {
         const { payload, prefix } = splitLogLine(text);
         const m = LINE.exec(payload);

@@ -137,3 +137,27 @@ describe('regular expressions run in linear time', () => {
     }
   });
 });
+
+describe('Needles (the byte prefilter of every big log)', () => {
+  it('answers as a plain substring test would, line after line, over chunks that change', async () => {
+    const { Needles } = await import('../src/recognise/parser.js');
+    fc.assert(
+      fc.property(fc.array(fc.stringMatching(/^[ab\] DEL]{0,12}$/), { minLength: 1, maxLength: 40 }), fc.array(fc.stringMatching(/^[ab\] DEL]{1,4}$/), { minLength: 1, maxLength: 4 }), fc.integer({ min: 1, max: 3 }), (lines, words, chunks) => {
+        const n = new Needles(words);
+        // The same lines split over several chunks, each a fresh Buffer, read in order.
+        const per = Math.ceil(lines.length / chunks);
+        for (let c = 0; c < lines.length; c += per) {
+          const part = lines.slice(c, c + per);
+          const buf = Buffer.from(part.join('\n'));
+          let from = 0;
+          for (const line of part) {
+            const to = from + Buffer.byteLength(line);
+            expect(n.any(buf, from, to)).toBe(words.some((w) => line.includes(w)));
+            from = to + 1;
+          }
+        }
+      }),
+      { numRuns: 500 },
+    );
+  });
+});

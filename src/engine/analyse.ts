@@ -221,7 +221,7 @@ export async function readEntry(bundle: string, entry: Entry, limits: BundleLimi
   });
   // A log file is read by every parser of the log family; the others are recorded once they find something.
   const openParser = (p: Parser, ctx: ParseContext): LineSink => {
-    if (!p.family) return guarded(p, ctx, diagnostics);
+    if (!p.family || (p.recognise.ownLogFile && p.recognise.path?.test(ctx.path))) return guarded(p, ctx, diagnostics);
     return fanOut(
       parsers
         .filter((q) => q.family === p.family)

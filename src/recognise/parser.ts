@@ -37,6 +37,49 @@ export function bytesInclude(buf: Buffer, needle: Buffer, from: number, to: numb
   return to - from >= needle.length && buf.subarray(from, to).indexOf(needle) >= 0;
 }
 
+/**
+ * A byte prefilter for several words, for millions of lines: per word, the next place it occurs in the current chunk is
+ * remembered, so each word's search runs through a chunk once instead of once per line, and no line is copied.
+ * One instance per open file (it follows that file's chunks).
+ */
+export class Needles {
+  private readonly words: Buffer[];
+  private readonly next: number[];
+  private chunk: Buffer | undefined;
+
+  constructor(words: readonly string[]) {
+    this.words = words.map((w) => Buffer.from(w));
+    this.next = this.words.map(() => -1);
+  }
+
+  /** True when any word occurs in buf[from, to). */
+  any(buf: Buffer, from: number, to: number): boolean {
+    for (let i = 0; i < this.words.length; i++) if (this.at(i, buf, from, to)) return true;
+    return false;
+  }
+
+  /** True when word i occurs in buf[from, to). */
+  at(i: number, buf: Buffer, from: number, to: number): boolean {
+    if (buf !== this.chunk) {
+      this.chunk = buf;
+      this.next.fill(-1);
+    }
+    let pos = this.next[i];
+    if (pos === Infinity) return false; // not in the rest of this chunk
+    if (pos < from) {
+      pos = buf.indexOf(this.words[i], from);
+      this.next[i] = pos = pos < 0 ? Infinity : pos;
+    }
+    return pos + this.words[i].length <= to;
+  }
+}
+
+/** An `accepts` prefilter: the line holds at least one of the words. */
+export function anyWord(words: readonly string[]): (buf: Buffer, from: number, to: number) => boolean {
+  const n = new Needles(words);
+  return (buf, from, to) => n.any(buf, from, to);
+}
+
 export interface Recogniser {
   /** Path test, cheap; applied to the entry path (or the transcript's path hint). */
   path?: RegExp;
@@ -46,6 +89,9 @@ export interface Recogniser {
   head?: (head: string) => boolean;
   /** A content signature strong enough to recognise a file whatever it is called. */
   sniff?: (head: string) => boolean;
+  /** For the log family: a file matched by `path` is the program's own log and holds only its lines (cni.log, multus.log),
+   * so the rest of the family need not read it. Journals and syslog files are read by all. */
+  ownLogFile?: boolean;
 }
 
 export interface Parser {
@@ -120,16 +166,21 @@ export function firstLineSink(read: (text: string, no: number) => void): LineSin
 /** One sink feeding several: each sees the lines its own prefilter accepts. */
 export function fanOut(sinks: LineSink[]): LineSink {
   if (sinks.length === 1) return sinks[0];
-  let wanted: boolean[] | undefined;
+  const wanted = new Uint8Array(sinks.length); // per line, reused: millions of lines must not allocate
+  let decided = false;
   return {
     accepts(buf, from, to) {
-      wanted = sinks.map((s) => !s.accepts || s.accepts(buf, from, to));
-      return wanted.includes(true);
+      let any = 0;
+      for (let i = 0; i < sinks.length; i++) {
+        const a = sinks[i].accepts;
+        any |= wanted[i] = !a || a(buf, from, to) ? 1 : 0;
+      }
+      decided = true;
+      return any === 1;
     },
     line(text, no) {
-      const w = wanted;
-      wanted = undefined;
-      for (let i = 0; i < sinks.length; i++) if (!w || w[i]) sinks[i].line(text, no);
+      for (let i = 0; i < sinks.length; i++) if (!decided || wanted[i]) sinks[i].line(text, no);
+      decided = false;
     },
     end() {
       for (const s of sinks) s.end();
