@@ -4,7 +4,6 @@ import { anyWord, defineParser } from '../src/recognise/parser.js';
 import { GLOG_TEST, parseGlog } from '../src/timeline/glog.js';
 
 // "ADD <pod>_<ns>, <container id>, <netns>, <CNI_ARGS> ;, data <result JSON>, err <nil>, <plugin's own time>"
-const OP = /^(ADD|DEL) ([^,]*), ([0-9a-f]{12,64}), ([^,]*), /;
 const CNI_LINE = /\] (ADD|DEL) [^,]*, [0-9a-f]{12,64}, /;
 
 /** The balanced JSON object starting at `from`, or undefined. */
@@ -49,10 +48,41 @@ export function scanResultIps(json: string): string[] | undefined {
       if (end < 0) return undefined;
       const value = json.slice(from, end);
       if (!/^[0-9a-fA-F.:]+(?:\/\d+)?$/.test(value)) return undefined;
-      out.push(value.split('/')[0]);
+      const slash = value.indexOf('/');
+      out.push(slash < 0 ? value : value.slice(0, slash));
     }
   }
   return out;
+}
+
+/** "ADD <pod>_<ns>, <container id>, <netns>, " by position (a million lines: no regex); undefined when the line is not one. */
+export function opFields(msg: string): { kind: 'ADD' | 'DEL'; podNs: string; containerId: string; netns: string; restAt: number } | undefined {
+  const kind = msg.startsWith('ADD ') ? 'ADD' : msg.startsWith('DEL ') ? 'DEL' : undefined;
+  if (!kind) return undefined;
+  const a = msg.indexOf(', ', 4);
+  if (a < 0) return undefined;
+  const b = msg.indexOf(', ', a + 2);
+  if (b < 0 || b - (a + 2) < 12 || b - (a + 2) > 64) return undefined;
+  for (let i = a + 2; i < b; i++) {
+    const c = msg.charCodeAt(i);
+    if (!((c >= 48 && c <= 57) || (c >= 97 && c <= 102))) return undefined;
+  }
+  const c = msg.indexOf(', ', b + 2);
+  if (c < 0) return undefined;
+  const podNs = msg.slice(4, a);
+  const netns = msg.slice(b + 2, c);
+  if (podNs.includes(',') || netns.includes(',')) return undefined;
+  return { kind, podNs, containerId: msg.slice(a + 2, b), netns, restAt: c + 2 };
+}
+
+/** End of CNI_ARGS: before the trailing " ;" / spaces. */
+function trimArgsEnd(msg: string, from: number, to: number): number {
+  while (to > from) {
+    const ch = msg.charCodeAt(to - 1);
+    if (ch !== 32 && ch !== 59 && ch !== 9) break;
+    to--;
+  }
+  return to;
 }
 
 export default defineParser({
@@ -72,39 +102,43 @@ export default defineParser({
       line(text, no) {
         const g = parseGlog(text);
         if (!g) return;
-        const m = OP.exec(g.message);
-        if (!m) return;
-        const [, op, podNs, containerId, netns] = m;
-        let rest = g.message.slice(m[0].length);
-        const dataAt = rest.indexOf(', data ');
-        let args = dataAt >= 0 ? rest.slice(0, dataAt) : rest;
-        for (let e = args.length; e > 0; e--) {
-          const ch = args[e - 1];
-          if (ch !== ' ' && ch !== ';' && ch !== '\t') {
-            args = args.slice(0, e);
-            break;
-          }
-        }
+        const op = opFields(g.message);
+        if (!op) return;
+        const { kind, podNs, containerId, netns, restAt } = op;
+        const msg = g.message;
+        const dataAt = msg.indexOf(', data ', restAt);
+        const argsEnd = trimArgsEnd(msg, restAt, dataAt >= 0 ? dataAt : msg.length);
+        const args = msg.slice(restAt, argsEnd);
         let ips: string[] = [];
         let err: string | undefined;
         if (dataAt >= 0) {
-          rest = rest.slice(dataAt + ', data '.length);
-          const obj = jsonObjectAt(rest, 0);
-          if (obj) {
-            const fast = scanResultIps(obj.json);
+          const jsonAt = dataAt + ', data '.length;
+          // The error follows the result: ", err <nil>, <plugin's own time>" almost always, a message otherwise.
+          let errAt = msg.lastIndexOf(', err ');
+          if (msg.charCodeAt(jsonAt) === 123 /* { */) {
+            // Fast path: the result ends right before the last ", err "; else find its end by scanning (an error text may hold ", err ").
+            let end = errAt > jsonAt && msg.charCodeAt(errAt - 1) === 125 /* } */ && msg.indexOf(', err ', jsonAt) === errAt ? errAt : -1;
+            const fast = end > 0 ? scanResultIps(msg.slice(jsonAt, end)) : undefined;
             if (fast) ips = fast;
-            else
-              try {
-                ips = resultIps(JSON.parse(obj.json));
-              } catch {
-                ctx.warn(no, 'CNI result is not valid JSON');
+            else {
+              const obj = jsonObjectAt(msg, jsonAt);
+              if (obj) {
+                end = obj.end;
+                const scanned = scanResultIps(obj.json);
+                if (scanned) ips = scanned;
+                else
+                  try {
+                    ips = resultIps(JSON.parse(obj.json));
+                  } catch {
+                    ctx.warn(no, 'CNI result is not valid JSON');
+                  }
+                errAt = msg.indexOf(', err ', obj.end);
               }
-            rest = rest.slice(obj.end);
-          }
-          const errAt = rest.indexOf(', err ');
-          if (errAt >= 0) {
+            }
+          } else errAt = msg.indexOf(', err ', jsonAt);
+          if (errAt >= 0 && !msg.startsWith('<nil>', errAt + 6)) {
             // The error runs up to the plugin's own trailing timestamp, if any.
-            const tail = rest.slice(errAt + ', err '.length);
+            const tail = msg.slice(errAt + ', err '.length);
             const cut = /, [A-Z][a-z]{2} [ \d]\d \d{2}:\d{2}:\d{2}[.\d]*-?\s*$/.exec(tail);
             const e = (cut ? tail.slice(0, cut.index) : tail).trim();
             if (e && e !== '<nil>' && e !== 'nil') err = e;
@@ -113,7 +147,7 @@ export default defineParser({
         const sep = podNs.lastIndexOf('_');
         ctx.emit({
           kind: 'cniOp',
-          op: op as 'ADD' | 'DEL',
+          op: kind,
           containerId,
           netnsPath: netns.trim() || undefined,
           pod: cniArg(args, 'K8S_POD_NAME') ?? (sep > 0 ? podNs.slice(0, sep) : podNs || undefined),

@@ -2,7 +2,7 @@ import { createReadStream } from 'node:fs';
 import { lstat, open as openFile, readlink } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { createGunzip } from 'node:zlib';
-import { Readable } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 import xz from 'xz-decompress';
 
 const { XzReadableStream } = xz;
@@ -133,7 +133,8 @@ async function* tarEntries(file: string, compression: 'gzip' | 'xz' | 'none', li
         inflate.destroy(new BundleError(`${file}: more than ${limits.maxBundleBytes} bytes once decompressed; raise --max-bundle-bytes if this is expected.`));
       }
     });
-    inflate.pipe(extract);
+    // Up to 8 MiB inflated ahead of the parser, so inflation (on libuv's pool) runs beside parsing instead of in turn.
+    inflate.pipe(new PassThrough({ highWaterMark: 8 << 20 })).pipe(extract);
     inflate.on('error', (e) => extract.destroy(e instanceof BundleError ? e : new BundleError(`${file}: corrupt ${compression} data (${e.message}); entries read so far are kept.`)));
   } else {
     input.on('data', (c) => {

@@ -50,7 +50,7 @@ export class CniLedger {
       }
       c.lastAdd = f;
       c.delAfterLastAdd = undefined;
-      c.failed = [];
+      if (c.failed.length) c.failed = [];
       const claims = this.open.get(id) ?? [];
       for (const ip of f.ips) claims.push({ ip, add: f });
       this.open.set(id, claims);
