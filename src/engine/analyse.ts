@@ -3,7 +3,6 @@ import { LineSplitter } from '../bundle/lines.js';
 import { openBundle } from '../bundle/open.js';
 import type { Evidence, Fact } from '../model/facts.js';
 import { existsSync } from 'node:fs';
-import { stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { buildHost, type ClockOptions, type HostInput } from '../model/build.js';
@@ -49,66 +48,9 @@ export interface BundleResult {
   usable: boolean;
 }
 
-/** A file this big is parsed by the helper pass when a bundle is read by two passes (see `readBundle`). */
-export const BIG_ENTRY_BYTES = 32 * 1024 * 1024;
-
-/**
- * One pass of a bundle read in two: both passes stream the whole archive (inflating is cheap next to parsing), and
- * each parses its share: big files alternate between them, the helper taking the first, and the main pass keeps every
- * other file. The helper's entries and diagnostics are merged back in entry order, so the result does not depend on
- * timing.
- */
-export type Pass = 'main' | 'helper';
-
-export interface EntryResult {
-  index: number;
-  facts?: EntryFacts;
-  diagnostics: Diagnostic[];
-}
-
 /** Reads one bundle into per-host facts; its own diagnostics, in order. Runs on the main thread or in a worker. */
-export async function readBundle(path: string, limits: BundleLimits, deadline: number, keepAllEvents: boolean, onProgress?: (bytes: number, path: string) => void, helper?: Promise<EntryResult[] | Error>): Promise<BundleResult> {
-  const r = await readBundlePass(path, limits, deadline, keepAllEvents, onProgress, helper ? 'main' : undefined);
-  if ('results' in r) {
-    if (helper) {
-      // The helper's share, merged by entry index; if it failed, its share is read here instead.
-      const theirs = await helper;
-      if (theirs instanceof Error) {
-        const again = await readBundlePass(path, limits, deadline, keepAllEvents, onProgress, undefined);
-        if ('results' in again) return finishBundle(again, [{ level: 'info', source: path, message: `the parallel read failed (${theirs.message}); read again in one pass` }]);
-        return again;
-      }
-      r.results.push(...theirs);
-    }
-    return finishBundle(r, []);
-  }
-  return r;
-}
-
-interface Pass1 {
-  name: string;
-  kind: string;
-  results: EntryResult[];
-  before: Diagnostic[];
-  after: Diagnostic[];
-}
-
-function finishBundle(r: Pass1, extra: Diagnostic[]): BundleResult {
-  r.results.sort((a, b) => a.index - b.index);
-  const diagnostics = [...extra, ...r.before, ...r.results.flatMap((e) => e.diagnostics), ...r.after];
-  const entries = r.results.flatMap((e) => (e.facts ? [e.facts] : []));
-  if (entries.some((e) => e.facts.length)) return { hosts: splitHosts(r.name, entries), diagnostics, usable: true };
-  if (r.kind === 'file') {
-    // A loose file caught by a glob (a README next to the bundles) is not a host: one note, not two.
-    const own = `${r.name}/`;
-    return { hosts: [], diagnostics: [...diagnostics.filter((d) => !(d.level === 'info' && d.source.startsWith(own))), { level: 'info', source: r.name, message: 'not evidence; skipped' }], usable: false };
-  }
-  diagnostics.push({ level: 'error', source: r.name, message: 'no evidence recognised in this bundle. `forensics formats` lists what is read; run `forensics collect` on the host to gather it.' });
-  return { hosts: [], diagnostics, usable: false };
-}
-
-/** One pass over a bundle: every entry when `pass` is undefined, else the share of that pass. */
-export async function readBundlePass(path: string, limits: BundleLimits, deadline: number, keepAllEvents: boolean, onProgress: ((bytes: number, path: string) => void) | undefined, pass: Pass | undefined): Promise<Pass1 | BundleResult> {
+export async function readBundle(path: string, limits: BundleLimits, deadline: number, keepAllEvents: boolean, onProgress?: (bytes: number, path: string) => void): Promise<BundleResult> {
+  const diagnostics: Diagnostic[] = [];
   let bundle;
   try {
     bundle = await openBundle(path, limits);
@@ -116,45 +58,40 @@ export async function readBundlePass(path: string, limits: BundleLimits, deadlin
     if (e instanceof BundleError) return { hosts: [], diagnostics: [{ level: 'error', source: path, message: e.message }], usable: false };
     throw e;
   }
-  const results: EntryResult[] = [];
-  const after: Diagnostic[] = [];
-  let index = 0;
-  let big = 0;
+  const entries: EntryFacts[] = [];
   try {
     for await (const entry of bundle.entries) {
-      if (index >= limits.maxEntries) {
-        after.push({ level: 'error', source: path, message: `more than ${limits.maxEntries} entries; the rest were not read. Raise --max-entries if this is expected.` });
+      if (entries.length >= limits.maxEntries) {
+        diagnostics.push({ level: 'error', source: path, message: `more than ${limits.maxEntries} entries; the rest were not read. Raise --max-entries if this is expected.` });
         break;
       }
       if (Date.now() > deadline) {
-        after.push({ level: 'error', source: path, message: `time limit of ${Math.round(limits.timeLimitMs / 1000)} s reached; the rest of this bundle was not read. Raise --time-limit, or drop large logs from the bundle.` });
+        diagnostics.push({ level: 'error', source: path, message: `time limit of ${Math.round(limits.timeLimitMs / 1000)} s reached; the rest of this bundle was not read. Raise --time-limit, or drop large logs from the bundle.` });
         break;
       }
-      const i = index++;
-      if (pass) {
-        const owner: Pass = entry.kind === 'file' && entry.size >= BIG_ENTRY_BYTES && big++ % 2 === 0 ? 'helper' : 'main';
-        if (owner !== pass) continue; // the other pass parses it; the archive reader drains it
-      }
-      const diagnostics: Diagnostic[] = [];
       try {
-        results.push({ index: i, facts: await readEntry(bundle.name, entry, limits, diagnostics, onProgress, keepAllEvents), diagnostics });
+        entries.push(await readEntry(bundle.name, entry, limits, diagnostics, onProgress, keepAllEvents));
       } catch (e) {
         // An unreadable file (EACCES, EIO) costs one warning; anything else is a broken archive or a bug.
         const code = (e as NodeJS.ErrnoException).code;
         if (e instanceof BundleError || typeof code !== 'string' || code.startsWith('ERR_')) throw e;
         diagnostics.push({ level: 'warning', source: `${bundle.name}/${entry.path}`, message: `cannot read (${code}); skipped` });
-        results.push({ index: i, diagnostics });
       }
     }
   } catch (e) {
     if (!(e instanceof BundleError)) throw e;
-    // The helper stays quiet about a broken archive: the main pass meets the same error and reports it once.
-    if (pass !== 'helper') after.push({ level: 'error', source: path, message: e.message });
+    diagnostics.push({ level: 'error', source: path, message: e.message });
   }
-  if (pass === 'helper') return { name: bundle.name, kind: bundle.kind, results, before: [], after: [] };
-  for (const r of bundle.refused) after.push({ level: 'warning', source: `${bundle.name}/${r}`, message: 'entry path climbs out of the bundle (..); ignored' });
-  for (const r of bundle.absolute) after.push({ level: 'info', source: `${bundle.name}/${r}`, message: 'absolute entry path; read as relative to the bundle' });
-  return { name: bundle.name, kind: bundle.kind, results, before: [], after };
+  for (const r of bundle.refused) diagnostics.push({ level: 'warning', source: `${bundle.name}/${r}`, message: 'entry path climbs out of the bundle (..); ignored' });
+  for (const r of bundle.absolute) diagnostics.push({ level: 'info', source: `${bundle.name}/${r}`, message: 'absolute entry path; read as relative to the bundle' });
+  if (entries.some((e) => e.facts.length)) return { hosts: splitHosts(bundle.name, entries), diagnostics, usable: true };
+  if (bundle.kind === 'file') {
+    // A loose file caught by a glob (a README next to the bundles) is not a host: one note, not two.
+    const own = `${bundle.name}/`;
+    return { hosts: [], diagnostics: [...diagnostics.filter((d) => !(d.level === 'info' && d.source.startsWith(own))), { level: 'info', source: path, message: 'not evidence; skipped' }], usable: false };
+  }
+  diagnostics.push({ level: 'error', source: path, message: 'no evidence recognised in this bundle. `forensics formats` lists what is read; run `forensics collect` on the host to gather it.' });
+  return { hosts: [], diagnostics, usable: false };
 }
 
 /** The built worker beside this file; absent when running from TypeScript sources (tests), where bundles are read in turn. */
@@ -163,10 +100,10 @@ function workerUrl(): URL | undefined {
   return import.meta.url.endsWith('.js') && existsSync(url) ? url : undefined;
 }
 
-function readInWorker<T = BundleResult>(url: URL, path: string, limits: BundleLimits, deadline: number, keepAllEvents: boolean, helper = false): Promise<T> {
+function readInWorker(url: URL, path: string, limits: BundleLimits, deadline: number, keepAllEvents: boolean): Promise<BundleResult> {
   return new Promise((resolve, reject) => {
-    const worker = new Worker(url, { workerData: { path, limits, deadline, keepAllEvents, helper } });
-    worker.once('message', (m: { ok: true; result: T } | { ok: false; message: string; bundleError: boolean }) => {
+    const worker = new Worker(url, { workerData: { path, limits, deadline, keepAllEvents } });
+    worker.once('message', (m: { ok: true; result: BundleResult } | { ok: false; message: string; bundleError: boolean }) => {
       void worker.terminate();
       if (m.ok) resolve(m.result);
       else reject(m.bundleError ? new BundleError(m.message) : new Error(m.message));
@@ -175,25 +112,13 @@ function readInWorker<T = BundleResult>(url: URL, path: string, limits: BundleLi
   });
 }
 
-/** A single archive this big is read in two passes, one on each core (see readBundle). */
-const TWO_PASS_MIN_BYTES = 16 * 1024 * 1024;
-
-async function worthTwoPasses(path: string): Promise<boolean> {
-  try {
-    const st = await stat(path);
-    return st.isFile() && st.size >= TWO_PASS_MIN_BYTES;
-  } catch {
-    return false;
-  }
-}
-
 /** Reads every bundle, builds one model per host and runs the rules. Throws BundleError only when no bundle is usable. */
 export async function analyse(bundlePaths: string[], opts: AnalyseOptions = {}): Promise<Analysis> {
   const limits = { ...DEFAULT_LIMITS, ...opts.limits };
   const deadline = Date.now() + limits.timeLimitMs;
   const keepAll = opts.keepAllEvents ?? false;
   // The first bundle is read here; the others in worker threads, so several hosts use the second core.
-  const url = (opts.jobs ?? availableParallelism()) > 1 ? workerUrl() : undefined;
+  const url = (opts.jobs ?? availableParallelism()) > 1 && bundlePaths.length > 1 ? workerUrl() : undefined;
   const results: (Promise<BundleResult> | undefined)[] = [];
   let running = 0;
   const slots = Math.max(1, (opts.jobs ?? availableParallelism()) - 1);
@@ -209,13 +134,11 @@ export async function analyse(bundlePaths: string[], opts: AnalyseOptions = {}):
     }
   };
   for (const [i, path] of bundlePaths.entries()) results.push(url && i > 0 ? inWorker(path) : undefined);
-  // One big archive and a spare core: a helper pass parses half of its big files.
-  const helper = url && bundlePaths.length === 1 && (await worthTwoPasses(bundlePaths[0])) ? readInWorker<EntryResult[]>(url, bundlePaths[0], limits, deadline, keepAll, true).catch((e: unknown) => (e instanceof Error ? e : new Error(String(e)))) : undefined;
   const diagnostics: Diagnostic[] = [];
   const hostInputs: HostInput[] = [];
   let usable = 0;
   for (const [i, path] of bundlePaths.entries()) {
-    const r = results[i] ? await results[i]! : await readBundle(path, limits, deadline, keepAll, opts.onProgress, i === 0 ? helper : undefined);
+    const r = results[i] ? await results[i]! : await readBundle(path, limits, deadline, keepAll, opts.onProgress);
     diagnostics.push(...r.diagnostics);
     hostInputs.push(...r.hosts);
     if (r.usable) usable++;
