@@ -13,6 +13,44 @@ interface Claim {
   del?: CniFact;
 }
 
+/** An older released claim: what "earlier holders" needs, without the log lines (which would keep every line alive). */
+interface CompactClaim {
+  ip: string;
+  containerId: string;
+  pod?: string;
+  podNamespace?: string;
+  netnsPath?: string;
+  source: string;
+  addLine: number;
+  addAt: CniFact['at'];
+  delLine: number;
+  delAt: CniFact['at'];
+}
+
+/** Of the released claims kept per IP, this many newest keep their full lines as evidence. */
+export const FULL_CLAIMS_PER_IP = 2;
+
+/** A copy that does not share memory with the log line it was sliced from (V8 keeps the parent of a slice alive). */
+function own(s: string | undefined): string | undefined {
+  // Concatenation then slicing flattens into a new string of this length only (shorter strings are copied anyway).
+  return s === undefined || s.length < 13 ? s : `${s} `.slice(0, -1);
+}
+
+function compact(c: Claim): CompactClaim {
+  return {
+    ip: own(c.ip)!,
+    containerId: c.add.containerId.slice(0, 12),
+    pod: own(c.add.pod),
+    podNamespace: own(c.add.podNamespace),
+    netnsPath: own(c.add.netnsPath),
+    source: c.add.ev.source,
+    addLine: c.add.ev.line,
+    addAt: c.add.at,
+    delLine: c.del!.ev.line,
+    delAt: c.del!.at,
+  };
+}
+
 interface ContainerOps {
   lastAdd?: CniFact;
   delAfterLastAdd?: CniFact;
@@ -30,7 +68,7 @@ interface ContainerOps {
 export class CniLedger {
   private readonly everything: CniFact[] = [];
   private readonly open = new Map<string, Claim[]>();
-  private readonly released = new Map<string, Claim[]>();
+  private readonly released = new Map<string, (Claim | CompactClaim)[]>();
   private readonly containers = new Map<string, ContainerOps>();
 
   constructor(private readonly keepAll: boolean) {}
@@ -70,24 +108,51 @@ export class CniLedger {
     this.open.delete(id);
     for (const claim of claims) {
       claim.del = f;
-      const ring = this.released.get(claim.ip) ?? [];
+      let ring = this.released.get(claim.ip);
+      if (!ring) this.released.set(claim.ip, (ring = []));
       ring.push(claim);
       if (ring.length > CLAIMS_PER_IP) ring.shift();
-      this.released.set(claim.ip, ring);
+      const older = ring.length - 1 - FULL_CLAIMS_PER_IP;
+      if (older >= 0 && 'add' in ring[older]) ring[older] = compact(ring[older] as Claim);
     }
   }
 
   /** The kept lines, in file order. */
   facts(): CniFact[] {
     if (this.keepAll) return this.everything;
-    const kept = new Set<CniFact>();
-    for (const claims of this.open.values()) for (const c of claims) kept.add(c.add);
+    // One fact per line: a line kept in full (an open claim, a container's last ADD) wins over an older claim's summary.
+    const kept = new Map<string, CniFact>();
+    const keep = (f: CniFact) => {
+      const key = `${f.op}${f.ev.line}`;
+      const had = kept.get(key);
+      if (!had || had.ev.text.startsWith('(')) kept.set(key, f);
+    };
+    for (const claims of this.open.values()) for (const c of claims) keep(c.add);
+    for (const c of this.containers.values()) for (const f of [c.lastAdd, c.delAfterLastAdd, c.orphanDel, c.failedAdd, ...c.failed]) if (f) keep(f);
+    const summaries = new Map<string, CniFact>();
     for (const ring of this.released.values())
       for (const c of ring) {
-        kept.add(c.add);
-        if (c.del) kept.add(c.del);
+        if ('add' in c) {
+          keep(c.add);
+          if (c.del) keep(c.del);
+          continue;
+        }
+        for (const op of ['ADD', 'DEL'] as const) {
+          const no = op === 'ADD' ? c.addLine : c.delLine;
+          const key = `${op}${no}`;
+          if (kept.has(key) && !summaries.has(key)) continue;
+          let f = summaries.get(key);
+          if (!f) {
+            f = {
+              kind: 'cniOp', op, containerId: c.containerId, pod: c.pod, podNamespace: c.podNamespace, netnsPath: c.netnsPath, ips: [], at: op === 'ADD' ? c.addAt : c.delAt,
+              ev: { source: c.source, line: no, text: `(${op} of ${c.ip} by ${c.containerId}: an older claim of this address, kept without its log line)` },
+            };
+            summaries.set(key, f);
+            kept.set(key, f);
+          }
+          if (op === 'ADD' && !f.ips.includes(c.ip)) f.ips.push(c.ip);
+        }
       }
-    for (const c of this.containers.values()) for (const f of [c.lastAdd, c.delAfterLastAdd, c.orphanDel, c.failedAdd, ...c.failed]) if (f) kept.add(f);
-    return [...kept].sort((a, b) => a.ev.line - b.ev.line);
+    return [...kept.values()].sort((a, b) => a.ev.line - b.ev.line || a.op.localeCompare(b.op));
   }
 }
