@@ -7,7 +7,7 @@ import { BundleError, type BundleLimits } from '../bundle/entry.js';
 import { collect } from '../collect/collect.js';
 import { analyse } from '../engine/analyse.js';
 import { type FailOn, filterFindings, reachesFailOn } from '../engine/filter.js';
-import { replay } from '../engine/replay.js';
+import { expandBundleFolders, replay } from '../engine/replay.js';
 import { renderHtml } from '../report/html.js';
 import { ipStory } from '../report/ipfocus.js';
 import { renderJson } from '../report/json.js';
@@ -78,7 +78,7 @@ async function analyseArgs(argv: BundleArgs, keepAllEvents = false) {
     limits[key] = value;
   }
   if (argv.jobs !== undefined && !(Number.isInteger(argv.jobs) && argv.jobs >= 1)) throw new UsageError(`--jobs ${argv.jobs}: give a whole number, 1 or more.`);
-  const result = await analyse(argv.bundles, { timezone: argv.timezone, year: argv.year, limits, keepAllEvents, jobs: argv.jobs });
+  const result = await analyse(await expandBundleFolders(argv.bundles), { timezone: argv.timezone, year: argv.year, limits, keepAllEvents, jobs: argv.jobs });
   const filter = { ip: argv.ip, host: argv.host, container: argv.container, since, until };
   const events = filterEvents(allEvents(result), result, filter);
   return { result, events, shown: filterFindings(result, filter) };

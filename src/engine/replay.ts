@@ -18,6 +18,31 @@ export async function sampleBundles(dir: string): Promise<string[]> {
   return (await readdir(dir)).filter((n) => !NOT_BUNDLES.has(n)).sort().map((n) => join(dir, n));
 }
 
+const ARCHIVE = /\.(?:tar|tar\.gz|tgz|tar\.xz|txz)$/i;
+const DOC = /^(?:README(?:\.\w+)?|.*\.md|expected\.json)$/i;
+
+/**
+ * A folder that only holds archives (and a README or expected file) is a set of bundles, not a bundle: a sample, or
+ * the folder an incident's node archives were dropped in. Other paths are returned as given.
+ */
+export async function expandBundleFolders(paths: string[]): Promise<string[]> {
+  const out: string[] = [];
+  for (const p of paths) {
+    let names: { name: string; isFile(): boolean }[];
+    try {
+      names = await readdir(p, { withFileTypes: true });
+    } catch {
+      out.push(p); // not a folder (or unreadable): the reader says what is wrong
+      continue;
+    }
+    const archives = names.filter((d) => d.isFile() && ARCHIVE.test(d.name));
+    const rest = names.filter((d) => !DOC.test(d.name) && !archives.includes(d));
+    if (archives.length && !rest.length) out.push(...archives.map((d) => join(p, d.name)).sort());
+    else out.push(p);
+  }
+  return out;
+}
+
 /** Runs every sample under `root` and compares its findings with its expected file. */
 export async function replay(root: string, update: boolean): Promise<SampleResult[]> {
   const results: SampleResult[] = [];

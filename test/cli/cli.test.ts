@@ -148,4 +148,14 @@ describe('forensics CLI', () => {
     expect(r.stdout).toMatch(/^ok\s+seed-incident$/m);
     expect(r.code).toBe(0);
   });
+
+  it('reads a folder that only holds archives as those bundles: a sample folder, or the folder node archives were dropped in', () => {
+    const healthy = run('report', 'samples/healthy-node', '--format', 'json');
+    expect(healthy.code).toBe(0);
+    expect((JSON.parse(healthy.stdout) as { hosts: { id: string }[] }).hosts.map((h) => h.id)).toEqual(['worker-7.dc2.example.net']);
+    const sos = run('report', 'samples/sosreport-eks-stuck-sandbox', '--format', 'json', '--fail-on', 'error');
+    expect(sos.code).toBe(1);
+    const rules = (JSON.parse(sos.stdout) as { findings: { rule: string }[] }).findings.map((f) => f.rule);
+    expect(rules).toEqual(expect.arrayContaining(['sandbox-netns-not-closed', 'sandbox-teardown-failed']));
+  });
 });
