@@ -138,6 +138,7 @@ awk '!seen[$1]++' "$views" | while read -r ino enter; do
 done
 run commands/ip-d-link.txt ip -d link
 run commands/ip-netns-list-id.txt ip netns list-id
+run -q commands/ip-netns-list.txt ip netns list
 run -q commands/lsns.json lsns --json
 run -q commands/lsfd.json lsfd --json
 
@@ -152,13 +153,14 @@ run -q commands/systemctl-show-docker.txt systemctl show docker
 for f in /lib/systemd/system/docker.service /usr/lib/systemd/system/docker.service /etc/systemd/system/docker.service /etc/systemd/system/docker.service.d/*.conf /run/systemd/system/docker.service.d/*.conf; do copy "$f"; done
 if run -q commands/crictl-pods.txt crictl pods -q; then
   for id in $(grep -E '^[0-9a-f]{12,64}$' "$D/commands/crictl-pods.txt"); do run "commands/crictl-inspectp-$(printf %.12s "$id").json" crictl inspectp "$id"; done
+  run -q commands/crictl-pods-table.txt crictl pods --no-trunc
 fi
 
 say 'CNI state and logs'
 for f in $(find /etc/cni/net.d /var/lib/cni -type f 2>/dev/null) /run/flannel/subnet.env; do copy "$f"; done
 if [ "$LOGS" = 1 ]; then
   for u in docker containerd crio kubelet; do run -q "commands/journal-$u.txt" journalctl -u "$u" "--since=-${SINCE_H}h" --no-pager -o short-iso; done
-  for f in /var/log/cni/*.log* /var/log/calico/cni/*.log* /var/log/multus*.log* /var/log/galaxy/* /var/log/aws-routed-eni/*.log* /var/log/flannel*.log* $CNI_LOGS; do copy "$f"; done
+  for f in /var/log/cni/*.log* /var/log/calico/cni/*.log* /var/log/multus*.log* /var/log/galaxy/* /var/log/aws-routed-eni/*.log* /var/log/flannel*.log* /var/run/cilium/cilium-cni.log* $CNI_LOGS; do copy "$f"; done
 fi
 
 {

@@ -42,7 +42,7 @@ export interface CollectResult {
 }
 
 // Where CNI plugins and runtimes log, on the distributions seen in bug reports.
-const WELL_KNOWN_CNI_LOGS = ['/var/log/cni/*.log*', '/var/log/calico/cni/*.log*', '/var/log/multus*.log*', '/var/log/galaxy/*', '/var/log/aws-routed-eni/*.log*', '/var/log/flannel*.log*'];
+const WELL_KNOWN_CNI_LOGS = ['/var/log/cni/*.log*', '/var/log/calico/cni/*.log*', '/var/log/multus*.log*', '/var/log/galaxy/*', '/var/log/aws-routed-eni/*.log*', '/var/log/flannel*.log*', '/var/run/cilium/cilium-cni.log*'];
 const UNIT_FILES = ['/lib/systemd/system/docker.service', '/usr/lib/systemd/system/docker.service', '/etc/systemd/system/docker.service', '/etc/systemd/system/docker.service.d/*.conf', '/run/systemd/system/docker.service.d/*.conf'];
 
 type Item = { path: string; data: Buffer } | { path: string; link: string };
@@ -229,6 +229,7 @@ export async function collect(opts: CollectOptions): Promise<CollectResult> {
   }
   await run('commands/ip-d-link.txt', ['ip', '-d', 'link']);
   await run('commands/ip-netns-list-id.txt', ['ip', 'netns', 'list-id']);
+  await run('commands/ip-netns-list.txt', ['ip', 'netns', 'list'], { optional: true });
   await run('commands/lsns.json', ['lsns', '--json'], { optional: true });
   await run('commands/lsfd.json', ['lsfd', '--json'], { optional: true });
 
@@ -244,7 +245,10 @@ export async function collect(opts: CollectOptions): Promise<CollectResult> {
   await run('commands/systemctl-show-docker.txt', ['systemctl', 'show', 'docker'], { optional: true });
   for (const pattern of UNIT_FILES) for (const f of await fg(pattern, { dot: true, followSymbolicLinks: false, suppressErrors: true })) await copy(f);
   const pods = await run('commands/crictl-pods.txt', ['crictl', 'pods', '-q'], { optional: true });
-  if (pods !== undefined) for (const id of pods.split('\n').map((s) => s.trim()).filter((s) => /^[0-9a-f]{12,64}$/.test(s))) await run(`commands/crictl-inspectp-${id.slice(0, 12)}.json`, ['crictl', 'inspectp', id]);
+  if (pods !== undefined) {
+    for (const id of pods.split('\n').map((s) => s.trim()).filter((s) => /^[0-9a-f]{12,64}$/.test(s))) await run(`commands/crictl-inspectp-${id.slice(0, 12)}.json`, ['crictl', 'inspectp', id]);
+    await run('commands/crictl-pods-table.txt', ['crictl', 'pods', '--no-trunc'], { optional: true });
+  }
 
   // CNI state and logs
   say('CNI state and logs');

@@ -103,6 +103,10 @@ describe.skipIf(Boolean(reason))('real kernel: collect then report', () => {
     expect(viaFd!.pinnedBy).toEqual([expect.objectContaining({ kind: 'fd', pid: fdHolder, fd: 7 })]);
     expect(byInode(inode.healthy), 'the namespace with a process is not reported').toBeUndefined();
     expect(findings.filter((f) => f.ips.includes('198.51.100.7'))).toEqual([]);
+    // The host end of the leaked namespace's veth, paired by ifindex on the real kernel.
+    const veth = findings.filter((f) => f.rule === 'veth-dangling');
+    expect(veth.map((f) => [f.title.split(' ')[2], f.netns[0]?.inode, f.ips])).toContainEqual([links[0], inode.mount, ['198.51.100.5']]);
+    expect(veth.filter((f) => f.netns.some((n) => n.inode === inode.healthy))).toEqual([]);
   }
 
   function report(bundle: string): Finding[] {
