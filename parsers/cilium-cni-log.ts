@@ -1,6 +1,6 @@
 import { cniArg } from './cni-glog.js';
-import { logrusStamp, parseLogrus, splitLogLine, stampPicker } from '../src/recognise/logline.js';
-import { anyWord, defineParser } from '../src/recognise/parser.js';
+import { logrusStamp, logSink, parseLogrus } from '../src/recognise/logline.js';
+import { defineParser } from '../src/recognise/parser.js';
 
 // Cilium's CNI plugin (/var/run/cilium/cilium-cni.log, logrus text with subsys=cilium-cni):
 //   level=debug msg="Processing CNI DEL request &skel.CmdArgs{ContainerID:\"…\", Netns:\"/var/run/netns/cni-…\", IfName:\"eth0\", Args:\"…\", …"
@@ -19,23 +19,17 @@ export default defineParser({
     sniff: (h) => h.split('\n').slice(0, 30).some((l) => /level=\w+ msg=.*subsys=cilium-cni/.test(l)),
   },
   open(ctx) {
-    const pick = stampPicker(ctx.warn);
-    return {
-      accepts: anyWord(WORDS),
-      line(text, no) {
-        const { payload, prefix } = splitLogLine(text);
-        const l = parseLogrus(payload);
-        if (!l || l.fields.subsys !== 'cilium-cni') return;
-        const at = pick(logrusStamp(l.time), prefix, no);
-        if (!at) return;
-        const req = REQUEST.exec(l.msg);
-        if (req && req[1] === 'DEL') {
-          ctx.emit({ kind: 'cniOp', op: 'DEL', containerId: req[2], netnsPath: req[3] || undefined, pod: cniArg(req[5], 'K8S_POD_NAME'), podNamespace: cniArg(req[5], 'K8S_POD_NAMESPACE'), ips: [], at, ev: ctx.evidence(no, text) });
-        } else if ((l.level === 'error' || l.level === 'fatal') && l.fields.containerID) {
-          ctx.emit({ kind: 'cniOp', op: /delet/i.test(l.msg) ? 'DEL' : 'ADD', containerId: l.fields.containerID, ips: [], err: `${l.msg}${l.fields.error ? `: ${l.fields.error}` : ''}`, at, ev: ctx.evidence(no, text) });
-        }
-      },
-      end() {},
-    };
+    return logSink(ctx, WORDS, ({ text, no, payload, prefix, pick }) => {
+      const l = parseLogrus(payload);
+      if (!l || l.fields.subsys !== 'cilium-cni') return;
+      const at = pick(logrusStamp(l.time), prefix, no);
+      if (!at) return;
+      const req = REQUEST.exec(l.msg);
+      if (req && req[1] === 'DEL') {
+        ctx.emit({ kind: 'cniOp', op: 'DEL', containerId: req[2], netnsPath: req[3] || undefined, pod: cniArg(req[5], 'K8S_POD_NAME'), podNamespace: cniArg(req[5], 'K8S_POD_NAMESPACE'), ips: [], at, ev: ctx.evidence(no, text) });
+      } else if ((l.level === 'error' || l.level === 'fatal') && l.fields.containerID) {
+        ctx.emit({ kind: 'cniOp', op: /delet/i.test(l.msg) ? 'DEL' : 'ADD', containerId: l.fields.containerID, ips: [], err: `${l.msg}${l.fields.error ? `: ${l.fields.error}` : ''}`, at, ev: ctx.evidence(no, text) });
+      }
+    });
   },
 });

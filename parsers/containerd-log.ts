@@ -1,6 +1,6 @@
 import type { SandboxEventKind } from '../src/model/facts.js';
-import { logrusStamp, parseLogrus, rpcDesc, sandboxIdIn, splitLogLine, stampPicker } from '../src/recognise/logline.js';
-import { anyWord, defineParser } from '../src/recognise/parser.js';
+import { logrusStamp, logSink, parseLogrus, rpcDesc, sandboxIdIn } from '../src/recognise/logline.js';
+import { defineParser } from '../src/recognise/parser.js';
 
 // containerd's CRI plugin (pkg/cri/server: instrumented_service.go, sandbox_run.go, sandbox_stop.go, sandbox_status.go).
 // logrus text under systemd (time="…" level=… msg="…" error="…") or the TTY form (INFO[…] msg). Inner quotes are
@@ -30,39 +30,33 @@ export default defineParser({
     sniff: (h) => h.split('\n').slice(0, 30).some((l) => /containerd(?:\[\d+\])?: time="/.test(l) || /^(?:INFO|WARN|ERRO)\[[^\]]+\] (?:RunPodSandbox|StopPodSandbox|TearDown network|CreateContainer within sandbox)/.test(l)),
   },
   open(ctx) {
-    const pick = stampPicker(ctx.warn);
     const foreign = /(?:^|\/)(?:crio|cri-o|dockerd?|kubelet)[^/]*$/.test(ctx.path);
-    return {
-      accepts: anyWord(WORDS),
-      line(text, no) {
-        const { payload, prefix } = splitLogLine(text);
-        if (prefix ? !/^containerd/.test(prefix.unit) : foreign) return;
-        const l = parseLogrus(payload);
-        if (!l || l.time.includes(' ')) return; // CRI-O writes "2024-06-04 00:29:27…" with a space
-        const whole = payload.replace(/\\"/g, '"');
-        const p = PATTERNS.find((x) => x.test.test(whole));
-        if (!p) return;
-        const meta = META.exec(whole);
-        // Bare inner quotes (pasted reports) cut logrus's fields short: then read msg and error off the whole line.
-        const errText = / error="(.*)"\s*$/.exec(whole)?.[1] ?? l.fields.error ?? l.fields.err;
-        const msg = /msg="(.*?)"(?= \w+=|\s*$)/.exec(whole)?.[1] ?? l.msg;
-        const at = pick(logrusStamp(l.time), prefix, no);
-        if (!at) return;
-        ctx.emit({
-          kind: 'sandboxEvent',
-          daemon: 'containerd',
-          event: p.event,
-          sandboxId: RETURNED_ID.exec(whole)?.[1] ?? sandboxIdIn(whole),
-          pod: meta?.[1] || undefined,
-          podNamespace: meta?.[3] || undefined,
-          netnsPath: NETNS.exec(whole)?.[1],
-          err: errText ? rpcDesc(errText) : p.event === 'teardown-failed' ? whole.slice(whole.indexOf('msg=') + 4) : undefined,
-          message: msg.length > 400 ? `${msg.slice(0, 400)}…` : msg,
-          at,
-          ev: ctx.evidence(no, text),
-        });
-      },
-      end() {},
-    };
+    return logSink(ctx, WORDS, ({ text, no, payload, prefix, pick }) => {
+      if (prefix ? !/^containerd/.test(prefix.unit) : foreign) return;
+      const l = parseLogrus(payload);
+      if (!l || l.time.includes(' ')) return; // CRI-O writes "2024-06-04 00:29:27…" with a space
+      const whole = payload.replace(/\\"/g, '"');
+      const p = PATTERNS.find((x) => x.test.test(whole));
+      if (!p) return;
+      const meta = META.exec(whole);
+      // Bare inner quotes (pasted reports) cut logrus's fields short: then read msg and error off the whole line.
+      const errText = / error="(.*)"\s*$/.exec(whole)?.[1] ?? l.fields.error ?? l.fields.err;
+      const msg = /msg="(.*?)"(?= \w+=|\s*$)/.exec(whole)?.[1] ?? l.msg;
+      const at = pick(logrusStamp(l.time), prefix, no);
+      if (!at) return;
+      ctx.emit({
+        kind: 'sandboxEvent',
+        daemon: 'containerd',
+        event: p.event,
+        sandboxId: RETURNED_ID.exec(whole)?.[1] ?? sandboxIdIn(whole),
+        pod: meta?.[1] || undefined,
+        podNamespace: meta?.[3] || undefined,
+        netnsPath: NETNS.exec(whole)?.[1],
+        err: errText ? rpcDesc(errText) : p.event === 'teardown-failed' ? whole.slice(whole.indexOf('msg=') + 4) : undefined,
+        message: msg.length > 400 ? `${msg.slice(0, 400)}…` : msg,
+        at,
+        ev: ctx.evidence(no, text),
+      });
+    });
   },
 });

@@ -1,6 +1,6 @@
 import type { SandboxEventKind } from '../src/model/facts.js';
-import { logrusStamp, parseLogrus, rpcDesc, sandboxIdIn, splitLogLine, stampPicker } from '../src/recognise/logline.js';
-import { anyWord, defineParser } from '../src/recognise/parser.js';
+import { logrusStamp, logSink, parseLogrus, rpcDesc, sandboxIdIn } from '../src/recognise/logline.js';
+import { defineParser } from '../src/recognise/parser.js';
 
 // CRI-O (server/sandbox_run_linux.go, sandbox_stop_linux.go, sandbox_network.go): logrus text with a space in the time,
 // time="2024-06-04 00:29:28.046098922+08:00" level=info msg="…" id=<request uuid> name=/runtime.v1.RuntimeService/<Method>
@@ -28,36 +28,30 @@ export default defineParser({
     sniff: (h) => h.split('\n').slice(0, 30).some((l) => /crio(?:\[\d+\])?: time="/.test(l) || /^time="\d{4}-\d{2}-\d{2} [\d:.]+[+-Z]/.test(l)),
   },
   open(ctx) {
-    const pick = stampPicker(ctx.warn);
-    return {
-      accepts: anyWord(WORDS),
-      line(text, no) {
-        const { payload, prefix } = splitLogLine(text);
-        const l = parseLogrus(payload);
-        if (!l) return;
-        if (prefix ? !/^crio/.test(prefix.unit) : !l.time.includes(' ')) return;
-        const p = PATTERNS.find((x) => x.test.test(l.msg));
-        if (!p) return;
-        const at = pick(logrusStamp(l.time), prefix, no);
-        if (!at) return;
-        const ran = RAN.exec(l.msg);
-        const got = GOT.exec(l.msg);
-        const errText = l.fields.error ?? l.fields.err;
-        ctx.emit({
-          kind: 'sandboxEvent',
-          daemon: 'crio',
-          event: p.event,
-          sandboxId: ran?.[1] ?? got?.[3] ?? sandboxIdIn(l.msg),
-          pod: ran?.[3] ?? got?.[1],
-          podNamespace: ran?.[2] ?? got?.[2],
-          netnsPath: got?.[4] || undefined,
-          err: p.event === 'teardown-failed' || p.event === 'add-failed' ? rpcDesc(errText ?? l.msg) : undefined,
-          message: got ? `sandbox ${got[3].slice(0, 12)} (pod ${got[2]}/${got[1]}) uses netns ${got[4] || '(none)'}` : l.msg.length > 400 ? `${l.msg.slice(0, 400)}…` : l.msg,
-          at,
-          ev: ctx.evidence(no, text),
-        });
-      },
-      end() {},
-    };
+    return logSink(ctx, WORDS, ({ text, no, payload, prefix, pick }) => {
+      const l = parseLogrus(payload);
+      if (!l) return;
+      if (prefix ? !/^crio/.test(prefix.unit) : !l.time.includes(' ')) return;
+      const p = PATTERNS.find((x) => x.test.test(l.msg));
+      if (!p) return;
+      const at = pick(logrusStamp(l.time), prefix, no);
+      if (!at) return;
+      const ran = RAN.exec(l.msg);
+      const got = GOT.exec(l.msg);
+      const errText = l.fields.error ?? l.fields.err;
+      ctx.emit({
+        kind: 'sandboxEvent',
+        daemon: 'crio',
+        event: p.event,
+        sandboxId: ran?.[1] ?? got?.[3] ?? sandboxIdIn(l.msg),
+        pod: ran?.[3] ?? got?.[1],
+        podNamespace: ran?.[2] ?? got?.[2],
+        netnsPath: got?.[4] || undefined,
+        err: p.event === 'teardown-failed' || p.event === 'add-failed' ? rpcDesc(errText ?? l.msg) : undefined,
+        message: got ? `sandbox ${got[3].slice(0, 12)} (pod ${got[2]}/${got[1]}) uses netns ${got[4] || '(none)'}` : l.msg.length > 400 ? `${l.msg.slice(0, 400)}…` : l.msg,
+        at,
+        ev: ctx.evidence(no, text),
+      });
+    });
   },
 });

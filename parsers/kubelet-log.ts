@@ -1,6 +1,6 @@
 import type { SandboxEventKind } from '../src/model/facts.js';
-import { parseKv, rpcDesc, sandboxIdIn, splitLogLine, stampPicker, unquote } from '../src/recognise/logline.js';
-import { anyWord, defineParser } from '../src/recognise/parser.js';
+import { logSink, parseKv, rpcDesc, sandboxIdIn, unquote } from '../src/recognise/logline.js';
+import { defineParser } from '../src/recognise/parser.js';
 import { parseGlog } from '../src/timeline/glog.js';
 
 // kubelet (glog/klog) lines about pod sandboxes, bare or behind a journald prefix. Strings from
@@ -42,42 +42,36 @@ export default defineParser({
     sniff: (h) => h.split('\n').slice(0, 30).some((l) => /kubelet(?:-wrapper)?(?:\[\d+\])?: [IWEF]\d{4} /.test(l) || /^[IWEF]\d{4} [\d:.]+\s+\d+ (?:kubelet|kuberuntime_\w+|remote_runtime|pod_workers|docker_sandbox|cni)\.go:\d+\]/.test(l)),
   },
   open(ctx) {
-    const pick = stampPicker(ctx.warn);
-    return {
-      accepts: anyWord(WORDS),
-      line(text, no) {
-        const { payload, prefix } = splitLogLine(text);
-        if (prefix && !/^kubelet/.test(prefix.unit)) return;
-        const g = parseGlog(payload);
-        if (!g) return;
-        let message = g.message;
-        // klog structured: "RunPodSandbox from runtime service failed" err="rpc error: …" podSandboxID="…"
-        if (message.startsWith('"')) {
-          const close = message.search(/[^\\]"/) + 1;
-          const kv = parseKv(message.slice(close + 1));
-          message = `${unquote(message.slice(0, close + 1))}${kv.err ? `: ${kv.err}` : ''}${kv.podSandboxID ? ` sandbox "${kv.podSandboxID}"` : ''}${kv.pod ? ` pod "${kv.pod.replace('/', '_')}"` : ''}`;
-        }
-        const p = PATTERNS.find((x) => x.test.test(message));
-        if (!p) return;
-        const named = POD_SANDBOX_NAME.exec(message);
-        const pod = POD_QUOTED.exec(message);
-        const at = pick(g.at, prefix, no);
-        if (!at) return;
-        ctx.emit({
-          kind: 'sandboxEvent',
-          daemon: 'kubelet',
-          event: p.event,
-          sandboxId: named?.[3] ?? sandboxIdIn(message),
-          pod: named?.[1] ?? pod?.[1],
-          podNamespace: named?.[2] ?? pod?.[2],
-          netnsPath: NETNS_PATH.exec(message)?.[1],
-          err: p.event === 'stop' ? undefined : errorOf(message),
-          message: message.length > 400 ? `${message.slice(0, 400)}…` : message,
-          at,
-          ev: ctx.evidence(no, text),
-        });
-      },
-      end() {},
-    };
+    return logSink(ctx, WORDS, ({ text, no, payload, prefix, pick }) => {
+      if (prefix && !/^kubelet/.test(prefix.unit)) return;
+      const g = parseGlog(payload);
+      if (!g) return;
+      let message = g.message;
+      // klog structured: "RunPodSandbox from runtime service failed" err="rpc error: …" podSandboxID="…"
+      if (message.startsWith('"')) {
+        const close = message.search(/[^\\]"/) + 1;
+        const kv = parseKv(message.slice(close + 1));
+        message = `${unquote(message.slice(0, close + 1))}${kv.err ? `: ${kv.err}` : ''}${kv.podSandboxID ? ` sandbox "${kv.podSandboxID}"` : ''}${kv.pod ? ` pod "${kv.pod.replace('/', '_')}"` : ''}`;
+      }
+      const p = PATTERNS.find((x) => x.test.test(message));
+      if (!p) return;
+      const named = POD_SANDBOX_NAME.exec(message);
+      const pod = POD_QUOTED.exec(message);
+      const at = pick(g.at, prefix, no);
+      if (!at) return;
+      ctx.emit({
+        kind: 'sandboxEvent',
+        daemon: 'kubelet',
+        event: p.event,
+        sandboxId: named?.[3] ?? sandboxIdIn(message),
+        pod: named?.[1] ?? pod?.[1],
+        podNamespace: named?.[2] ?? pod?.[2],
+        netnsPath: NETNS_PATH.exec(message)?.[1],
+        err: p.event === 'stop' ? undefined : errorOf(message),
+        message: message.length > 400 ? `${message.slice(0, 400)}…` : message,
+        at,
+        ev: ctx.evidence(no, text),
+      });
+    });
   },
 });

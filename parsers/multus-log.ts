@@ -1,7 +1,7 @@
 import { cniArg, resultIps, scanResultIps } from './cni-glog.js';
 import { jsonValueEnd } from '../src/recognise/json.js';
-import { splitLogLine, stampPicker } from '../src/recognise/logline.js';
-import { anyWord, defineParser } from '../src/recognise/parser.js';
+import { logSink } from '../src/recognise/logline.js';
+import { defineParser } from '../src/recognise/parser.js';
 
 // multus-cni (pkg/logging/logging.go): "<RFC3339> [level] message". Per delegate network:
 //   < v3.4.2:  "Add: ns:pod:netName:ifname <result JSON>"              "Del: ns:pod:netName:ifname <netconf JSON>"
@@ -30,57 +30,51 @@ export default defineParser({
     sniff: (h) => h.split('\n').slice(0, 30).some((l) => LINE.test(l) && /\] (?:Add|Del): |\] cmd(?:Add|Del): &\{|\] (?:ADD|DEL) starting CNI request/.test(l)),
   },
   open(ctx) {
-    const pick = stampPicker(ctx.warn);
     const byPod = new Map<string, Request>(); // "ns/pod" → the request in progress
-    return {
-      accepts: anyWord(WORDS),
-      line(text, no) {
-        const { payload, prefix } = splitLogLine(text);
-        const m = LINE.exec(payload);
-        if (!m) return;
-        const utc = Date.parse(m[1]);
-        const message = m[3];
-        const req = REQUEST_THICK.exec(message) ?? REQUEST_OLD.exec(message);
-        if (req) {
-          const args = req[5];
-          const ns = cniArg(args, 'K8S_POD_NAMESPACE');
-          const pod = cniArg(args, 'K8S_POD_NAME');
-          if (ns && pod) byPod.set(`${ns}/${pod}`, { id: req[2], netns: req[3] || undefined });
-          return;
+    return logSink(ctx, WORDS, ({ text, no, payload, prefix, pick }) => {
+      const m = LINE.exec(payload);
+      if (!m) return;
+      const utc = Date.parse(m[1]);
+      const message = m[3];
+      const req = REQUEST_THICK.exec(message) ?? REQUEST_OLD.exec(message);
+      if (req) {
+        const args = req[5];
+        const ns = cniArg(args, 'K8S_POD_NAMESPACE');
+        const pod = cniArg(args, 'K8S_POD_NAME');
+        if (ns && pod) byPod.set(`${ns}/${pod}`, { id: req[2], netns: req[3] || undefined });
+        return;
+      }
+      const ad = ADD_DEL.exec(message);
+      const at = pick(Number.isNaN(utc) ? undefined : { kind: 'exact', utc }, prefix, no);
+      if (!at) return;
+      if (ad) {
+        const [, op, ns, pod, , json] = ad;
+        const known = byPod.get(`${ns}/${pod}`);
+        if (!known) return; // no container id for this pod in the file: the line stays evidence only
+        let ips: string[] = [];
+        let netns = known.netns;
+        if (op === 'Add') {
+          const end = jsonValueEnd(json, 0);
+          const doc = end !== undefined ? json.slice(0, end) : json;
+          ips = scanResultIps(doc) ?? [];
+          if (!ips.length && end !== undefined)
+            try {
+              ips = resultIps(JSON.parse(doc));
+            } catch {
+              /* truncated result: no IPs */
+            }
+          netns = /"sandbox":"([^"]+)"/.exec(json)?.[1] ?? netns;
         }
-        const ad = ADD_DEL.exec(message);
-        const at = pick(Number.isNaN(utc) ? undefined : { kind: 'exact', utc }, prefix, no);
-        if (!at) return;
-        if (ad) {
-          const [, op, ns, pod, , json] = ad;
-          const known = byPod.get(`${ns}/${pod}`);
-          if (!known) return; // no container id for this pod in the file: the line stays evidence only
-          let ips: string[] = [];
-          let netns = known.netns;
-          if (op === 'Add') {
-            const end = jsonValueEnd(json, 0);
-            const doc = end !== undefined ? json.slice(0, end) : json;
-            ips = scanResultIps(doc) ?? [];
-            if (!ips.length && end !== undefined)
-              try {
-                ips = resultIps(JSON.parse(doc));
-              } catch {
-                /* truncated result: no IPs */
-              }
-            netns = /"sandbox":"([^"]+)"/.exec(json)?.[1] ?? netns;
-          }
-          ctx.emit({ kind: 'cniOp', op: op === 'Add' ? 'ADD' : 'DEL', containerId: known.id, netnsPath: netns, pod, podNamespace: ns, ips, at, ev: ctx.evidence(no, text) });
-          return;
-        }
-        const err = /^Multus: \[([^/\]]+)\/([^\]]+)\]: (error .*)$|^Multus: (error (?:adding|deleting) pod .*)$/.exec(message);
-        if (err && m[2] === 'error') {
-          const known = err[1] ? byPod.get(`${err[1]}/${err[2]}`) : undefined;
-          if (!known) return;
-          const op = /deleting|delegateDel/.test(message) ? 'DEL' : 'ADD';
-          ctx.emit({ kind: 'cniOp', op, containerId: known.id, netnsPath: known.netns, pod: err[2], podNamespace: err[1], ips: [], err: err[3] ?? err[4], at, ev: ctx.evidence(no, text) });
-        }
-      },
-      end() {},
-    };
+        ctx.emit({ kind: 'cniOp', op: op === 'Add' ? 'ADD' : 'DEL', containerId: known.id, netnsPath: netns, pod, podNamespace: ns, ips, at, ev: ctx.evidence(no, text) });
+        return;
+      }
+      const err = /^Multus: \[([^/\]]+)\/([^\]]+)\]: (error .*)$|^Multus: (error (?:adding|deleting) pod .*)$/.exec(message);
+      if (err && m[2] === 'error') {
+        const known = err[1] ? byPod.get(`${err[1]}/${err[2]}`) : undefined;
+        if (!known) return;
+        const op = /deleting|delegateDel/.test(message) ? 'DEL' : 'ADD';
+        ctx.emit({ kind: 'cniOp', op, containerId: known.id, netnsPath: known.netns, pod: err[2], podNamespace: err[1], ips: [], err: err[3] ?? err[4], at, ev: ctx.evidence(no, text) });
+      }
+    });
   },
 });

@@ -1,4 +1,5 @@
 import type { Stamp } from '../model/facts.js';
+import { anyWord, type LineSink } from './parser.js';
 import { monthIndex } from '../timeline/time.js';
 
 // Daemon logs arrive bare (a file the program wrote), or wrapped by syslog/journald:
@@ -194,4 +195,26 @@ export function sandboxIdIn(text: string): string | undefined {
 /** "rpc error: code = Unknown desc = X" → "X". */
 export function rpcDesc(err: string): string {
   return err.replace(/^(?:rpc error: code = \w+ desc = )+/, '').trim();
+}
+
+/** One log line as the log parsers see it: the raw text (for evidence), its payload and prefix, and the time picker. */
+export interface LogLineIn {
+  text: string;
+  no: number;
+  payload: string;
+  prefix?: LogPrefix;
+  pick: (own: Stamp | undefined, prefix: LogPrefix | undefined, no: number) => Stamp | undefined;
+}
+
+/** The sink of a daemon-log parser: prefilter on words, strip the journald prefix, hand each line over. */
+export function logSink(ctx: { warn(line: number, message: string): void }, words: readonly string[], read: (l: LogLineIn) => void): LineSink {
+  const pick = stampPicker(ctx.warn);
+  return {
+    accepts: anyWord(words),
+    line(text, no) {
+      const { payload, prefix } = splitLogLine(text);
+      read({ text, no, payload, prefix, pick });
+    },
+    end() {},
+  };
 }
