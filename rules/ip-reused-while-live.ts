@@ -20,6 +20,13 @@ function label(host: HostModel, k: IpClaim): { text: string; container?: Contain
   return { text: `${k.containerId.slice(0, 12)}${k.pod ? ` (pod ${podName(k.pod, k.podNamespace)})` : ''}${host.has.has('container') ? ', not in the inventory' : ''}` };
 }
 
+/** "656d26301597 (pod shop/checkout-7hm4t)": who, without the state, for a title. */
+function short(host: HostModel, k: IpClaim): string {
+  const c = findContainer(host, k.containerId);
+  const pod = podName(c?.pod ?? k.pod, c?.podNamespace ?? k.podNamespace);
+  return `${k.containerId.slice(0, 12)}${pod ? ` (pod ${pod})` : ''}`;
+}
+
 export default defineRule({
   id: 'ip-reused-while-live',
   severity: 'error',
@@ -59,7 +66,7 @@ export default defineRule({
             rule: 'ip-reused-while-live',
             severity: 'error',
             host: host.name,
-            title: `${ip} was given to ${b.text} at ${when(host, first.at)} while ${a.text} still had it configured`,
+            title: `At ${when(host, first.at)}, ${ip} was given to ${short(host, first)} while ${short(host, earlier)} still had it configured`,
             detail: [
               `${a.text} got ${ip} at ${when(host, earlier.at)}${earlier.released ? `; its release was logged at ${when(host, earlier.released.at)}, but the address was never removed` : '; no release of it was logged'}.`,
               `The address is still configured in its namespace ${netnsName(n)}${addr ? ` on ${addr.ifname}` : ''}${isLeaked(n) ? ', which has no process left' : ''}: so it was live there when IPAM handed it to ${b.text}${later.length > 1 ? ` (and later to ${later.length - 1} more)` : ''}.`,

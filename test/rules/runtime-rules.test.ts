@@ -141,7 +141,7 @@ describe('ip-reused-while-live', () => {
   it('says B got the address while A\'s leaked namespace still had it', async () => {
     const [f] = of(await analyseHosts({ node: tree(true) }), 'ip-reused-while-live');
     expect(f.severity).toBe('error');
-    expect(f.title).toBe(`192.168.31.4 was given to ${ID('2b').slice(0, 12)} (pod shop/cart-1), not in the inventory at 2024-04-15 09:30:00 -03:00 while ${ID('1a').slice(0, 12)} (pod shop/cart-0), state exited still had it configured`);
+    expect(f.title).toBe(`At 2024-04-15 09:30:00 -03:00, 192.168.31.4 was given to ${ID('2b').slice(0, 12)} (pod shop/cart-1) while ${ID('1a').slice(0, 12)} (pod shop/cart-0) still had it configured`);
     expect(f.remediation).toContain('ip neigh flush to 192.168.31.4   # on the node and on peers that cached the old MAC');
   });
   it('is silent when the earlier holder\'s namespace is gone', async () => {
