@@ -9,6 +9,7 @@ import { buildHost, type ClockOptions, type HostInput } from '../model/build.js'
 import { CniLedger } from '../model/ledger.js';
 import type { Diagnostic, HostModel } from '../model/host.js';
 import { commandContext } from '../recognise/command.js';
+import { jsonObj, jsonStr } from '../recognise/json.js';
 import { recogniseBlock, recogniseEntry } from '../recognise/index.js';
 import { type CommandContext, fanOut, type LineSink, type ParseContext, type Parser } from '../recognise/parser.js';
 import { parsers } from '../../parsers/index.js';
@@ -59,6 +60,7 @@ export async function readBundle(path: string, limits: BundleLimits, deadline: n
     throw e;
   }
   const entries: EntryFacts[] = [];
+  const sosManifest = new Map<string, string>(); // a sosreport's sos_commands/… file → the command line that made it
   try {
     for await (const entry of bundle.entries) {
       if (entries.length >= limits.maxEntries) {
@@ -70,7 +72,7 @@ export async function readBundle(path: string, limits: BundleLimits, deadline: n
         break;
       }
       try {
-        entries.push(await readEntry(bundle.name, entry, limits, diagnostics, onProgress, keepAllEvents));
+        entries.push(await readEntry(bundle.name, entry, limits, diagnostics, onProgress, keepAllEvents, sosManifest));
       } catch (e) {
         // An unreadable file (EACCES, EIO) costs one warning; anything else is a broken archive or a bug.
         const code = (e as NodeJS.ErrnoException).code;
@@ -192,7 +194,7 @@ function uniqueNames(hosts: HostModel[]): void {
   }
 }
 
-export async function readEntry(bundle: string, entry: Entry, limits: BundleLimits, diagnostics: Diagnostic[], onProgress?: (bytes: number, path: string) => void, keepAllEvents = false): Promise<EntryFacts> {
+export async function readEntry(bundle: string, entry: Entry, limits: BundleLimits, diagnostics: Diagnostic[], onProgress?: (bytes: number, path: string) => void, keepAllEvents = false, sosManifest?: Map<string, string>): Promise<EntryFacts> {
   const out: EntryFacts = { path: entry.path, mtime: entry.mtime, facts: [], parsers: new Set() };
   const ledger = new CniLedger(keepAllEvents);
   const kept = () => {
@@ -254,7 +256,13 @@ export async function readEntry(bundle: string, entry: Entry, limits: BundleLimi
   }
   const headText = Buffer.concat(head).toString('utf8', 0, Math.min(headBytes, HEAD_BYTES));
   // sosreport: sos_commands/<plugin>/<command with spaces as "_">; a ".tailed" file keeps only the end of the output.
-  const sos = sosCommand(entry.path);
+  if (sosManifest && /(?:^|\/)sos_reports\/manifest\.json$/.test(entry.path) && entry.size <= limits.maxDocumentBytes) {
+    const chunks: Buffer[] = [...head];
+    if (!done) for (let r = await it.next(); !r.done; r = await it.next()) chunks.push(r.value);
+    readSosManifest(Buffer.concat(chunks).toString('utf8'), sosManifest, (m) => diagnostics.push({ level: 'warning', source, message: m }));
+    return out;
+  }
+  const sos = sosCommand(entry.path, sosManifest);
   if (sos?.tailed) diagnostics.push({ level: 'info', source, message: 'sosreport kept only the tail of this output (.tailed): earlier lines are missing' });
   const parser = sos ? recogniseBlock(sos.context, headText) : recogniseEntry(entry.path, headText);
   if (!parser) {
@@ -278,13 +286,38 @@ export async function readEntry(bundle: string, entry: Entry, limits: BundleLimi
   return kept();
 }
 
-/** The command a sosreport file holds the output of, from its name (sos writes spaces as "_" and "/" as "."). */
-export function sosCommand(path: string): { context: CommandContext; tailed: boolean } | undefined {
-  const m = /(?:^|\/)sos_commands\/[^/]+\/([^/]+)$/.exec(path);
+/**
+ * The command a sosreport file holds the output of: from sos_reports/manifest.json when it was read first, else from
+ * the file's name (sos writes spaces as "_" and "/" as "."). Output cut to its tail lives in sos_strings/…/X.tailed.
+ */
+export function sosCommand(path: string, manifest?: Map<string, string>): { context: CommandContext; tailed: boolean } | undefined {
+  const m = /(?:^|\/)(sos_(?:commands|strings)\/[^/]+\/([^/]+))$/.exec(path);
   if (!m) return undefined;
-  const tailed = m[1].endsWith('.tailed');
-  const name = tailed ? m[1].slice(0, -'.tailed'.length) : m[1];
+  const tailed = m[2].endsWith('.tailed');
+  const exec = manifest?.get(m[1]) ?? manifest?.get(m[1].replace(/^sos_strings\//, 'sos_commands/').replace(/\.tailed$/, ''));
+  if (exec) return { context: commandContext(exec), tailed };
+  if (m[1].startsWith('sos_strings/') && !tailed) return undefined; // other sos_strings files are strings, not command output
+  const name = tailed ? m[2].slice(0, -'.tailed'.length) : m[2];
   return { context: commandContext(name.replace(/_/g, ' ').replace(/ \.(?=[\w-])/g, ' /').replace(/(\w)\.(?=[\w-]+\.)/g, '$1/')), tailed };
+}
+
+/** sos ≥ 4: {"components": {"report": {"plugins": {"<plugin>": {"commands": [{"exec": "ip -d address", "filepath": "sos_commands/…"}]}}}}}. */
+export function readSosManifest(text: string, into: Map<string, string>, warn: (message: string) => void): void {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch (e) {
+    return warn(`sosreport manifest is not JSON (${(e as Error).message}); command names are taken from file names`);
+  }
+  const plugins = jsonObj(jsonObj(jsonObj(jsonObj(doc)?.components)?.report)?.plugins) ?? {};
+  for (const plugin of Object.values(plugins)) {
+    const commands = jsonObj(plugin)?.commands;
+    for (const c of Array.isArray(commands) ? commands : []) {
+      const exec = jsonStr(jsonObj(c)?.exec);
+      const file = jsonStr(jsonObj(c)?.filepath);
+      if (exec && file) into.set(file.replace(/^\/+/, ''), exec);
+    }
+  }
 }
 
 /** Wraps a parser's sink so that an exception costs one warning naming the file and line, not the report. */

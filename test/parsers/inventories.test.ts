@@ -118,3 +118,20 @@ describe('sosreport', () => {
     }
   });
 });
+
+describe('sosreport manifest', () => {
+  it('maps files to the command lines sos ran, and finds truncated output under sos_strings', async () => {
+    const { readSosManifest, sosCommand } = await import('../../src/engine/analyse.js');
+    const map = new Map<string, string>();
+    const doc = { components: { report: { plugins: { crio: { commands: [{ exec: 'crictl pods --no-trunc', filepath: 'sos_commands/crio/pods_table' }] }, logs: { commands: [{ exec: 'journalctl --no-pager', filepath: 'sos_strings/logs/journalctl_--no-pager.tailed' }] } } } } };
+    readSosManifest(JSON.stringify(doc), map, () => undefined);
+    expect(sosCommand('sosreport-x/sos_commands/crio/pods_table', map)?.context.inner).toBe('crictl pods --no-trunc');
+    expect(sosCommand('sosreport-x/sos_strings/logs/journalctl_--no-pager.tailed', map)).toMatchObject({ tailed: true, context: { inner: 'journalctl --no-pager' } });
+    // Without the manifest, the name spells the command; other sos_strings files are not command output.
+    expect(sosCommand('s/sos_commands/networking/ip_-d_address')?.context.inner).toBe('ip -d address');
+    expect(sosCommand('s/sos_strings/foo/bar')).toBeUndefined();
+    const warnings: string[] = [];
+    readSosManifest('{not json', new Map(), (m) => warnings.push(m));
+    expect(warnings[0]).toMatch(/not JSON/);
+  });
+});
