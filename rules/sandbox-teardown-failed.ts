@@ -53,11 +53,24 @@ export default defineRule({
         if (e.netnsPath) g.paths.add(normalisePath(e.netnsPath));
         groups.set(key, g);
       }
+      // Failures of sandboxes with an id, by file and second: joining a line that names only the pod, or nothing, is then a
+      // lookup (kubelet logs these in loops for days).
+      const near = new Map<string, Group>();
+      for (const g of groups.values()) if (g.sandboxId) for (const f of g.failures) near.set(`${f.ev.source}\0${Math.floor(f.at / 1000)}`, g);
+      const nearby = (e: SandboxEvent): Group | undefined => {
+        const sec = Math.floor(e.at / 1000);
+        for (const d of [0, -1, 1, -2, 2]) {
+          const g = near.get(`${e.ev.source}\0${sec + d}`);
+          if (g && g.failures.some((f) => f.ev.source === e.ev.source && Math.abs(f.at - e.at) <= JOIN_MS)) return g;
+        }
+        return undefined;
+      };
+      const byPod = new Map<string, Group>();
+      for (const g of groups.values()) if (g.sandboxId && g.pod) byPod.set(`${g.podNamespace ?? ''}/${g.pod}`, g);
       // A pod named in one line and its sandbox id in the next are one sandbox.
       for (const g of [...groups.values()]) {
         if (g.sandboxId || !g.pod) continue;
-        const same = [...groups.values()].find((o) => o !== g && o.sandboxId && o.pod === g.pod && o.podNamespace === g.podNamespace)
-          ?? [...groups.values()].find((o) => o !== g && o.sandboxId && o.failures.some((f) => g.failures.some((h) => f.ev.source === h.ev.source && Math.abs(f.at - h.at) <= JOIN_MS)));
+        const same = byPod.get(`${g.podNamespace ?? ''}/${g.pod}`) ?? g.failures.map(nearby).find((x) => x !== undefined);
         if (!same) continue;
         same.failures.push(...g.failures);
         g.paths.forEach((p) => same.paths.add(p));
@@ -66,7 +79,7 @@ export default defineRule({
         groups.delete(g.key);
       }
       for (const e of loose) {
-        const g = [...groups.values()].find((o) => o.failures.some((f) => f.ev.source === e.ev.source && Math.abs(f.at - e.at) <= JOIN_MS));
+        const g = nearby(e);
         if (g) {
           g.failures.push(e);
           if (e.netnsPath) g.paths.add(normalisePath(e.netnsPath));

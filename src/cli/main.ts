@@ -20,12 +20,35 @@ import { TOOL } from '../version.js';
 import { parsers } from '../../parsers/index.js';
 import { rules } from '../../rules/index.js';
 import { EXIT, UsageError } from './errors.js';
+import { safeText } from '../report/escape.js';
 
 const FORMATS = ['text', 'json', 'markdown', 'html'] as const;
 const FAIL_ON = ['error', 'warning', 'info', 'none'] as const;
 
 function colourWanted(stream: NodeJS.WriteStream): boolean {
   return Boolean(stream.isTTY) && !('NO_COLOR' in process.env) && process.env.TERM !== 'dumb';
+}
+
+/** A progress line on stderr while bundles are read, when stderr is a terminal; silent otherwise. */
+function progressLine(bundles: string[]): { onProgress?: (bytes: number, path: string) => void; done(): void } {
+  if (!process.stderr.isTTY) return { done() {} };
+  let bytes = 0;
+  let last = 0;
+  let shown = false;
+  return {
+    onProgress(n, source) {
+      bytes += n;
+      const now = Date.now();
+      if (now - last < 250) return;
+      last = now;
+      shown = true;
+      const file = safeText(source).replace(/\n/g, '\\n').slice(-60);
+      process.stderr.write(`\r\x1b[Kreading ${bundles.length > 1 ? `${bundles.length} bundles` : safeText(bundles[0] ?? '')}: ${Math.round(bytes / 1e6)} MB uncompressed · ${file}`);
+    },
+    done() {
+      if (shown) process.stderr.write('\r\x1b[K');
+    },
+  };
 }
 
 interface BundleArgs {
@@ -78,7 +101,9 @@ async function analyseArgs(argv: BundleArgs, keepAllEvents = false) {
     limits[key] = value;
   }
   if (argv.jobs !== undefined && !(Number.isInteger(argv.jobs) && argv.jobs >= 1)) throw new UsageError(`--jobs ${argv.jobs}: give a whole number, 1 or more.`);
-  const result = await analyse(await expandBundleFolders(argv.bundles), { timezone: argv.timezone, year: argv.year, limits, keepAllEvents, jobs: argv.jobs });
+  const bundles = await expandBundleFolders(argv.bundles);
+  const progress = progressLine(bundles);
+  const result = await analyse(bundles, { timezone: argv.timezone, year: argv.year, limits, keepAllEvents, jobs: argv.jobs, onProgress: progress.onProgress }).finally(() => progress.done());
   const filter = { ip: argv.ip, host: argv.host, container: argv.container, since, until };
   const events = filterEvents(allEvents(result), result, filter);
   return { result, events, shown: filterFindings(result, filter) };

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -157,5 +157,23 @@ describe('forensics CLI', () => {
     expect(sos.code).toBe(1);
     const rules = (JSON.parse(sos.stdout) as { findings: { rule: string }[] }).findings.map((f) => f.rule);
     expect(rules).toEqual(expect.arrayContaining(['sandbox-netns-not-closed', 'sandbox-teardown-failed']));
+  });
+
+  it('shows a progress line on a terminal while reading, and none when stderr is a pipe', () => {
+    const script = spawnSync('script', ['--version'], { encoding: 'utf8' });
+    if (script.status !== 0) return console.log('skipping the terminal half: no `script` (util-linux) here');
+    const dir = mkdtempSync(join(tmpdir(), 'forensics-progress-'));
+    try {
+      // A log big enough to take more than one progress tick.
+      const line = 'I1125 10:00:00.000000   3110 server.go:81] ADD job-1_bench, ' + 'a'.repeat(64) + ', /proc/20001/ns/net, K8S_POD_NAME=job-1, data {"ips":[{"address":"10.64.0.2/16"}]}, err <nil>\n';
+      writeFileSync(join(dir, 'cni.log'), line.repeat(60_000));
+      const tty = spawnSync('script', ['-qc', `${process.execPath} ${BIN} report ${dir} --fail-on none -o ${join(dir, 'out.txt')}`, '/dev/null'], { encoding: 'utf8', cwd: join(__dirname, '../..') });
+      expect(tty.status).toBe(0);
+      expect(tty.stdout).toMatch(/reading .*: \d+ MB uncompressed · /);
+      const piped = run('report', dir, '--fail-on', 'none');
+      expect(piped.stderr).not.toMatch(/reading /);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

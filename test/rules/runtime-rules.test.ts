@@ -89,6 +89,21 @@ describe('sandbox-teardown-failed', () => {
     expect(f.detail).toContain('del cmd: failed to process delete request');
     expect(f.ips).toEqual(['172.16.5.9']);
   });
+  it('joins lines that name only the pod, or nothing, to the sandbox they belong to (kubernetes/kubernetes#57465, dockershim)', async () => {
+    const lines = [
+      'E1220 15:42:09.401448    1396 cni.go:278] Error deleting network: failed to Statfs "/proc/115577/ns/net": no such file or directory',
+      'E1220 15:42:09.554117    1396 remote_runtime.go:109] StopPodSandbox "159b8a23dccc9a3e8747309b4ba0e968493cc216197dc44046ff0e688989074e" from runtime service failed: rpc error: code = 2 desc = NetworkPlugin cni failed to teardown pod "my-cron-pz1b7_mynamespace" network: failed to Statfs "/proc/115577/ns/net": no such file or directory',
+      'E1220 15:42:09.554162    1396 kuberuntime_manager.go:784] Failed to stop sandbox {"docker" "159b8a23dccc9a3e8747309b4ba0e968493cc216197dc44046ff0e688989074e"}',
+      'E1220 15:42:09.554192    1396 kubelet_pods.go:920] Failed killing the pod "my-cron-pz1b7": failed to "KillPodSandbox" for "52d9b9b4-e59c-11e7-b6c8-005056ae60f5" with KillPodSandboxError: "rpc error: code = 2 desc = NetworkPlugin cni failed to teardown pod \\"my-cron-pz1b7_mynamespace\\" network: failed to Statfs \\"/proc/115577/ns/net\\": no such file or directory"',
+      '',
+    ].join('\n');
+    const a = await analyseHosts({ node: { 'date-R.txt': 'Wed, 20 Dec 2017 16:00:00 +0000\n', 'kubelet.log': lines } });
+    const found = of(a, 'sandbox-teardown-failed');
+    expect(found.map((f) => [f.containers[0]?.id.slice(0, 12), f.containers[0]?.pod, f.severity])).toEqual([['159b8a23dccc', 'mynamespace/my-cron-pz1b7', 'warning']]);
+    expect(found[0].title).toContain('(4 times)');
+    expect(found[0].detail).toContain('The runtime handed the plugin /proc/<pid>/ns/net');
+  });
+
   it('says nothing once a later teardown succeeded', async () => {
     expect(of(await analyseHosts({ node: node(true, true) }), 'sandbox-teardown-failed')).toEqual([]);
   });
