@@ -12,9 +12,22 @@ export function hostPath(source: string): string | undefined {
   return at >= 0 ? `/${source.slice(at)}` : undefined;
 }
 
+// An inventory that knows none of the store's containers is another runtime's (docker installed beside containerd, say):
+// it cannot say that those containers are gone.
+const coverage = new WeakMap<HostModel, boolean>();
+function inventoryCoversStore(host: HostModel): boolean {
+  let v = coverage.get(host);
+  if (v === undefined) {
+    v = [...host.reservations, ...host.leftovers].some((r) => holderOf(host, r.containerId).container !== undefined);
+    coverage.set(host, v);
+  }
+  return v;
+}
+
 /** Why a reservation outlived its container, or undefined when the container may still need it. */
 function staleness(host: HostModel, containerId: string): { state: string; label: string; container?: ReturnType<typeof holderOf>['container'] } | undefined {
   const { container, state } = holderOf(host, containerId);
+  if (state === 'gone' && !inventoryCoversStore(host)) return undefined;
   // A stopped sandbox has had its network torn down by StopPodSandbox: a reservation left for it means DEL failed.
   const stale = state === 'gone' || state === 'dead' || state === 'removing' || (container?.isSandbox && state === 'exited');
   if (!stale) return undefined;
@@ -30,7 +43,7 @@ export default defineRule({
     { anyOf: ['container'], what: 'a container inventory, to tell a live holder from a dead or gone one', collect: 'docker ps -a; docker inspect $(docker ps -aq); crictl pods; crictl inspectp $(crictl pods -q)' },
   ],
   explain: {
-    detects: 'A file in the host-local IPAM store (/var/lib/cni/networks/<net>/<ip>) or the libcni result cache, or flannel/multus per-container state, whose container is dead, removing, a stopped sandbox, or missing from the inventory altogether.',
+    detects: 'A file in the host-local IPAM store (/var/lib/cni/networks/<net>/<ip>) or the libcni result cache, or flannel/multus per-container state, whose container is dead, removing, a stopped sandbox, or missing from the inventory altogether (when the inventory knows at least one of the store\'s containers: one that knows none is another runtime\'s).',
     matters: 'Only a successful CNI DEL removes these files. Each one left behind keeps an address out of the pool; enough of them and every new pod fails with "no IP addresses available in range set" while the node still reports Ready (kubernetes/kubernetes#34278, #57280). A reservation may also mean the address is still configured in a leaked namespace.',
     fix: 'First make sure the address is not configured anywhere (see netns-leaked and ip-last-holder). Then remove the sandbox through the runtime so DEL runs again, or, for a container that no longer exists, delete the reservation file.',
     reference: 'kubernetes/kubernetes#34278; kubernetes/kubernetes#57280; containernetworking/cni#306; containernetworking/plugins#426',

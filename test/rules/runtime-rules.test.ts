@@ -56,6 +56,13 @@ describe('ipam-leak', () => {
     ]);
     expect(leaks[1].remediation.join('\n')).toContain("rm -f /var/lib/cni/networks/cbr0/10.244.1.99");
   });
+  it('does not call containers gone on the word of another runtime\'s inventory', async () => {
+    // docker installed beside containerd: docker ps -a knows none of the store's (containerd) sandboxes.
+    const f = files({});
+    f['docker-ps.txt'] = ['CONTAINER ID        IMAGE               COMMAND             CREATED             STATUS              PORTS               NAMES', '5b5b5b5b5b5b        registry:2          "/entrypoint.sh"    2 weeks ago         Up 2 weeks                              registry', ''].join('\n');
+    expect(of(await analyseHosts({ node: f }), 'ipam-leak')).toEqual([]);
+  });
+
   it('is silent when every reservation belongs to a running container, and without any inventory', async () => {
     const healthy = files({ [ID('b')]: 'Up 2 hours' });
     delete healthy['var/lib/cni/networks/cbr0/10.244.1.99'];
