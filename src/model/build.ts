@@ -1,4 +1,4 @@
-import type { Evidence, Fact, NetnsRef, Stamp } from './facts.js';
+import type { Evidence, Fact, NetnsRef, SandboxEventKind, Stamp } from './facts.js';
 import { normalisePath } from './facts.js';
 import type { CniOp, Container, Daemon, Diagnostic, HostModel, IpClaim, Leftover, MountNamespace, Netns, Process, Reservation, SandboxEvent, TimelineEvent, UnitSetting } from './host.js';
 import { findContainer, podName } from './host.js';
@@ -48,6 +48,16 @@ function hostClock(facts: Fact[], input: HostInput, opts: ClockOptions, diags: D
 }
 
 const DOCKERD = /(?:^|\/)(dockerd|dockerd-current)(?:\s|$)|(?:^|\/)docker(?:-current)? (?:daemon|-d)\b/;
+
+const SANDBOX_WORDS: Record<SandboxEventKind, string> = {
+  run: 'sandbox created',
+  netns: 'network namespace named',
+  'add-failed': 'network setup failed',
+  stop: 'stopping',
+  'teardown-ok': 'network torn down',
+  'teardown-failed': 'network teardown failed',
+  removed: 'sandbox removed',
+};
 
 export function buildHost(input: HostInput, opts: ClockOptions, diags: Diagnostic[]): HostModel {
   const facts = input.facts;
@@ -344,7 +354,8 @@ export function buildHost(input: HostInput, opts: ClockOptions, diags: Diagnosti
     sandboxEvents.push({ ...rest, at: at.utc, atHow: at.how });
     const pod = podName(f.pod, f.podNamespace);
     const subject = f.sandboxId ? `sandbox ${f.sandboxId.slice(0, 12)}${pod ? ` (pod ${pod})` : ''}` : pod ? `pod ${pod}` : 'a sandbox';
-    event(at, { kind: `sandbox:${f.event}`, message: `${f.daemon}: ${subject}: ${f.err ? `${f.event}: ${f.err}` : f.message}`, ev: f.ev, containerId: f.sandboxId, pod, netns: f.netnsPath });
+    const what = SANDBOX_WORDS[f.event];
+    event(at, { kind: `sandbox:${f.event}`, message: `${f.daemon}: ${subject}: ${f.err ? `${what}: ${f.err}` : what === SANDBOX_WORDS.stop || f.event === 'netns' ? f.message : what}`, ev: f.ev, containerId: f.sandboxId, pod, netns: f.netnsPath });
   }
   sandboxEvents.sort((a, b) => a.at - b.at || a.ev.source.localeCompare(b.ev.source) || a.ev.line - b.ev.line);
   const reservations: Reservation[] = [];
