@@ -88,7 +88,7 @@ export default defineRule({
         const veths = addrs.filter((a) => a.peerIfindex !== undefined).map((a) => `${a.ifname}@if${a.peerIfindex}`);
         const owners = n.containers;
         const inside = addrs.length
-          ? ` It still has ${addrs.map((a) => `${a.ip}/${a.prefix} on ${a.ifname}${a.peerIfindex !== undefined ? ` (veth peer ifindex ${a.peerIfindex} on the host)` : ''}`).join(', ')}.`
+          ? ` It still has ${addrs.map((a) => `${a.ip}/${a.prefix} on ${a.ifname}${a.peerIfindex !== undefined ? (a.type === undefined || a.type === 'veth' ? ` (veth peer ifindex ${a.peerIfindex} on the host)` : ` (${a.type} on the host's ifindex ${a.peerIfindex})`) : ''}`).join(', ')}.`
           : n.views.length ? ' No routable address is configured in it.' : ' No `ip addr` taken inside it is in the bundle, so what it still holds is unknown.';
         const owner = owners.length ? ` It belonged to container ${owners.map(containerLabel).join('; ')}.` : '';
         const peers = hostPeers(host, n);

@@ -93,15 +93,16 @@ export function when(host: HostModel, ms: number | undefined): string {
   return ms === undefined ? 'an unknown time' : localText(ms, host.clock.zone);
 }
 
-/** Host-namespace interfaces paired (veth) with interfaces of `n`: ifindex and peer index point at each other. */
+/** Host-namespace interfaces paired (veth) with interfaces of `n`: each one's "@ifN" is the other's ifindex. */
 export function hostPeers(host: HostModel, n: Netns): { inner: Link; outer: Link }[] {
   const hostNs = [...host.netns.values()].find((x) => x.isHost);
   if (!hostNs || hostNs === n) return [];
   const outer = hostNs.views.flatMap((v) => v.links);
   const out: { inner: Link; outer: Link }[] = [];
   for (const inner of n.views.flatMap((v) => v.links)) {
-    if (inner.peerIfindex === undefined) continue;
-    const o = outer.find((l) => l.ifindex === inner.peerIfindex && (l.peerIfindex === undefined || l.peerIfindex === inner.ifindex));
+    // A veth pair names each other's ifindex; macvlan/ipvlan's "@ifN" is the parent device, which names nothing back.
+    if (inner.peerIfindex === undefined || (inner.type !== undefined && inner.type !== 'veth')) continue;
+    const o = outer.find((l) => l.ifindex === inner.peerIfindex && l.peerIfindex === inner.ifindex);
     if (o && !out.some((x) => x.outer === o)) out.push({ inner, outer: o });
   }
   return out;

@@ -140,6 +140,15 @@ describe('veth-dangling and hostpath-run-pin', () => {
     expect(pin.title).toBe(`Container ${ID('7a').slice(0, 12)} (pod kube-system/weave-net-x2k), state running holds net:[4026533100] through its mount of the host's /var/run`);
     expect(pin.remediation[0]).toBe(`nsenter -t 7001 -m umount ${path}   # releases the copy held by the container`);
   });
+  it('a macvlan in a leaked namespace is not a dangling veth: its "@if2" names the parent device (containernetworking/plugins#718)', async () => {
+    const t = tree(true, [{ Source: '/var/run', Destination: '/var/run' }]);
+    t['ip-link.txt'] = HOST_ADDR();
+    t['netns/4026533100/ip-d-addr.txt'] = '# ip -d addr\n3: net1@if2: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 9000 state UP\n    link/ether 4a:6e:0c:91:5d:22 brd ff:ff:ff:ff:ff:ff link-netnsid 0\n    macvlan mode bridge numtxqueues 1\n    inet 10.150.255.20/16 scope global net1\n';
+    const a = await analyseHosts({ node: t });
+    expect(of(a, 'veth-dangling')).toEqual([]);
+    expect(of(a, 'netns-leaked')[0].detail).toContain('10.150.255.20/16 on net1 (macvlan on the host\'s ifindex 2)');
+  });
+
   it('no pin, no dangling veth when the namespace is not held; no hostpath finding when the container mounts nothing of /run', async () => {
     const a = await analyseHosts({ node: tree(false, [{ Source: '/var/run', Destination: '/var/run' }]) });
     expect([...of(a, 'veth-dangling'), ...of(a, 'hostpath-run-pin')]).toEqual([]);
