@@ -27,9 +27,9 @@ export default defineParser({
       // Almost every line is info: only starts among them are kept, so skip the rest undecoded.
       accepts: (buf, from, to) => !chatty.any(buf, from, to) || starts.any(buf, from, to),
       line(text, no) {
-        const { prefix } = splitLogLine(text);
-        if ((prefix ? !/^docker/.test(prefix.unit) : foreign) || text.includes(" subsys=cilium")) return;
-        const m = LOGRUS.exec(text);
+        const { prefix, payload } = splitLogLine(text);
+        if ((prefix ? !/^docker/.test(prefix.unit) : foreign) || payload.includes(' subsys=cilium')) return;
+        const m = LOGRUS.exec(payload);
         if (!m) return;
         const level = m[2];
         const message = m[3].replace(/\\"/g, '"');

@@ -39,7 +39,8 @@ export default defineParser({
     // Any journal or syslog file: the whole log family reads it (this parser is only its entry point).
     command: /^journalctl\b/,
     path: /(?:^|\/)(?:kubelet[^/]*\.log[^/]*|var\/log\/(?:messages|syslog|daemon\.log)(?:[.-]\d+)?)$/,
-    sniff: (h) => h.split('\n').slice(0, 30).some((l) => /kubelet(?:-wrapper)?(?:\[\d+\])?: [IWEF]\d{4} /.test(l) || /^[IWEF]\d{4} [\d:.]+\s+\d+ (?:kubelet|kuberuntime_\w+|remote_runtime|pod_workers|docker_sandbox|cni)\.go:\d+\]/.test(l)),
+    // journalctl -o json (any unit: the family reads it), or kubelet's own lines.
+    sniff: (h) => h.split('\n').slice(0, 30).some((l) => (l.startsWith('{') && l.includes('"__REALTIME_TIMESTAMP"') && l.includes('"MESSAGE"')) || /kubelet(?:-wrapper)?(?:\[\d+\])?: [IWEF]\d{4} /.test(l) || /^[IWEF]\d{4} [\d:.]+\s+\d+ (?:kubelet|kuberuntime_\w+|remote_runtime|pod_workers|docker_sandbox|cni)\.go:\d+\]/.test(l)),
   },
   open(ctx) {
     return logSink(ctx, WORDS, ({ text, no, payload, prefix, pick }) => {

@@ -109,6 +109,19 @@ describe('containerd and CRI-O', () => {
   });
 });
 
+describe('journalctl -o json', () => {
+  it('reads dockerd and containerd lines out of a JSON export, with journald\'s time where the program gives none', async () => {
+    const line = (o: object) => JSON.stringify(o);
+    const text = [
+      line({ __REALTIME_TIMESTAMP: '1695289641037908', _HOSTNAME: 'homeassistant', SYSLOG_IDENTIFIER: 'dockerd', _PID: '222952', MESSAGE: 'time="2023-09-21T09:47:21.037908669Z" level=error msg="Handler for DELETE /v1.42/containers/8633774e12f241dc2caf972676547e12ec7eced697a6c98e2aea00a35f5527bc returned error: container 8633774e12f2: driver \\"overlay2\\" failed to remove root filesystem: unlinkat /mnt/data/docker/overlay2/1fb259d0606f/merged: device or resource busy"' }),
+      line({ __REALTIME_TIMESTAMP: '1647837496934826', SYSLOG_IDENTIFIER: 'containerd', _PID: '712', MESSAGE: 'time="2022-03-21T04:38:16.934826056Z" level=info msg="TearDown network for sandbox \\"c032ad745f82906353acc368b3c5c631682b0f7b3fe97769e1258fa335e445ac\\" successfully"' }),
+    ].join('\n');
+    const { facts } = await parseText('journal.json', text);
+    expect(only(facts, 'logEvent').map((e) => [e.daemon, e.event, e.containerId?.slice(0, 12)])).toEqual([['dockerd', 'error', '8633774e12f2']]);
+    expect(only(facts, 'sandboxEvent').map((e) => [e.daemon, e.event, e.sandboxId?.slice(0, 12)])).toEqual([['containerd', 'teardown-ok', 'c032ad745f82']]);
+  });
+});
+
 describe('CNI plugin logs', () => {
   it('Calico: IPs per container, teardown, errors; new format bare and under a runtime\'s journald prefix (calico#5093, #6183, #1964)', async () => {
     const text = [
