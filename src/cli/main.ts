@@ -71,7 +71,7 @@ interface BundleArgs {
 /** Options shared by `report` and `timeline`: how to read the bundles and what to focus on. */
 function bundleOptions<T>(y: Argv<T>) {
   return y
-    .positional('bundles', { type: 'string', array: true, demandOption: true, describe: 'bundle folders or archives' })
+    .positional('bundles', { type: 'string', array: true, demandOption: true, describe: 'bundle folders or archives (a folder holding only archives is read as those archives)' })
     .option('timezone', { type: 'string', describe: 'zone for local times when the bundle has none (IANA name or UTC+8)' })
     .option('year', { type: 'number', describe: 'year for dates written without one (glog, syslog)' })
     .option('ip', { type: 'string', describe: 'focus on this IP: its story across hosts, and only findings about it' })
@@ -146,7 +146,7 @@ export async function main(args: string[]): Promise<number> {
     .usage('$0 <command> [options]\n\nDocker/CNI forensics: leaked network namespaces, what pins them, and who last held an IP.')
     .command(
       'report <bundles..>',
-      'Analyse evidence bundles (folders, .tar, .tar.gz; one per host, or one folder per host inside)',
+      'Analyse evidence bundles (folders, .tar, .tar.gz, .tar.xz sosreports; one per host, or one folder per host inside)',
       (y) =>
         bundleOptions(y)
           .option('format', { alias: 'f', choices: FORMATS, default: 'text' as const, describe: 'output format' })
