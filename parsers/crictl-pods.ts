@@ -17,6 +17,7 @@ export default defineParser({
           return;
         }
         if (!cols) return;
+        if (text.length > 4096) return ctx.warn(no, 'table row longer than 4 KiB; skipped');
         const id = /^([0-9a-f]{12,64})\s/.exec(text)?.[1];
         // STATE and the names never hold spaces: read them as words after the CREATED cell, which does ("2 hours ago").
         const m = /\s(Ready|NotReady|SANDBOX_READY|SANDBOX_NOTREADY)\s+(\S+)\s+(\S+)\s+\d+/.exec(text);

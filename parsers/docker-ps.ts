@@ -38,6 +38,7 @@ export default defineParser({
           return;
         }
         if (!cols) return;
+        if (text.length > 4096) return ctx.warn(no, 'table row longer than 4 KiB; skipped');
         const id = /^([0-9a-f]{12,64})\s/.exec(text)?.[1];
         if (!id) return;
         const cell = (i: number) => text.slice(cols![i], i + 1 < cols!.length ? cols![i + 1] : undefined).trim();

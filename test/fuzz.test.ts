@@ -115,6 +115,13 @@ const adversarial: [string, string][] = [
   ['prompt2', `${'a@'.repeat(MB / 2)}:`],
   ['ls arrows', ' -> net:['.repeat(MB / 10)],
   ['digits', '1'.repeat(MB)],
+  // Daemon logs: these made the journald prefix, kubelet's and containerd's patterns and the key=value reader quadratic.
+  ['syslog prefix, no colon', `Dec 28 00:04:45 ${'a'.repeat(MB - 16)}`],
+  ['iso prefix, no colon', `2019-10-02T23:27:34+0000 ${'a'.repeat(MB - 25)}`],
+  ['kubelet phrases', `E1228 00:04:45.997242    8024 r.go:92] ${'CreatePodSandbox for pod x StopPodSandbox "a" '.repeat(MB / 48)}`],
+  ['containerd phrases', `time="2019-10-02T23:27:34.4Z" level=error msg="${'RunPodSandbox for StopPodSandbox for '.repeat(MB / 38)}`],
+  ['a key with no =', `time="2019-10-02T23:27:34.4Z" level=info msg="m" ${'a'.repeat(MB - 60)}`],
+  ['journal json', `{"__REALTIME_TIMESTAMP":"1","MESSAGE":"${'Failed to stop sandbox '.repeat(MB / 24)}"}`],
 ];
 
 describe('regular expressions run in linear time', () => {

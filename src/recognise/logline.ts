@@ -20,8 +20,12 @@ export interface LogLine {
   prefix?: LogPrefix;
 }
 
-const SHORT = /^(\S{1,12})\s+(\d{1,2}) (\d{2}):(\d{2}):(\d{2})(?:\.\d+)? (?:([^\s[]\S*) )? ?([^\s[:]+)(?:\[(\d+)\])?: ?/;
-const SHORT_ISO = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:[.,]\d+)?(?:Z|[+-]\d{2}:?\d{2})) ([^\s[]\S*) ([^\s[:]+)(?:\[(\d+)\])?: ?/;
+// Host and unit names are bounded: unbounded, a long line without a colon made these quadratic (11 s for 100 KB).
+const SHORT = /^(\S{1,12})\s{1,3}(\d{1,2}) (\d{2}):(\d{2}):(\d{2})(?:\.\d{1,9})? (?:([^\s[]\S{0,254}) )? ?([^\s[:]{1,64})(?:\[(\d{1,10})\])?: ?/;
+const SHORT_ISO = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:[.,]\d{1,9})?(?:Z|[+-]\d{2}:?\d{2})) ([^\s[]\S{0,254}) ([^\s[:]{1,64})(?:\[(\d{1,10})\])?: ?/;
+
+/** Log parsers look at this much of a line: messages are far shorter, and a regex over a hostile megabyte could be quadratic. */
+export const MAX_LOG_PAYLOAD = 16 * 1024;
 
 // Month names as journalctl prints them under other locales (LC_TIME), lower-cased, without trailing dots.
 const LOCAL_MONTHS: Record<string, number> = {};
@@ -110,7 +114,7 @@ const LOGRUS_HEAD = /^time="([^"]+)" level=(\w+) msg="((?:[^"\\]|\\.)*)"/;
 // containerd/dockerd run on a terminal: INFO[2022-03-21T12:38:02.420932643+08:00] msg   (or INFO[0010] seconds since start)
 const LOGRUS_TTY = /^(INFO|WARN|ERRO|DEBU|FATA|PANI|TRAC)\[([^\]]+)\] (.*?)(?:\s{2,}((?:\w+=(?:"(?:[^"\\]|\\.)*"|\S+)\s*)+))?$/;
 const TTY_LEVEL: Record<string, string> = { INFO: 'info', WARN: 'warning', ERRO: 'error', DEBU: 'debug', FATA: 'fatal', PANI: 'panic', TRAC: 'trace' };
-const KV = /(\w[\w.-]*)=("(?:[^"\\]|\\.)*"|\S*)/g;
+const KV = /(\w[\w.-]{0,63})=("(?:[^"\\]|\\.)*"|\S*)/g;
 
 export function unquote(v: string): string {
   if (v.length < 2 || v[0] !== '"' || v[v.length - 1] !== '"') return v;
@@ -212,8 +216,8 @@ export function logSink(ctx: { warn(line: number, message: string): void }, word
   return {
     accepts: anyWord(words),
     line(text, no) {
-      const { payload, prefix } = splitLogLine(text);
-      read({ text, no, payload, prefix, pick });
+      const { payload, prefix } = splitLogLine(text.length > MAX_LOG_PAYLOAD + 512 ? text.slice(0, MAX_LOG_PAYLOAD + 512) : text);
+      read({ text, no, payload: payload.length > MAX_LOG_PAYLOAD ? payload.slice(0, MAX_LOG_PAYLOAD) : payload, prefix, pick });
     },
     end() {},
   };
