@@ -207,10 +207,12 @@ export async function readEntry(bundle: string, entry: Entry, limits: BundleLimi
     diagnostics.push({ level: 'info', source, message: 'not a regular file or symlink (device, fifo or hard link); skipped' });
     return out;
   }
+  const fileState = new Map<string, unknown>();
   const ctxFor = (path: string, command: CommandContext | undefined): ParseContext => ({
     source,
     path,
     command,
+    fileState,
     emit: (f: Fact) => (f.kind === 'cniOp' ? ledger.push(f) : out.facts.push(f)),
     warn: (line, message) => diagnostics.push({ level: 'warning', source: `${source}:${line}`, message }),
     evidence: (line: number, text: string): Evidence => ({ source, line, text: text.length > 1000 ? `${text.slice(0, 1000)}…` : text }),

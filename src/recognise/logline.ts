@@ -172,13 +172,27 @@ export function twoClocksNote(minutes: number): string {
 }
 
 /** Per file: picks each line's time (see chooseStamp) and says once when journald's and the program's clocks disagree. */
-export function stampPicker(warn: (line: number, message: string) => void): (own: Stamp | undefined, prefix: LogPrefix | undefined, no: number) => Stamp | undefined {
+export function stampPicker(warn: (line: number, message: string) => void, fileState?: Map<string, unknown>): (own: Stamp | undefined, prefix: LogPrefix | undefined, no: number) => Stamp | undefined {
   let said = false;
+  // The year of the latest full date in this file, shared by the parsers reading it: a journal mixing kubelet (glog, no
+  // year) with containerd (RFC 3339) dates the kubelet lines by it rather than by the collection time.
+  const anchor = (fileState?.get('year-anchor') as { lastExact?: { year: number; month: number } } | undefined) ?? {};
+  fileState?.set('year-anchor', anchor);
   return (own, prefix, no) => {
     const { at, disagreeMinutes } = chooseStamp(own, prefix);
     if (disagreeMinutes !== undefined && !said) {
       said = true;
       warn(no, twoClocksNote(disagreeMinutes));
+    }
+    for (const s of [own, prefix?.at]) if (s?.kind === 'exact') {
+      const d = new Date(s.utc);
+      anchor.lastExact = { year: d.getUTCFullYear(), month: d.getUTCMonth() + 1 };
+    }
+    const lastExact = anchor.lastExact;
+    if (at?.kind === 'local' && at.year === undefined && lastExact) {
+      // A log runs forward: a month well before the full date's is in the next year (an October date, then January lines).
+      const year = at.month < lastExact.month - 1 ? lastExact.year + 1 : lastExact.year;
+      return { ...at, year };
     }
     return at;
   };
@@ -211,8 +225,8 @@ export interface LogLineIn {
 }
 
 /** The sink of a daemon-log parser: prefilter on words, strip the journald prefix, hand each line over. */
-export function logSink(ctx: { warn(line: number, message: string): void }, words: readonly string[], read: (l: LogLineIn) => void): LineSink {
-  const pick = stampPicker(ctx.warn);
+export function logSink(ctx: { warn(line: number, message: string): void; fileState?: Map<string, unknown> }, words: readonly string[], read: (l: LogLineIn) => void): LineSink {
+  const pick = stampPicker(ctx.warn, ctx.fileState);
   return {
     accepts: anyWord(words),
     line(text, no) {

@@ -17,6 +17,8 @@ export interface ParseContext {
   emit(fact: Fact): void;
   warn(line: number, message: string): void;
   evidence(line: number, text: string): Evidence;
+  /** Scratch shared by the parsers reading one file (the log family: the year of the latest full date). */
+  fileState?: Map<string, unknown>;
   /** Largest document a whole-text parser may hold. */
   maxDocumentBytes?: number;
   /** For transcripts: a sink for one command's output, chosen by its command line and first lines. */

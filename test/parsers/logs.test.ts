@@ -109,6 +109,19 @@ describe('containerd and CRI-O', () => {
   });
 });
 
+describe('years', () => {
+  it('a journal\'s year-less kubelet lines take the year of the latest full date in the file, the next one after New Year (bottlerocket#359)', async () => {
+    const text = [
+      'Oct 02 23:27:34 ip-10-0-60-95.us-west-2.compute.internal containerd[2639]: time="2019-10-02T23:27:34.439359450Z" level=error msg="StopPodSandbox for \\"cae59246074a27247c54d43ffd3f68be61121bcc741133b940e7188002e34f60\\" failed" error="failed to destroy network for sandbox \\"cae59246074a27247c54d43ffd3f68be61121bcc741133b940e7188002e34f60\\": del cmd: failed to process delete request"',
+      'Oct 02 23:27:34 ip-10-0-60-95.us-west-2.compute.internal kubelet[2783]: E1002 23:27:34.439481    2783 remote_runtime.go:132] StopPodSandbox "cae59246074a27247c54d43ffd3f68be61121bcc741133b940e7188002e34f60" from runtime service failed: rpc error: code = Unknown desc = failed to destroy network for sandbox "cae59246074a27247c54d43ffd3f68be61121bcc741133b940e7188002e34f60": del cmd: failed to process delete request',
+      'Jan 01 00:00:05 ip-10-0-60-95.us-west-2.compute.internal kubelet[2783]: E0101 00:00:05.000000    2783 kuberuntime_gc.go:169] Failed to stop sandbox "cae59246074a27247c54d43ffd3f68be61121bcc741133b940e7188002e34f60" before removing: rpc error: code = Unknown desc = x',
+    ].join('\n');
+    const { facts } = await parseText('messages', text);
+    const kubelet = only(facts, 'sandboxEvent').filter((e) => e.daemon === 'kubelet');
+    expect(kubelet.map((e) => e.at)).toMatchObject([{ kind: 'local', year: 2019, month: 10 }, { kind: 'local', year: 2020, month: 1 }]);
+  });
+});
+
 describe('journalctl -o json', () => {
   it('reads dockerd and containerd lines out of a JSON export, with journald\'s time where the program gives none', async () => {
     const line = (o: object) => JSON.stringify(o);
