@@ -5,6 +5,7 @@ import { monthIndex } from '../timeline/time.js';
 // Daemon logs arrive bare (a file the program wrote), or wrapped by syslog/journald:
 //   journalctl (short):      "Dec 28 00:04:45 node4 kubelet[8024]: <payload>"  (month may be localised: "сеп 26", "6月 04", "sept. 21")
 //   journalctl -o short-iso: "2019-10-02T23:27:34+0000 host containerd[2639]: <payload>"
+//   journalctl -o short-unix / short-full: "1570058854.417871 host unit[pid]: …", "Thu 2019-10-03 08:12:40 UTC host unit[pid]: …"
 //   journalctl -o json:      {"__REALTIME_TIMESTAMP":"1570058854417871","SYSLOG_IDENTIFIER":"containerd","_PID":"2639","MESSAGE":"<payload>",…}
 // The payload usually carries the program's own time too; that one is kept (journald's is when the line was received).
 
@@ -23,6 +24,10 @@ export interface LogLine {
 // Host and unit names are bounded: unbounded, a long line without a colon made these quadratic (11 s for 100 KB).
 const SHORT = /^(\S{1,12})\s{1,3}(\d{1,2}) (\d{2}):(\d{2}):(\d{2})(?:\.\d{1,9})? (?:([^\s[]\S{0,254}) )? ?([^\s[:]{1,64})(?:\[(\d{1,10})\])?: ?/;
 const SHORT_ISO = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:[.,]\d{1,9})?(?:Z|[+-]\d{2}:?\d{2})) ([^\s[]\S{0,254}) ([^\s[:]{1,64})(?:\[(\d{1,10})\])?: ?/;
+
+// journalctl -o short-unix: "1570058854.417871 host unit[pid]: …"; -o short-full: "Thu 2019-10-03 08:12:40 UTC host unit[pid]: …".
+const SHORT_UNIX = /^(\d{9,11}\.\d{1,9}) ([^\s[]\S{0,254}) ([^\s[:]{1,64})(?:\[(\d{1,10})\])?: ?/;
+const SHORT_FULL = /^(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) (\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}:\d{2})(?:\.\d{1,9})? ([A-Za-z][\w+-]{0,6}) ([^\s[]\S{0,254}) ([^\s[:]{1,64})(?:\[(\d{1,10})\])?: ?/;
 
 /** Log parsers look at this much of a line: messages are far shorter, and a regex over a hostile megabyte could be quadratic. */
 export const MAX_LOG_PAYLOAD = 16 * 1024;
@@ -57,6 +62,16 @@ export function splitLogLine(text: string): LogLine {
       return { payload: text.slice(iso[0].length), prefix: { at: Number.isNaN(utc) ? undefined : { kind: 'exact', utc }, host: iso[2], unit: iso[3], pid: iso[4] ? Number(iso[4]) : undefined } };
     }
     return { payload: text };
+  }
+  const u = c >= 48 && c <= 57 ? SHORT_UNIX.exec(text) : null; // else maybe a month written with digits ("6月 04")
+  if (u) return { payload: text.slice(u[0].length), prefix: { at: { kind: 'exact', utc: Math.round(Number(u[1]) * 1000) }, host: u[2], unit: u[3], pid: u[4] ? Number(u[4]) : undefined } };
+  const full = c >= 65 && c <= 90 && text[3] === ' ' ? SHORT_FULL.exec(text) : null;
+  if (full) {
+    const [y, mo, d] = full[1].split('-').map(Number);
+    const [h, mi, sec] = full[2].split(':').map(Number);
+    // UTC is exact; another abbreviation (CEST, CST…) is ambiguous, so the time is read in the host's zone.
+    const at: Stamp = /^(?:UTC|GMT|Z)$/.test(full[3]) ? { kind: 'exact', utc: Date.UTC(y, mo - 1, d, h, mi, sec) } : { kind: 'local', year: y, month: mo, day: d, hour: h, minute: mi, second: sec, millis: 0 };
+    return { payload: text.slice(full[0].length), prefix: { at, host: full[4], unit: full[5], pid: full[6] ? Number(full[6]) : undefined } };
   }
   const m = SHORT.exec(text);
   if (!m) return { payload: text };

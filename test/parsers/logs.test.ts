@@ -13,6 +13,9 @@ describe('journald prefixes', () => {
     expect(splitLogLine('Feb 12 19:13:25  kubelet[28371]: W0212 x').prefix).toMatchObject({ unit: 'kubelet', pid: 28371 });
     expect(splitLogLine('Jun  8 22:53:30 atlas-01 dockerd-current: time="x"').prefix).toMatchObject({ unit: 'dockerd-current', pid: undefined });
     expect(splitLogLine('2019-10-02T23:27:34+0000 ip-10-0-60-95 containerd[2639]: time="x"').prefix).toMatchObject({ unit: 'containerd', at: { kind: 'exact', utc: Date.UTC(2019, 9, 2, 23, 27, 34) } });
+    expect(splitLogLine('1570058854.417871 ip-10-0-60-95 containerd[2639]: time="x"').prefix).toMatchObject({ unit: 'containerd', pid: 2639, at: { kind: 'exact', utc: 1570058854418 } });
+    expect(splitLogLine('Thu 2019-10-03 08:12:40 UTC ip-10-0-60-95 kubelet[2783]: E1003 x')).toMatchObject({ payload: 'E1003 x', prefix: { unit: 'kubelet', at: { kind: 'exact', utc: Date.UTC(2019, 9, 3, 8, 12, 40) } } });
+    expect(splitLogLine('Thu 2019-10-03 10:12:40 CEST node kubelet[1]: x').prefix?.at).toEqual({ kind: 'local', year: 2019, month: 10, day: 3, hour: 10, minute: 12, second: 40, millis: 0 });
     // Bare program lines are not mistaken for prefixes.
     for (const bare of ['2019-02-28T07:08:21Z [verbose] Add: default:pod:net:eth0 {}', '2021-10-27 12:32:05.123 [INFO][1] k8s.go 373: x', 'I0912 17:24:28.106047   15221 plugins.go:405] x', 'level=info msg="New endpoint" subsys=endpoint'])
       expect(splitLogLine(bare)).toEqual({ payload: bare });
