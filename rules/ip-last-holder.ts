@@ -43,6 +43,7 @@ export default defineRule({
         const { container, state } = holderOf(host, last.containerId);
         const where = namespacesWithIp(host, ip);
         const earlier = claims.filter((k) => k !== last);
+        const dropped = claims.reduce((n, k) => n + (k.droppedBefore ?? 0), 0); // claims the ledger counted but did not keep
         // On a busy node an IP passes through hundreds of pods: name the most recent, count the rest.
         const recent = earlier.slice(-MAX_EARLIER).reverse();
         const elsewhere = run.hosts.filter((h) => h !== host).flatMap((h) => h.claims.filter((k) => k.ip === ip && !k.released).map((k) => `${h.name}: ${claimText(h, k)}`));
@@ -57,7 +58,7 @@ export default defineRule({
         const detail = [
           `Last claim not released: ${claimText(host, last)}.`,
           earlier.length
-            ? `Earlier holders, most recent first${earlier.length > recent.length ? ` (${recent.length} of ${earlier.length})` : ''}: ${recent.map((k) => claimText(host, k)).join('; ')}.`
+            ? `Earlier holders, most recent first${earlier.length + dropped > recent.length ? ` (${recent.length} of ${earlier.length + dropped})` : ''}: ${recent.map((k) => claimText(host, k)).join('; ')}.`
             : '',
           where.length ? `Configured now in ${whereText}.` : host.netns.size ? `No namespace in the bundle has it configured.` : '',
           stale ? `${aState(state).replace(/^a/, 'A')} container cannot be answering for its IP: whatever still has it configured outlived it.` : '',

@@ -71,3 +71,24 @@ describe('byte prefilters', () => {
     expect(bytesInclude(buf, Buffer.from('one\nline'), 5, 8)).toBe(false);
   });
 });
+
+describe('CNI ledger counts what it does not keep', () => {
+  it('an IP handed out 40 times keeps the last claims and says how many there were', async () => {
+    const { CniLedger, CLAIMS_PER_IP } = await import('../src/model/ledger.js');
+    const ledger = new CniLedger(false);
+    let line = 0;
+    const op = (o: 'ADD' | 'DEL', id: string, ips: string[]) => ({ kind: 'cniOp' as const, op: o, containerId: id, ips, at: { kind: 'exact' as const, utc: line * 1000 }, ev: { source: 'cni.log', line: ++line, text: `${o} ${id}` } });
+    // Three pods cycling through one pair of addresses; two IPs per ADD, so that one ADD carries two counts.
+    for (let i = 0; i < 40; i++) {
+      const id = `${i % 3}${'a'.repeat(63)}`;
+      ledger.push(op('ADD', id, ['10.0.0.1', 'fd00::1']));
+      ledger.push(op('DEL', id, []));
+    }
+    const facts = ledger.facts();
+    const adds = facts.filter((f) => f.op === 'ADD');
+    const counted = adds.find((f) => f.droppedBefore);
+    expect(counted?.droppedBefore).toEqual({ '10.0.0.1': 40 - adds.length, 'fd00::1': 40 - adds.length });
+    expect(adds.length).toBeGreaterThanOrEqual(CLAIMS_PER_IP);
+    expect(adds.length).toBeLessThan(40);
+  });
+});

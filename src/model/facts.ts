@@ -117,6 +117,8 @@ export type Fact =
       err?: string;
       at: Stamp;
       ev: Evidence;
+      /** Set by the ledger on the oldest claim it kept for an IP: how many earlier released claims of it the file held. */
+      droppedBefore?: Record<string, number>;
     }
   | {
       kind: 'logEvent';

@@ -79,6 +79,8 @@ export interface IpClaim {
   netnsPath?: string;
   ev: Evidence;
   released?: { at?: number; ev: Evidence };
+  /** Earlier released claims of this IP that the log held but the ledger did not keep (it keeps the last few per IP). */
+  droppedBefore?: number;
 }
 
 /** A CNI ADD or DEL as logged, with its time resolved to UTC. */

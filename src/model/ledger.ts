@@ -1,5 +1,5 @@
 import type { Fact } from './facts.js';
-import { shortId } from '../util.js';
+import { pushTo, shortId } from '../util.js';
 
 type CniFact = Extract<Fact, { kind: 'cniOp' }>;
 
@@ -70,6 +70,7 @@ export class CniLedger {
   private readonly open = new Map<string, Claim[]>();
   private readonly released = new Map<string, (Claim | CompactClaim)[]>();
   private readonly containers = new Map<string, ContainerOps>();
+  private readonly adds = new Map<string, number>(); // per IP: every successful ADD that gave it
 
   constructor(private readonly keepAll: boolean) {}
 
@@ -90,7 +91,10 @@ export class CniLedger {
       c.delAfterLastAdd = undefined;
       if (c.failed.length) c.failed = [];
       const claims = this.open.get(id) ?? [];
-      for (const ip of f.ips) claims.push({ ip, add: f });
+      for (const ip of f.ips) {
+        claims.push({ ip, add: f });
+        this.adds.set(ip, (this.adds.get(ip) ?? 0) + 1);
+      }
       this.open.set(id, claims);
       return;
     }
@@ -153,6 +157,16 @@ export class CniLedger {
           if (op === 'ADD' && !f.ips.includes(c.ip)) f.ips.push(c.ip);
         }
       }
+    // How many ADDs of each IP were not kept travels on the oldest kept ADD of that IP ("5 of 255", not "5 of 6").
+    const keptAdds = new Map<string, CniFact[]>();
+    for (const f of kept.values()) if (f.op === 'ADD' && !f.err) for (const ip of f.ips) pushTo(keptAdds, ip, f);
+    for (const [ip, total] of this.adds) {
+      const list = keptAdds.get(ip);
+      if (!list || total <= list.length) continue;
+      const key = `ADD${list.reduce((a, b) => (b.ev.line < a.ev.line ? b : a)).ev.line}`;
+      const cur = kept.get(key)!; // an ADD of several IPs gets one count per IP
+      kept.set(key, { ...cur, droppedBefore: { ...cur.droppedBefore, [ip]: total - list.length } });
+    }
     return [...kept.values()].sort((a, b) => a.ev.line - b.ev.line || a.op.localeCompare(b.op));
   }
 }
