@@ -154,6 +154,9 @@ for f in /lib/systemd/system/docker.service /usr/lib/systemd/system/docker.servi
 if run -q commands/crictl-pods.txt crictl pods -q; then
   for id in $(grep -E '^[0-9a-f]{12,64}$' "$D/commands/crictl-pods.txt"); do run "commands/crictl-inspectp-$(printf %.12s "$id").json" crictl inspectp "$id"; done
   run -q commands/crictl-pods-table.txt crictl pods --no-trunc
+  if run -q commands/crictl-ps.txt crictl ps -aq; then
+    for id in $(grep -E '^[0-9a-f]{12,64}$' "$D/commands/crictl-ps.txt"); do run -q "commands/crictl-inspect-$(printf %.12s "$id").json" crictl inspect "$id"; done
+  fi
 fi
 
 say 'CNI state and logs'

@@ -8,6 +8,7 @@ import cniHostLocal from './cni-ipam-host-local.js';
 import cniLeftover from './cni-leftover.js';
 import cniResultCache from './cni-result-cache.js';
 import containerdLog from './containerd-log.js';
+import crictlInspect from './crictl-inspect.js';
 import crictlInspectp from './crictl-inspectp.js';
 import crictlPods from './crictl-pods.js';
 import crioLog from './crio-log.js';
@@ -62,6 +63,7 @@ export const parsers: readonly Parser[] = [
   transcript,
   dockerInspect,
   crictlInspectp,
+  crictlInspect,
   crictlPods,
   dockerPs,
   lsnsJson,

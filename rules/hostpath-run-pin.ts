@@ -23,7 +23,7 @@ export default defineRule({
   summary: 'A netns pinned by the mount namespace of a container that bind-mounted the host\'s /run, /var/run or /',
   needs: [
     { anyOf: ['nsMount'], what: 'mountinfo of the processes (nsfs mounts per mount namespace)', collect: 'for p in /proc/[0-9]*; do echo "== $p"; cat $p/mountinfo; done' },
-    { anyOf: ['container'], what: 'the container inventory with pids and mounts', collect: 'docker inspect $(docker ps -aq)   (its Mounts name the host paths each container binds)' },
+    { anyOf: ['container'], what: 'the container inventory with pids and mounts', collect: 'docker inspect $(docker ps -aq); for id in $(crictl ps -aq); do crictl inspect "$id"; done   (their mounts name the host paths each container binds)' },
   ],
   explain: {
     detects: 'A leaked network namespace whose bind mount is held in the mount namespace of a running container (not the host\'s, not the daemon\'s), where that container mounts a host directory that contains the runtime\'s netns folder: /run, /var/run, /run/netns, /run/docker, / and the like.',

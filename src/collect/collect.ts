@@ -248,6 +248,9 @@ export async function collect(opts: CollectOptions): Promise<CollectResult> {
   if (pods !== undefined) {
     for (const id of pods.split('\n').map((s) => s.trim()).filter((s) => /^[0-9a-f]{12,64}$/.test(s))) await run(`commands/crictl-inspectp-${id.slice(0, 12)}.json`, ['crictl', 'inspectp', id]);
     await run('commands/crictl-pods-table.txt', ['crictl', 'pods', '--no-trunc'], { optional: true });
+    // Containers too: their pids and the host paths they mount (a host /run bind pins netns copies).
+    const ctrs = await run('commands/crictl-ps.txt', ['crictl', 'ps', '-aq'], { optional: true });
+    for (const id of (ctrs ?? '').split('\n').map((s) => s.trim()).filter((s) => /^[0-9a-f]{12,64}$/.test(s))) await run(`commands/crictl-inspect-${id.slice(0, 12)}.json`, ['crictl', 'inspect', id], { optional: true });
   }
 
   // CNI state and logs

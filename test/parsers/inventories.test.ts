@@ -135,3 +135,30 @@ describe('sosreport manifest', () => {
     expect(warnings[0]).toMatch(/not JSON/);
   });
 });
+
+describe('crictl inspect (containers)', () => {
+  it('reads state, pod, sandbox, pid and the host paths mounted (containerd/cri#475, #479 shape)', async () => {
+    const doc = {
+      status: {
+        id: '98ad5842a62844f62d4468c52dbfcc081a08ba25c95c842a967de7058f60dd24',
+        metadata: { attempt: 0, name: 'nginx' },
+        state: 'CONTAINER_EXITED',
+        createdAt: '2017-11-30T21:57:26.038813532Z',
+        startedAt: '2017-11-30T21:57:26.235406355Z',
+        finishedAt: '2017-12-01T20:08:56.523559866Z',
+        exitCode: 255,
+        labels: { 'io.kubernetes.container.name': 'nginx', 'io.kubernetes.pod.name': 'nginx', 'io.kubernetes.pod.namespace': 'e2e-tests-kubectl-2jdtb', 'io.kubernetes.pod.uid': '6ffc887b-d619-11e7-8e8b-42010af00002' },
+        mounts: [{ containerPath: '/var/run/secrets/kubernetes.io/serviceaccount', hostPath: '/var/lib/kubelet/pods/6ffc887b/volumes/kubernetes.io~secret/default-token-8pzw2', readonly: true }],
+      },
+      info: { sandboxID: '6ecc8a386012aa3d8cc41e986263a56c039044b7f9dcceda012cc3fc045e58c9', pid: 0, removing: false },
+    };
+    const { facts, parsers } = await parseText('inspect.json', `# crictl inspect 98ad5842a6284\n${JSON.stringify(doc, null, 2)}\n`);
+    expect(parsers).toContain('crictl-inspect');
+    expect(only(facts, 'container').map((f) => f.container)).toMatchObject([
+      { id: doc.status.id, runtime: 'cri', isSandbox: false, state: 'exited', pod: 'nginx', podNamespace: 'e2e-tests-kubectl-2jdtb', sandboxOf: doc.info.sandboxID, binds: [{ source: doc.status.mounts[0].hostPath, destination: doc.status.mounts[0].containerPath }] },
+    ]);
+    // Its sandbox's inspectp is a different format: not taken for a container.
+    const sandbox = { status: { id: doc.info.sandboxID, metadata: { name: 'nginx', namespace: 'x' }, state: 'SANDBOX_NOTREADY' }, info: { pid: 0 } };
+    expect((await parseText('p.json', JSON.stringify(sandbox))).parsers).toEqual(['crictl-inspectp']);
+  });
+});
