@@ -20,6 +20,20 @@ function label(host: HostModel, k: IpClaim): { text: string; container?: Contain
   return { text: `${k.containerId.slice(0, 12)}${k.pod ? ` (pod ${podName(k.pod, k.podNamespace)})` : ''}${host.has.has('container') ? ', not in the inventory' : ''}` };
 }
 
+/**
+ * Why the address was released while still configured, when the logs say: the runtime lost the netns path before DEL
+ * (kubelet: "CNI failed to retrieve network namespace path"), or a teardown of the holder's sandbox failed.
+ */
+function whyReleased(host: HostModel, k: IpClaim): { text: string; ev: IpClaim['ev'] } | undefined {
+  const mine = host.sandboxEvents.filter((e) => e.sandboxId && (e.sandboxId.startsWith(k.containerId.slice(0, 12)) || k.containerId.startsWith(e.sandboxId.slice(0, 12))));
+  const lost = mine.find((e) => e.event === 'stop' && /network namespace path|cannot find network namespace/i.test(e.message));
+  if (lost)
+    return { text: `Why: at ${when(host, lost.at)} ${lost.daemon} could not find that sandbox's netns path, so the plugin's DEL ran without the namespace: it released the address in IPAM but could not reach the interface that holds it.`, ev: lost.ev };
+  const failed = mine.find((e) => e.event === 'teardown-failed');
+  if (failed) return { text: `Why: the network teardown of that sandbox failed (${failed.daemon} at ${when(host, failed.at)}: ${failed.err ?? failed.message}), so its namespace and interface were never removed.`, ev: failed.ev };
+  return undefined;
+}
+
 /** "656d26301597 (pod shop/checkout-7hm4t)": who, without the state, for a title. */
 function short(host: HostModel, k: IpClaim): string {
   const c = findContainer(host, k.containerId);
@@ -62,6 +76,7 @@ export default defineRule({
           const b = label(host, first);
           const addr = configuredAddrs(n).find((x) => x.ip === ip);
           const elsewhere = namespacesWithIp(host, ip).filter((m) => m !== n && !m.isHost);
+          const why = whyReleased(host, earlier);
           findings.push({
             rule: 'ip-reused-while-live',
             severity: 'error',
@@ -70,13 +85,14 @@ export default defineRule({
             detail: [
               `${a.text} got ${ip} at ${when(host, earlier.at)}${earlier.released ? `; its release was logged at ${when(host, earlier.released.at)}, but the address was never removed` : '; no release of it was logged'}.`,
               `The address is still configured in its namespace ${netnsName(n)}${addr ? ` on ${addr.ifname}` : ''}${isLeaked(n) ? ', which has no process left' : ''}: so it was live there when IPAM handed it to ${b.text}${later.length > 1 ? ` (and later to ${later.length - 1} more)` : ''}.`,
+              why?.text ?? '',
               elsewhere.length ? `It is configured at the same time in ${elsewhere.map(netnsName).join(', ')}: two interfaces answer ARP for one address, and clients reach the wrong one some of the time.` : 'Two interfaces then answered ARP for one address; clients reach the wrong one some of the time.',
-            ].join(' '),
+            ].filter(Boolean).join(' '),
             ips: [ip],
             containers: [a, b].map((x, k) => (x.container ? findingContainer(x.container) : { id: (k ? first : earlier).containerId, state: host.has.has('container') ? 'gone' : 'unknown' })),
             netns: [netnsSubject(n), ...elsewhere.map(netnsSubject)],
             pinnedBy: [],
-            evidence: uniqueEvidence([earlier.ev, ...(earlier.released ? [earlier.released.ev] : []), first.ev, ...(addr ? [addr.ev] : [])]),
+            evidence: uniqueEvidence([earlier.ev, ...(earlier.released ? [earlier.released.ev] : []), ...(why ? [why.ev] : []), first.ev, ...(addr ? [addr.ev] : [])]),
             remediation: [
               ...(isLeaked(n) ? releaseCommands(host, n) : [`# ${netnsId(n)} still has processes: stop what runs in it, or remove the address: nsenter --net=<path> ip addr del ${ip}/${addr?.prefix ?? 32} dev ${addr?.ifname ?? '<if>'}`]),
               `ip neigh flush to ${ip}   # on the node and on peers that cached the old MAC`,

@@ -169,8 +169,11 @@ describe('ip-reused-while-live', () => {
       'inspectp-a.json': inspectp(ID('1a'), { pod: 'cart-0', ns: 'shop', status: 'deleted', closed: false, netns: '/var/run/netns/cni-aaaa0000-1111-2222-3333-444444444444', ip: '192.168.31.4' }),
       ...(leaked ? { 'netns/4026533200/ip-d-addr.txt': '# ip -d addr\n1: lo: <LOOPBACK,UP,LOWER_UP> mtu 65536\n    inet 127.0.0.1/8 scope host lo\n4: eth0@if9: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1440 state UP\n    link/ether ee:ee:ee:ee:ee:ee brd ff:ff:ff:ff:ff:ff link-netnsid 0\n    inet 192.168.31.4/32 scope global eth0\n' } : {}),
     });
-  it('says B got the address while A\'s leaked namespace still had it', async () => {
-    const [f] = of(await analyseHosts({ node: tree(true) }), 'ip-reused-while-live');
+  it('says B got the address while A\'s leaked namespace still had it, and why when the logs say', async () => {
+    const t = tree(true);
+    t['kubelet.log'] = `Apr 15 08:59:59 n1 kubelet[900]: W0415 08:59:59.102931     900 cni.go:333] CNI failed to retrieve network namespace path: cannot find network namespace for the terminated container "${ID('1a')}"\n`;
+    const [f] = of(await analyseHosts({ node: t }), 'ip-reused-while-live');
+    expect(f.detail).toContain("Why: at 2024-04-15 08:59:59 -03:00 kubelet could not find that sandbox's netns path");
     expect(f.severity).toBe('error');
     expect(f.title).toBe(`At 2024-04-15 09:30:00 -03:00, 192.168.31.4 was given to ${ID('2b').slice(0, 12)} (pod shop/cart-1) while ${ID('1a').slice(0, 12)} (pod shop/cart-0) still had it configured`);
     expect(f.remediation).toContain('ip neigh flush to 192.168.31.4   # on the node and on peers that cached the old MAC');
