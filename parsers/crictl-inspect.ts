@@ -1,5 +1,5 @@
-import type { ContainerRecord, ContainerState, Stamp } from '../src/model/facts.js';
-import { jsonObj as obj, jsonStr as str, jsonValueEnd } from '../src/recognise/json.js';
+import type { ContainerRecord, ContainerState } from '../src/model/facts.js';
+import { criTime, eachJsonItem, jsonObj as obj, jsonStr as str } from '../src/recognise/json.js';
 import { defineParser, wholeText } from '../src/recognise/parser.js';
 
 // `crictl inspect <container>` (containerd, CRI-O): ContainerStatus plus the runtime's verbose info.
@@ -9,13 +9,6 @@ import { defineParser, wholeText } from '../src/recognise/parser.js';
 // (containerd/cri#475, #479). Its mounts say which host paths a container binds: what hostpath-run-pin needs.
 const STATES: Record<string, ContainerState> = { CONTAINER_RUNNING: 'running', CONTAINER_EXITED: 'exited', CONTAINER_CREATED: 'created', CONTAINER_UNKNOWN: 'unknown' };
 
-function stamp(v: unknown): Stamp | undefined {
-  const s = str(v);
-  if (!s || s === '0' || s.startsWith('0001-01-01') || s.startsWith('1970-01-01')) return undefined;
-  if (/^\d{18,19}$/.test(s)) return { kind: 'exact', utc: Math.floor(Number(s) / 1e6) };
-  const ms = Date.parse(s);
-  return Number.isNaN(ms) ? undefined : { kind: 'exact', utc: ms };
-}
 
 export function containerFromCrictlInspect(doc: unknown): ContainerRecord | undefined {
   const status = obj(obj(doc)?.status);
@@ -51,8 +44,8 @@ export function containerFromCrictlInspect(doc: unknown): ContainerRecord | unde
     state: STATES[state] ?? 'unknown',
     pid,
     ips: [],
-    startedAt: stamp(status.startedAt) ?? stamp(status.createdAt),
-    finishedAt: stamp(status.finishedAt),
+    startedAt: criTime(status.startedAt) ?? criTime(status.createdAt),
+    finishedAt: criTime(status.finishedAt),
     binds: binds.length ? binds : undefined,
   };
 }
@@ -66,29 +59,13 @@ export default defineParser({
     sniff: (h) => /^\s*[[{]/.test(h) && /"status"\s*:\s*\{/.test(h) && /"CONTAINER_(?:RUNNING|EXITED|CREATED|UNKNOWN)"/.test(h),
   },
   open(ctx) {
-    return wholeText(ctx, (text, first) => {
-      // One document, an array of them, or several printed one after another by a shell loop.
-      let at = text.search(/[[{]/);
-      while (at >= 0) {
-        const end = jsonValueEnd(text, at);
-        if (end === undefined) return ctx.warn(first, 'crictl inspect output is not complete JSON');
-        let doc: unknown;
-        try {
-          doc = JSON.parse(text.slice(at, end));
-        } catch (e) {
-          return ctx.warn(first, `crictl inspect output is not JSON: ${(e as Error).message}`);
-        }
-        for (const item of Array.isArray(doc) ? doc : [doc]) {
-          const c = containerFromCrictlInspect(item);
-          if (!c) continue;
-          const idAt = text.indexOf(c.id, at);
-          const line = first + (text.slice(0, idAt < 0 ? at : idAt).match(/\n/g)?.length ?? 0);
-          const mounts = c.binds?.map((b) => `${b.source}:${b.destination}`).join(', ');
-          ctx.emit({ kind: 'container', container: c, ev: ctx.evidence(line, `"id": "${c.id}" (${c.name ?? '?'} in pod ${c.podNamespace ?? '?'}/${c.pod ?? '?'}, ${c.state}${c.pid ? `, pid ${c.pid}` : ''}${mounts ? `, mounts ${mounts}` : ''})`) });
-        }
-        const next = text.slice(end).search(/[[{]/);
-        at = next < 0 ? -1 : end + next;
-      }
-    });
+    return wholeText(ctx, (text, first) =>
+      eachJsonItem(text, first, 'crictl inspect', ctx.warn, (item, lineOf) => {
+        const c = containerFromCrictlInspect(item);
+        if (!c) return;
+        const mounts = c.binds?.map((b) => `${b.source}:${b.destination}`).join(', ');
+        ctx.emit({ kind: 'container', container: c, ev: ctx.evidence(lineOf(c.id), `"id": "${c.id}" (${c.name ?? '?'} in pod ${c.podNamespace ?? '?'}/${c.pod ?? '?'}, ${c.state}${c.pid ? `, pid ${c.pid}` : ''}${mounts ? `, mounts ${mounts}` : ''})`) });
+      }),
+    );
   },
 });

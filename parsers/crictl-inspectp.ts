@@ -1,18 +1,11 @@
-import type { ContainerRecord, ContainerState, Stamp } from '../src/model/facts.js';
-import { jsonObj as obj, jsonStr as str, jsonValueEnd } from '../src/recognise/json.js';
+import type { ContainerRecord, ContainerState } from '../src/model/facts.js';
+import { criTime, eachJsonItem, jsonObj as obj, jsonStr as str } from '../src/recognise/json.js';
 import { defineParser, wholeText } from '../src/recognise/parser.js';
 
 
 // containerd's processStatus for the sandbox task; "deleted" is synthetic: the task is gone (containerd/cri#479).
 const PROCESS: Record<string, ContainerState> = { running: 'running', created: 'created', stopped: 'exited', paused: 'paused', deleted: 'exited', unknown: 'unknown' };
 
-function stamp(v: unknown): Stamp | undefined {
-  const s = str(v);
-  if (!s) return undefined;
-  if (/^\d{18,19}$/.test(s)) return { kind: 'exact', utc: Math.floor(Number(s) / 1e6) }; // 2017 builds: unix nanoseconds
-  const ms = Date.parse(s);
-  return Number.isNaN(ms) ? undefined : { kind: 'exact', utc: ms };
-}
 
 /** One sandbox from `crictl inspectp` (containerd's verbose PodSandboxStatus). */
 export function sandboxFromInspectp(doc: unknown): ContainerRecord | undefined {
@@ -48,7 +41,7 @@ export function sandboxFromInspectp(doc: unknown): ContainerRecord | undefined {
     pid,
     sandboxKey: str(info?.netNamespace) ?? str(specNet?.path),
     ips: [...ips].filter((x) => x !== '127.0.0.1' && x !== '::1').sort(),
-    startedAt: stamp(status.createdAt),
+    startedAt: criTime(status.createdAt),
     netnsClosed: typeof info?.netNamespaceClosed === 'boolean' ? info.netNamespaceClosed : undefined,
   };
 }
@@ -62,28 +55,11 @@ export default defineParser({
     sniff: (h) => /^\s*[[{]/.test(h) && /"status"\s*:\s*\{/.test(h) && /"metadata"\s*:/.test(h) && /"(SANDBOX_READY|SANDBOX_NOTREADY)"/.test(h),
   },
   open(ctx) {
-    return wholeText(ctx, (text, first) => {
-      // One document, an array of them, or several printed one after another by a shell loop.
-      let at = text.search(/[[{]/);
-      while (at >= 0) {
-        const end = jsonValueEnd(text, at);
-        if (end === undefined) return ctx.warn(first, 'crictl inspectp output is not complete JSON');
-        let doc: unknown;
-        try {
-          doc = JSON.parse(text.slice(at, end));
-        } catch (e) {
-          return ctx.warn(first, `crictl inspectp output is not JSON: ${(e as Error).message}`);
-        }
-        for (const item of Array.isArray(doc) ? doc : [doc]) {
-          const sb = sandboxFromInspectp(item);
-          if (!sb) continue;
-          const idAt = text.indexOf(sb.id, at);
-          const line = first + (text.slice(0, idAt < 0 ? at : idAt).match(/\n/g)?.length ?? 0);
-          ctx.emit({ kind: 'container', container: sb, ev: ctx.evidence(line, `"id": "${sb.id}" (pod ${sb.podNamespace ?? '?'}/${sb.pod ?? '?'}, process ${sb.state}${sb.netnsClosed === false ? ', netNamespaceClosed false' : ''}${sb.sandboxKey ? `, netns ${sb.sandboxKey}` : ''})`) });
-        }
-        const next = text.slice(end).search(/[[{]/);
-        at = next < 0 ? -1 : end + next;
-      }
-    });
+    return wholeText(ctx, (text, first) =>
+      eachJsonItem(text, first, 'crictl inspectp', ctx.warn, (item, lineOf) => {
+        const sb = sandboxFromInspectp(item);
+        if (sb) ctx.emit({ kind: 'container', container: sb, ev: ctx.evidence(lineOf(sb.id), `"id": "${sb.id}" (pod ${sb.podNamespace ?? '?'}/${sb.pod ?? '?'}, process ${sb.state}${sb.netnsClosed === false ? ', netNamespaceClosed false' : ''}${sb.sandboxKey ? `, netns ${sb.sandboxKey}` : ''})`) });
+      }),
+    );
   },
 });

@@ -1,6 +1,7 @@
 import type { Container, HostModel, IpClaim, Netns } from '../src/model/host.js';
 import { containerLabel, findContainer, netnsId, podName } from '../src/model/host.js';
 import { normalisePath } from '../src/model/facts.js';
+import { sameId } from '../src/model/build.js';
 import { configuredAddrs, defineRule, type Finding, findingContainer, isLeaked, namespacesWithIp, netnsName, netnsSubject, uniqueEvidence, when } from '../src/engine/rule.js';
 import { releaseCommands } from './netns-leaked.js';
 import { pushTo } from '../src/util.js';
@@ -25,7 +26,7 @@ function label(host: HostModel, k: IpClaim): { text: string; container?: Contain
  * (kubelet: "CNI failed to retrieve network namespace path"), or a teardown of the holder's sandbox failed.
  */
 function whyReleased(host: HostModel, k: IpClaim): { text: string; ev: IpClaim['ev'] } | undefined {
-  const mine = host.sandboxEvents.filter((e) => e.sandboxId && (e.sandboxId.startsWith(k.containerId.slice(0, 12)) || k.containerId.startsWith(e.sandboxId.slice(0, 12))));
+  const mine = host.sandboxEvents.filter((e) => e.sandboxId && sameId(e.sandboxId, k.containerId));
   const lost = mine.find((e) => e.event === 'stop' && /network namespace path|cannot find network namespace/i.test(e.message));
   if (lost)
     return { text: `Why: at ${when(host, lost.at)} ${lost.daemon} could not find that sandbox's netns path, so the plugin's DEL ran without the namespace: it released the address in IPAM but could not reach the interface that holds it.`, ev: lost.ev };

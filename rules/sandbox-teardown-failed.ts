@@ -2,6 +2,7 @@ import type { Container, HostModel, Netns, SandboxEvent } from '../src/model/hos
 import { containerLabel, findContainer, netnsId, podName, removeCommand } from '../src/model/host.js';
 import { configuredAddrs, defineRule, type Finding, findingContainer, isLeaked, netnsName, netnsSubject, uniqueEvidence, when } from '../src/engine/rule.js';
 import { normalisePath } from '../src/model/facts.js';
+import { sameId } from '../src/model/build.js';
 
 const JOIN_MS = 2000; // an event naming neither sandbox nor pod belongs to a failure logged by the same file within 2 s
 
@@ -88,7 +89,7 @@ export default defineRule({
       for (const g of [...groups.values()].sort((a, b) => a.key.localeCompare(b.key))) {
         g.failures.sort((a, b) => a.at - b.at || a.ev.line - b.ev.line);
         const last = g.failures[g.failures.length - 1];
-        const mine = (e: SandboxEvent) => (g.sandboxId && e.sandboxId ? e.sandboxId.startsWith(g.sandboxId.slice(0, 12)) : !!g.pod && e.pod === g.pod && e.podNamespace === g.podNamespace);
+        const mine = (e: SandboxEvent) => (g.sandboxId && e.sandboxId ? sameId(e.sandboxId, g.sandboxId) : !!g.pod && e.pod === g.pod && e.podNamespace === g.podNamespace);
         const healed = host.sandboxEvents.find((e) => (e.event === 'teardown-ok' || e.event === 'removed') && e.at >= last.at && mine(e));
         if (healed) continue;
         const container = g.sandboxId ? findContainer(host, g.sandboxId) : [...host.containers.values()].find((c) => c.isSandbox && c.pod === g.pod && (!g.podNamespace || c.podNamespace === g.podNamespace));
@@ -98,8 +99,9 @@ export default defineRule({
         if (container?.sandboxKey) g.paths.add(normalisePath(container.sandboxKey));
         const netns = netnsOf(host, container, g.paths);
         const addrs = netns ? configuredAddrs(netns) : [];
-        const claims = host.claims.filter((k) => !k.released && (g.sandboxId ? k.containerId.startsWith(g.sandboxId.slice(0, 12)) || g.sandboxId.startsWith(k.containerId) : false));
-        const reservations = host.reservations.filter((r) => g.sandboxId && (r.containerId.startsWith(g.sandboxId.slice(0, 12)) || g.sandboxId.startsWith(r.containerId)));
+        const ofSandbox = (id: string) => g.sandboxId !== undefined && sameId(id, g.sandboxId);
+        const claims = host.claims.filter((k) => !k.released && ofSandbox(k.containerId));
+        const reservations = host.reservations.filter((r) => ofSandbox(r.containerId));
         const remains: string[] = [];
         const brief: string[] = [];
         if (container) {
