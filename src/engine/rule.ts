@@ -76,7 +76,9 @@ export function netnsSubject(n: Netns): { inode?: string; paths: string[] } {
 }
 
 export function netnsName(n: Netns): string {
-  if (!n.inode) return n.paths.length ? `the netns mounted at ${[...n.paths].sort().join(', ')} (no inode in the evidence: a kernel before 3.19, or /proc/mounts)` : n.key;
+  // Without an inode the mount is all there is: a kernel before 3.19 shows a `proc` mount, /proc/mounts an nsfs one.
+  const why = n.mounts.some((m) => m.fstype === 'proc') ? 'no inode: kernel before 3.19' : 'no inode: /proc/mounts shows none';
+  if (!n.inode) return n.paths.length ? `the netns mounted at ${[...n.paths].sort().join(', ')} (${why})` : n.key;
   return n.paths.length ? `net:[${n.inode}] at ${[...n.paths].sort().join(', ')}` : `net:[${n.inode}]`;
 }
 

@@ -162,3 +162,12 @@ describe('crictl inspect (containers)', () => {
     expect((await parseText('p.json', JSON.stringify(sandbox))).parsers).toEqual(['crictl-inspectp']);
   });
 });
+
+describe('table rows', () => {
+  it('a row longer than 4 KiB costs a warning, not a quadratic status search', async () => {
+    const header = 'CONTAINER ID        IMAGE               COMMAND             CREATED             STATUS              PORTS               NAMES';
+    const { facts, diagnostics } = await parseText('docker-ps.txt', `${header}\nabcdef012345  ${'Up x '.repeat(200_000)}\n1cefb7aab14d        pause:3.0           "/pause"            5 days ago          Dead                                    \n`);
+    expect(only(facts, 'container').map((f) => f.container.id)).toEqual(['1cefb7aab14d']);
+    expect(diagnostics.map((d) => d.message)).toEqual(['table row longer than 4 KiB; skipped']);
+  });
+});

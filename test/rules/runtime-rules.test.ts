@@ -182,3 +182,18 @@ describe('ip-reused-while-live', () => {
     expect(of(await analyseHosts({ node: tree(false) }), 'ip-reused-while-live')).toEqual([]);
   });
 });
+
+describe('a netns known by path only', () => {
+  const path = '/run/netns/cni-5a1b3c7d-90ef-4a12-b3c4-d5e6f7a8b9c0';
+  it('is one namespace when /proc/mounts (path) and mountinfo (inode) both show it', async () => {
+    const t = hostTree([{ pid: 1, comm: 'systemd', net: '4026531992', mnt: '4026531840', mountinfo: [nsfs('4026533300', path)] }], { 'proc/mounts': `nsfs ${path} nsfs rw 0 0\n` });
+    const a = await analyseHosts({ node: t });
+    const withPath = [...a.hosts[0].netns.values()].filter((n) => n.paths.includes(path));
+    expect(withPath.map((n) => n.key)).toEqual(['4026533300']);
+  });
+  it('says why it has no inode: /proc/mounts here, a pre-3.19 proc mount in the seed', async () => {
+    const a = await analyseHosts({ node: { 'proc/mounts': `nsfs ${path} nsfs rw 0 0\n`, 'date-R.txt': 'Thu, 03 Oct 2019 08:12:40 +0000\n' } });
+    const { netnsName } = await import('../../src/engine/rule.js');
+    expect([...a.hosts[0].netns.values()].map(netnsName)).toEqual([`the netns mounted at ${path} (no inode: /proc/mounts shows none)`]);
+  });
+});
