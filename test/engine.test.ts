@@ -70,6 +70,30 @@ describe('byte prefilters', () => {
     expect(bytesInclude(buf, Buffer.from(' - nsfs '), 9, 25)).toBe(true);
     expect(bytesInclude(buf, Buffer.from('one\nline'), 5, 8)).toBe(false);
   });
+
+  it('Needles, searching from each word’s rarest byte, agrees with a plain substring test on every line', async () => {
+    const { Needles } = await import('../src/recognise/parser.js');
+    const fc = (await import('fast-check')).default;
+    // Few letters, so that words, their tails and near misses ("xnsfs", "- nsf") occur often and straddle lines.
+    const text = fc.array(fc.constantFrom('a', 'b', ' ', '-', 'n', 's', 'f', 'x', '\n'), { minLength: 0, maxLength: 400 }).map((a) => a.join(''));
+    const words = fc.array(fc.array(fc.constantFrom('a', 'b', ' ', '-', 'n', 's', 'f', 'x'), { minLength: 1, maxLength: 6 }).map((a) => a.join('')), { minLength: 1, maxLength: 4 });
+    fc.assert(
+      fc.property(text, text, words, (first, second, ws) => {
+        const n = new Needles(ws);
+        for (const chunk of [first, second]) {
+          const buf = Buffer.from(chunk);
+          let from = 0;
+          for (const line of chunk.split('\n')) {
+            const to = from + line.length;
+            expect(n.any(buf, from, to)).toBe(ws.some((w) => line.includes(w)));
+            ws.forEach((w, i) => expect(n.at(i, buf, from, to)).toBe(line.includes(w)));
+            from = to + 1;
+          }
+        }
+      }),
+      { numRuns: 500 },
+    );
+  });
 });
 
 describe('CNI ledger counts what it does not keep', () => {
