@@ -1,6 +1,7 @@
 import { jsonValueEnd } from '../src/recognise/json.js';
 import { anyWord, defineParser } from '../src/recognise/parser.js';
 
+import { shardOf } from '../src/model/ledger.js';
 import { GLOG_TEST, parseGlog } from '../src/timeline/glog.js';
 
 // "ADD <pod>_<ns>, <container id>, <netns>, <CNI_ARGS> ;, data <result JSON>, err <nil>, <plugin's own time>"
@@ -85,11 +86,38 @@ function trimArgsEnd(msg: string, from: number, to: number): number {
   return to;
 }
 
+const isDigit = (c: number) => c >= 48 && c <= 57;
+const isHex = (c: number) => isDigit(c) || (c >= 97 && c <= 102);
+
+/**
+ * The shard of a line's container read from its bytes, before the line is decoded, or -1 when this cannot tell (the
+ * string parser then decides). It follows fastHeader and opFields exactly: "Immdd hh:mm:ss.uuuuuu", the first "] " from
+ * column 21, "ADD " or "DEL ", then the 12 hex digits after the first ", ".
+ */
+export function shardOfLine(buf: Buffer, from: number, to: number, count: number): number {
+  const c0 = buf[from];
+  if ((c0 !== 73 && c0 !== 87 && c0 !== 69 && c0 !== 70) || to - from < 40 || buf[from + 5] !== 32 || buf[from + 8] !== 58 || buf[from + 11] !== 58 || buf[from + 14] !== 46) return -1;
+  for (const i of [1, 2, 3, 4, 6, 7, 9, 10, 12, 13, 15, 16, 17, 18, 19, 20]) if (!isDigit(buf[from + i])) return -1;
+  const close = buf.indexOf('] ', from + 21);
+  if (close < 0 || close + 6 > to) return -1;
+  const op = buf.toString('latin1', close + 2, close + 6);
+  if (op !== 'ADD ' && op !== 'DEL ') return -1;
+  const comma = buf.indexOf(', ', close + 6);
+  if (comma < 0 || comma + 14 > to) return -1;
+  let h = 0;
+  for (let i = comma + 2; i < comma + 14; i++) {
+    if (!isHex(buf[i])) return -1;
+    h = (Math.imul(h, 31) + buf[i]) | 0;
+  }
+  return (h >>> 0) % count;
+}
+
 export default defineParser({
   id: 'cni-glog',
   describe: 'CNI plugin logs in glog form: ADD/DEL lines with pod, container id, netns path, CNI_ARGS, result JSON and error',
   collect: 'cat /var/log/cni/*.log (wherever the plugin logs)',
   family: 'log',
+  shardable: true,
   recognise: {
     ownLogFile: true,
     path: /(?:^|\/)(?:cni[^/]*\.log[^/]*|cni\/[^/]+\.log[^/]*)$/i,
@@ -97,14 +125,24 @@ export default defineParser({
     sniff: (h) => h.split('\n').some((l) => GLOG_TEST.test(l) && CNI_LINE.test(l)),
   },
   open(ctx) {
+    const words = anyWord(['] ADD ', '] DEL ']);
+    const shard = ctx.shard;
     return {
-      accepts: anyWord(['] ADD ', '] DEL ']),
+      // With a shard, another thread's lines are skipped undecoded whenever their bytes show the container.
+      accepts: shard
+        ? (buf, from, to) => {
+            if (!words(buf, from, to)) return false;
+            const s = shardOfLine(buf, from, to, shard.count);
+            return s < 0 || s === shard.index;
+          }
+        : words,
       line(text, no) {
         const g = parseGlog(text);
         if (!g) return;
         const op = opFields(g.message);
         if (!op) return;
         const { kind, podNs, containerId, netns, restAt } = op;
+        if (ctx.shard && shardOf(containerId, ctx.shard.count) !== ctx.shard.index) return; // another thread's container
         const msg = g.message;
         const dataAt = msg.indexOf(', data ', restAt);
         const argsEnd = trimArgsEnd(msg, restAt, dataAt >= 0 ? dataAt : msg.length);

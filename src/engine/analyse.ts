@@ -16,6 +16,7 @@ import { parsers } from '../../parsers/index.js';
 import { rules as allRules } from '../../rules/index.js';
 import { type Finding, type Rule, SEVERITY_RANK } from './rule.js';
 import { splitHosts, type EntryFacts } from './hosts.js';
+import { type HelperResult, ParseHelper } from './helper.js';
 
 export interface AnalyseOptions extends ClockOptions {
   /** Threads for reading bundles (default: the cores); 1 reads them in turn. */
@@ -50,7 +51,7 @@ export interface BundleResult {
 }
 
 /** Reads one bundle into per-host facts; its own diagnostics, in order. Runs on the main thread or in a worker. */
-export async function readBundle(path: string, limits: BundleLimits, deadline: number, keepAllEvents: boolean, onProgress?: (bytes: number, path: string) => void): Promise<BundleResult> {
+export async function readBundle(path: string, limits: BundleLimits, deadline: number, keepAllEvents: boolean, onProgress?: (bytes: number, path: string) => void, secondThread = false): Promise<BundleResult> {
   const diagnostics: Diagnostic[] = [];
   let bundle;
   try {
@@ -59,11 +60,13 @@ export async function readBundle(path: string, limits: BundleLimits, deadline: n
     if (e instanceof BundleError) return { hosts: [], diagnostics: [{ level: 'error', source: path, message: e.message }], usable: false };
     throw e;
   }
-  const entries: EntryFacts[] = [];
+  const read: (EntryFacts | Later)[] = [];
   const sosManifest = new Map<string, string>(); // a sosreport's sos_commands/… file → the command line that made it
+  const url = secondThread ? ParseHelper.url() : undefined;
+  const helper = url ? new ParseHelper(url) : undefined;
   try {
     for await (const entry of bundle.entries) {
-      if (entries.length >= limits.maxEntries) {
+      if (read.length >= limits.maxEntries) {
         diagnostics.push({ level: 'error', source: path, message: `more than ${limits.maxEntries} entries; the rest were not read. Raise --max-entries if this is expected.` });
         break;
       }
@@ -72,7 +75,7 @@ export async function readBundle(path: string, limits: BundleLimits, deadline: n
         break;
       }
       try {
-        entries.push(await readEntry(bundle.name, entry, limits, diagnostics, onProgress, keepAllEvents, sosManifest));
+        read.push(await readEntryWith(bundle.name, entry, limits, diagnostics, onProgress, keepAllEvents, sosManifest, helper));
       } catch (e) {
         // An unreadable file (EACCES, EIO) costs one warning; anything else is a broken archive or a bug.
         const code = (e as NodeJS.ErrnoException).code;
@@ -81,9 +84,14 @@ export async function readBundle(path: string, limits: BundleLimits, deadline: n
       }
     }
   } catch (e) {
-    if (!(e instanceof BundleError)) throw e;
+    if (!(e instanceof BundleError)) {
+      await helper?.close();
+      throw e;
+    }
     diagnostics.push({ level: 'error', source: path, message: e.message });
   }
+  // Entries read by the helper are put back in their place: the facts' order does not depend on who read what.
+  const entries = await Promise.all(read.map((r) => ('later' in r ? r.later : r))).finally(() => helper?.close());
   for (const r of bundle.refused) diagnostics.push({ level: 'warning', source: `${bundle.name}/${r}`, message: 'entry path climbs out of the bundle (..); ignored' });
   for (const r of bundle.absolute) diagnostics.push({ level: 'info', source: `${bundle.name}/${r}`, message: 'absolute entry path; read as relative to the bundle' });
   if (entries.some((e) => e.facts.length)) return { hosts: splitHosts(bundle.name, entries), diagnostics, usable: true };
@@ -140,7 +148,8 @@ export async function analyse(bundlePaths: string[], opts: AnalyseOptions = {}):
   const hostInputs: HostInput[] = [];
   let usable = 0;
   for (const [i, path] of bundlePaths.entries()) {
-    const r = results[i] ? await results[i]! : await readBundle(path, limits, deadline, keepAll, opts.onProgress);
+    // One bundle alone gets a helper thread for its own files; several share the cores one bundle per thread.
+    const r = results[i] ? await results[i]! : await readBundle(path, limits, deadline, keepAll, opts.onProgress, (opts.jobs ?? availableParallelism()) > 1 && bundlePaths.length === 1);
     diagnostics.push(...r.diagnostics);
     hostInputs.push(...r.hosts);
     if (r.usable) usable++;
@@ -194,7 +203,8 @@ function uniqueNames(hosts: HostModel[]): void {
   }
 }
 
-export async function readEntry(bundle: string, entry: Entry, limits: BundleLimits, diagnostics: Diagnostic[], onProgress?: (bytes: number, path: string) => void, keepAllEvents = false, sosManifest?: Map<string, string>): Promise<EntryFacts> {
+/** What reading one entry needs: its output, its CNI ledger, and parser contexts bound to it (the main thread and the helper share this). */
+export function entryParsing(bundle: string, entry: Pick<Entry, 'path' | 'mtime'>, limits: BundleLimits, diagnostics: Diagnostic[], keepAllEvents: boolean) {
   const out: EntryFacts = { path: entry.path, mtime: entry.mtime, facts: [], parsers: new Set() };
   const ledger = new CniLedger(keepAllEvents);
   const kept = () => {
@@ -202,11 +212,6 @@ export async function readEntry(bundle: string, entry: Entry, limits: BundleLimi
     return out;
   };
   const source = `${bundle}/${entry.path}`;
-  if (entry.kind === 'dir') return out;
-  if (entry.kind === 'other') {
-    diagnostics.push({ level: 'info', source, message: 'not a regular file or symlink (device, fifo or hard link); skipped' });
-    return out;
-  }
   const fileState = new Map<string, unknown>();
   const ctxFor = (path: string, command: CommandContext | undefined): ParseContext => ({
     source,
@@ -225,13 +230,56 @@ export async function readEntry(bundle: string, entry: Entry, limits: BundleLimi
   });
   // A log file is read by every parser of the log family; the others are recorded once they find something.
   const openParser = (p: Parser, ctx: ParseContext): LineSink => {
-    if (!p.family || (p.recognise.ownLogFile && p.recognise.path?.test(ctx.path))) return guarded(p, ctx, diagnostics);
+    if (readAlone(p, ctx.path)) {
+      if (p.shardable && !keepAllEvents) {
+        // The parser keeps no state across lines: the ledger keeps lines, not facts, and reads the few it keeps again at the end.
+        let got = undefined as Fact | undefined;
+        const again = p.open({ ...ctx, shard: undefined, emit: (f) => (got = f), warn: () => {} });
+        ledger.keepLinesOnly((ev) => {
+          got = undefined;
+          again.line(ev.text, ev.line);
+          const f = got as Fact | undefined; // assigned by emit, which TypeScript does not follow
+          return f?.kind === 'cniOp' ? f : undefined;
+        });
+      }
+      return guarded(p, ctx, diagnostics);
+    }
     return fanOut(
       parsers
         .filter((q) => q.family === p.family)
         .map((q) => guarded(q, q === p ? ctx : { ...ctx, emit: (f: Fact) => (out.parsers.add(q.id), ctx.emit(f)) }, diagnostics)),
     );
   };
+  const splitter = (sink: LineSink) =>
+    new LineSplitter(sink, limits.maxLineBytes, (line) => diagnostics.push({ level: 'warning', source: `${source}:${line}`, message: `line longer than ${limits.maxLineBytes} bytes; cut` }));
+  return { out, ledger, kept, source, ctxFor, openParser, splitter };
+}
+
+/** True when no other parser reads the file: not a log, or a program's own log file (cni.log), which holds only its lines. */
+function readAlone(p: Parser, path: string): boolean {
+  return !p.family || (!!p.recognise.ownLogFile && !!p.recognise.path?.test(path));
+}
+
+/** An entry handed to the helper thread: its facts arrive later, so the main thread reads on. */
+export interface Later {
+  later: Promise<EntryFacts>;
+}
+
+/** Files this size and larger, read by a shardable parser alone, are read by both threads, split by container. */
+const SHARD_MIN_BYTES = 16 * 1024 * 1024;
+
+export async function readEntry(bundle: string, entry: Entry, limits: BundleLimits, diagnostics: Diagnostic[], onProgress?: (bytes: number, path: string) => void, keepAllEvents = false, sosManifest?: Map<string, string>): Promise<EntryFacts> {
+  return (await readEntryWith(bundle, entry, limits, diagnostics, onProgress, keepAllEvents, sosManifest)) as EntryFacts;
+}
+
+/** Reads one entry; with a helper thread, big CNI logs are split with it and mid-sized files may be given to it. */
+async function readEntryWith(bundle: string, entry: Entry, limits: BundleLimits, diagnostics: Diagnostic[], onProgress?: (bytes: number, path: string) => void, keepAllEvents = false, sosManifest?: Map<string, string>, helper?: ParseHelper): Promise<EntryFacts | Later> {
+  const { out, ledger, kept, source, ctxFor, openParser, splitter: newSplitter } = entryParsing(bundle, entry, limits, diagnostics, keepAllEvents);
+  if (entry.kind === 'dir') return out;
+  if (entry.kind === 'other') {
+    diagnostics.push({ level: 'info', source, message: 'not a regular file or symlink (device, fifo or hard link); skipped' });
+    return out;
+  }
   if (entry.kind === 'symlink') {
     // A symlink is evidence (its target text, e.g. net:[4026532177]); it is never followed.
     const target = entry.linkTarget ?? '';
@@ -273,17 +321,35 @@ export async function readEntry(bundle: string, entry: Entry, limits: BundleLimi
     return out;
   }
   out.parsers.add(parser.id);
-  const sink = openParser(parser, ctxFor(entry.path, sos?.context));
-  const splitter = new LineSplitter(sink, limits.maxLineBytes, (line) => diagnostics.push({ level: 'warning', source: `${source}:${line}`, message: `line longer than ${limits.maxLineBytes} bytes; cut` }));
-  let bytes = 0;
-  for (const c of head) splitter.push(c);
-  bytes += headBytes;
-  if (!done)
-    for (let r = await it.next(); !r.done; r = await it.next()) {
-      splitter.push(r.value);
-      bytes += r.value.length;
-      onProgress?.(r.value.length, source);
+  const rest = async function* () {
+    yield* head;
+    if (!done)
+      for (let r = await it.next(); !r.done; r = await it.next()) {
+        onProgress?.(r.value.length, source);
+        yield r.value;
+      }
+  };
+  if (helper && !keepAllEvents && parser.shardable && readAlone(parser, entry.path) && entry.size >= SHARD_MIN_BYTES) {
+    // Both threads read every byte; each parses the lines of its containers, and the ledgers merge exactly.
+    const theirs = helper.shard(bundle, entry, parser.id, sos?.context, limits, { index: 1, count: 2 });
+    const splitter = newSplitter(openParser(parser, { ...ctxFor(entry.path, sos?.context), shard: { index: 0, count: 2 } }));
+    for await (const c of rest()) {
+      await theirs.push(c);
+      splitter.push(c);
     }
+    splitter.end();
+    return {
+      later: theirs.end().then((r: HelperResult) => {
+        ledger.absorb(r.ledger);
+        out.facts.push(...r.facts);
+        for (const p of r.parsers) out.parsers.add(p);
+        diagnostics.push(...r.diagnostics);
+        return kept();
+      }),
+    };
+  }
+  const splitter = newSplitter(openParser(parser, ctxFor(entry.path, sos?.context)));
+  for await (const c of rest()) splitter.push(c);
   splitter.end();
   return kept();
 }

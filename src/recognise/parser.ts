@@ -19,6 +19,9 @@ export interface ParseContext {
   evidence(line: number, text: string): Evidence;
   /** Scratch shared by the parsers reading one file (the log family: the year of the latest full date). */
   fileState?: Map<string, unknown>;
+  /** When several threads read one big file (a parser marked `shardable`): this thread keeps the containers whose
+   * shardOf(id) is `index`, and returns early from the lines of the others. */
+  shard?: { index: number; count: number };
   /** Largest document a whole-text parser may hold. */
   maxDocumentBytes?: number;
   /** For transcripts: a sink for one command's output, chosen by its command line and first lines. */
@@ -133,6 +136,9 @@ export interface Parser {
   /** Daemon logs: one journal export interleaves kubelet, containerd, dockerd and plugin lines, so a file recognised
    * by one log parser is read by every log parser (each skips foreign lines by its byte prefilter). */
   family?: 'log';
+  /** Every fact is a CNI operation of one container and the parser keeps no state across lines: a big file can be read
+   * by several threads at once, each honouring ctx.shard, their ledgers merged after (CniLedger.absorb). */
+  shardable?: boolean;
   open(ctx: ParseContext): LineSink;
 }
 

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -67,6 +67,27 @@ describe('forensics CLI', () => {
     for (const fmt of ['json', 'text']) expect(run('report', ...bundles, '--format', fmt, '--jobs', '2').stdout).toBe(run('report', ...bundles, '--format', fmt, '--jobs', '1').stdout);
     expect(run('timeline', ...bundles, '--format', 'ndjson', '--jobs', '2').stdout).toBe(run('timeline', ...bundles, '--format', 'ndjson', '--jobs', '1').stdout);
     expect(run('report', ...SEED, '/nonexistent.tar.gz', '--jobs', '2', '--format', 'json', '--fail-on', 'none').code).toBe(2);
+  });
+
+  it('splits a big CNI log with a helper thread and reports exactly what one thread reports', async () => {
+    const { messyCniLog } = await import('../cni-log.js');
+    const dir = mkdtempSync(join(tmpdir(), 'forensics-shard-'));
+    try {
+      const log = messyCniLog(48_000, 11); // over the 16 MiB from which a CNI log is split
+      expect(log.length).toBeGreaterThan(16 * 1024 * 1024);
+      mkdirSync(join(dir, 'node-a/var/log/cni'), { recursive: true });
+      writeFileSync(join(dir, 'node-a/var/log/cni/cni.log'), log);
+      writeFileSync(join(dir, 'node-a/hostname'), 'node-a\n');
+      const bundle = join(dir, 'node-a.tar.gz');
+      expect(spawnSync('tar', ['czf', bundle, '-C', dir, 'node-a']).status).toBe(0);
+      const one = run('report', bundle, '--format', 'json', '--fail-on', 'none', '--jobs', '1');
+      const two = run('report', bundle, '--format', 'json', '--fail-on', 'none', '--jobs', '2');
+      expect(one.code).toBe(0);
+      expect(JSON.parse(one.stdout).findings.filter((f: { rule: string }) => f.rule === 'ip-last-holder').length).toBeGreaterThan(50);
+      expect(two.stdout).toBe(one.stdout);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('finds the same thing in a folder and in the same folder packed as .tar.gz', () => {

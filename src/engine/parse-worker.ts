@@ -1,0 +1,42 @@
+// The helper thread of one bundle (see helper.ts): reads its shard of a big CNI log, as the main thread reads the other.
+import { parentPort } from 'node:worker_threads';
+import type { LineSplitter } from '../bundle/lines.js';
+import type { Diagnostic } from '../model/host.js';
+import { parsers } from '../../parsers/index.js';
+import { entryParsing } from './analyse.js';
+import type { HelperReply, HelperRequest, HelperResult } from './helper.js';
+
+const port = parentPort!;
+const reply = (m: HelperReply) => port.postMessage(m);
+const shards = new Map<number, { splitter: LineSplitter; finish: () => HelperResult }>();
+
+function handle(m: HelperRequest): void {
+  if (m.type === 'shard') {
+    const parser = parsers.find((p) => p.id === m.parserId);
+    if (!parser) throw new Error(`no parser ${m.parserId}`);
+    const diagnostics: Diagnostic[] = [];
+    const { out, ledger, ctxFor, openParser, splitter: newSplitter } = entryParsing(m.bundle, m.entry, m.limits, diagnostics, false);
+    out.parsers.add(parser.id);
+    const splitter = newSplitter(openParser(parser, { ...ctxFor(m.entry.path, m.command), shard: m.shard }));
+    shards.set(m.id, { splitter, finish: () => ({ facts: out.facts, parsers: [...out.parsers], diagnostics, ledger: ledger.state() }) });
+    return;
+  }
+  const s = shards.get(m.id);
+  if (!s) return;
+  if (m.type === 'chunk') {
+    s.splitter.push(Buffer.from(m.data.buffer, m.data.byteOffset, m.data.length));
+    reply({ type: 'ack', bytes: m.data.length });
+    return;
+  }
+  s.splitter.end();
+  shards.delete(m.id);
+  reply({ type: 'done', id: m.id, result: s.finish() });
+}
+
+port.on('message', (m: HelperRequest) => {
+  try {
+    handle(m);
+  } catch (e) {
+    reply({ type: 'failed', id: m.id, message: e instanceof Error ? (e.stack ?? e.message) : String(e) });
+  }
+});
