@@ -137,7 +137,7 @@ describe('one big CNI log read by two threads', () => {
     const ctx: ParseContext = { source: 'b/var/log/cni/cni.log', path, emit: (f) => f.kind === 'cniOp' && plain.push(f), warn: (l, m) => warnings.push(`${l} ${m}`), evidence: (line, text) => ({ source: 'b/var/log/cni/cni.log', line, text: text.length > 1000 ? `${text.slice(0, 1000)}…` : text }) };
     feed(new LineSplitter(cni.open(ctx), DEFAULT_LIMITS.maxLineBytes, () => {}));
     const expected = JSON.stringify(plain.facts());
-    const read = (shard?: { index: number; count: number }) => {
+    const read = (shard?: { count: number; from: number; to: number }) => {
       const diagnostics: Diagnostic[] = [];
       const e = entryParsing('b', { path }, DEFAULT_LIMITS, diagnostics, false);
       feed(e.splitter(e.openParser(cni, { ...e.ctxFor(path, undefined), shard })));
@@ -147,7 +147,7 @@ describe('one big CNI log read by two threads', () => {
     const one = read();
     expect(JSON.stringify(one.kept().facts)).toBe(expected);
     // Two threads, split by container, merged.
-    const [a, b] = [read({ index: 0, count: 2 }), read({ index: 1, count: 2 })];
+    const [a, b] = [read({ count: 3, from: 0, to: 1 }), read({ count: 3, from: 1, to: 3 })]; // as the main thread and the helper split it
     const facts = (x: typeof a) => x.ledger.facts().length;
     expect(facts(a)).toBeGreaterThan(100);
     expect(facts(b)).toBeGreaterThan(100);

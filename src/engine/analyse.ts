@@ -331,8 +331,9 @@ async function readEntryWith(bundle: string, entry: Entry, limits: BundleLimits,
   };
   if (helper && !keepAllEvents && parser.shardable && readAlone(parser, entry.path) && entry.size >= SHARD_MIN_BYTES) {
     // Both threads read every byte; each parses the lines of its containers, and the ledgers merge exactly.
-    const theirs = helper.shard(bundle, entry, parser.id, sos?.context, limits, { index: 1, count: 2 });
-    const splitter = newSplitter(openParser(parser, { ...ctxFor(entry.path, sos?.context), shard: { index: 0, count: 2 } }));
+    // The main thread also reads the archive and copies each chunk over: it takes a third of the containers.
+    const theirs = helper.shard(bundle, entry, parser.id, sos?.context, limits, { count: 5, from: 2, to: 5 });
+    const splitter = newSplitter(openParser(parser, { ...ctxFor(entry.path, sos?.context), shard: { count: 5, from: 0, to: 2 } }));
     for await (const c of rest()) {
       await theirs.push(c);
       splitter.push(c);

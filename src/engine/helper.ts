@@ -1,5 +1,5 @@
-// The second core for one bundle: a worker thread that reads its half of a big CNI log, split by container, while the
-// main thread reads the other half and then the rest of the archive. Both threads see every byte; the ledgers merge
+// The second core for one bundle: a worker thread that reads its share of a big CNI log, split by container, while the
+// main thread reads the rest of it and then the rest of the archive. Both threads see every byte; the ledgers merge
 // exactly (CniLedger.absorb), so the report does not depend on how many threads read it.
 //
 // Handing whole mid-sized files (mountinfo) to the helper was tried and dropped: collecting, copying and posting each
@@ -10,7 +10,7 @@ import type { BundleLimits, Entry } from '../bundle/entry.js';
 import type { Fact } from '../model/facts.js';
 import type { Diagnostic } from '../model/host.js';
 import type { LedgerState } from '../model/ledger.js';
-import type { CommandContext } from '../recognise/parser.js';
+import type { CommandContext, Shard } from '../recognise/parser.js';
 
 /** What the helper sends back for one entry. */
 export interface HelperResult {
@@ -21,7 +21,7 @@ export interface HelperResult {
 }
 
 export type HelperRequest =
-  | { type: 'shard'; id: number; bundle: string; entry: EntryMeta; parserId: string; command?: CommandContext; limits: BundleLimits; shard: { index: number; count: number } }
+  | { type: 'shard'; id: number; bundle: string; entry: EntryMeta; parserId: string; command?: CommandContext; limits: BundleLimits; shard: Shard }
   | { type: 'chunk'; id: number; data: Uint8Array }
   | { type: 'end'; id: number };
 
@@ -69,7 +69,7 @@ export class ParseHelper {
   }
 
   /** Reads one shard of a file there; every chunk is passed to `push` (which waits while too much is queued). */
-  shard(bundle: string, entry: EntryMeta, parserId: string, command: CommandContext | undefined, limits: BundleLimits, shard: { index: number; count: number }) {
+  shard(bundle: string, entry: EntryMeta, parserId: string, command: CommandContext | undefined, limits: BundleLimits, shard: Shard) {
     const id = this.nextId++;
     this.send({ type: 'shard', id, bundle, entry: { path: entry.path, size: entry.size, mtime: entry.mtime }, parserId, command, limits, shard });
     const result = this.result(id);

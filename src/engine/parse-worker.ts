@@ -1,4 +1,4 @@
-// The helper thread of one bundle (see helper.ts): reads its shard of a big CNI log, as the main thread reads the other.
+// The helper thread of one bundle (see helper.ts): reads its share of a big CNI log, as the main thread reads the rest.
 import { parentPort } from 'node:worker_threads';
 import type { LineSplitter } from '../bundle/lines.js';
 import type { Diagnostic } from '../model/host.js';

@@ -20,13 +20,22 @@ export interface ParseContext {
   /** Scratch shared by the parsers reading one file (the log family: the year of the latest full date). */
   fileState?: Map<string, unknown>;
   /** When several threads read one big file (a parser marked `shardable`): this thread keeps the containers whose
-   * shardOf(id) is `index`, and returns early from the lines of the others. */
-  shard?: { index: number; count: number };
+   * shardOf(id, count) is in [from, to), and returns early from the lines of the others. */
+  shard?: Shard;
   /** Largest document a whole-text parser may hold. */
   maxDocumentBytes?: number;
   /** For transcripts: a sink for one command's output, chosen by its command line and first lines. */
   dispatch?(command: CommandContext, head: string, firstLine: number): LineSink | undefined;
 }
+
+/** Which containers' lines a thread reads: those whose shardOf(id, count) is in [from, to). */
+export interface Shard {
+  count: number;
+  from: number;
+  to: number;
+}
+
+export const inShard = (s: Shard, k: number) => k >= s.from && k < s.to;
 
 /** Receives an entry's lines in order; `end` is called once after the last line. */
 export interface LineSink {
@@ -94,10 +103,10 @@ export class Needles {
     return Infinity;
   }
 
-  /** Picks each word's rarest byte by a byte count of the first 64 KiB the file shows. */
+  /** Picks each word’s rarest byte by a byte count of the first 16 KiB the file shows. */
   private plan(sample: Buffer): void {
     const counts = new Uint32Array(256);
-    for (let i = 0, n = Math.min(sample.length, 65536); i < n; i++) counts[sample[i]]++;
+    for (let i = 0, n = Math.min(sample.length, 16384); i < n; i++) counts[sample[i]]++;
     this.anchors = this.words.map((w) => {
       let best = 0;
       for (let k = 1; k < w.length; k++) if (counts[w[k]] < counts[w[best]]) best = k;
