@@ -62,10 +62,10 @@ export class ParseHelper {
       const p = this.pending.get(m.id);
       this.pending.delete(m.id);
       if (m.type === 'done') p?.resolve(m.result);
-      else p?.reject(new Error(`helper thread: ${m.message}`));
+      else p?.reject(new Error(`the helper thread reading part of a big CNI log failed: ${m.message}\nRun again with --jobs 1 to read it with one thread, and report this as a bug.`));
     });
-    this.worker.on('error', (e) => this.fail(e));
-    this.worker.on('exit', (code) => this.fail(new Error(`helper thread exited (${code})`)));
+    this.worker.on('error', (e) => this.fail(new Error(`the helper thread reading part of a big CNI log failed (${e.message}). Run again with --jobs 1 to read it with one thread.`)));
+    this.worker.on('exit', (code) => this.fail(new Error(`the helper thread reading part of a big CNI log stopped (exit ${code}). Run again with --jobs 1 to read it with one thread.`)));
   }
 
   /** Reads one shard of a file there; every chunk is passed to `push` (which waits while too much is queued). */
