@@ -19,7 +19,8 @@ import { splitHosts, type EntryFacts } from './hosts.js';
 import { type HelperResult, ParseHelper } from './helper.js';
 
 export interface AnalyseOptions extends ClockOptions {
-  /** Threads for reading bundles (default: the cores); 1 reads them in turn. */
+  /** Threads (default: the cores): one per bundle when there are several; one bundle alone gets a helper for its big
+   * CNI logs. 1 reads everything on the main thread. */
   jobs?: number;
   limits?: Partial<BundleLimits>;
   /** Keep every CNI log line (the timeline export) instead of the reduced ledger (reports). */
