@@ -15,3 +15,21 @@ describe('escaping bundle text', () => {
     expect(fenced.endsWith('\n`````')).toBe(true);
   });
 });
+
+describe('the JSON report in pieces', () => {
+  it('joins to exactly the whole-document JSON, with findings, without, and with an IP story', async () => {
+    const { analyse } = await import('../src/engine/analyse.js');
+    const { jsonChunks, reportObject } = await import('../src/report/json.js');
+    const { ipStory } = await import('../src/report/ipfocus.js');
+    const seed = await analyse(['samples/seed-incident/10.2.1.4', 'samples/seed-incident/10.2.1.6']);
+    const healthy = await analyse(['samples/healthy-node/worker-7.tar.gz']);
+    expect(seed.findings.length).toBeGreaterThan(3);
+    expect(healthy.findings.filter((f) => f.severity !== 'info').length).toBe(0);
+    const story = ipStory(seed, '10.2.1.15');
+    for (const [a, verbose, s] of [[seed, false, undefined], [seed, true, story], [healthy, false, undefined], [{ ...healthy, findings: [] }, false, undefined]] as const) {
+      const pieces = [...jsonChunks(a, verbose, s)];
+      expect(pieces.join('')).toBe(`${JSON.stringify(reportObject(a, verbose, s), null, 2)}\n`);
+      if (a.findings.length) expect(pieces.length).toBe(a.findings.length + 2); // one piece per finding, never the whole
+    }
+  });
+});

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
+import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
+import { type FileHandle, open, readFile } from 'node:fs/promises';
 import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { BundleError, type BundleLimits } from '../bundle/entry.js';
@@ -10,7 +11,7 @@ import { type FailOn, filterFindings, reachesFailOn } from '../engine/filter.js'
 import { expandBundleFolders, replay } from '../engine/replay.js';
 import { renderHtml } from '../report/html.js';
 import { ipStory } from '../report/ipfocus.js';
-import { renderJson } from '../report/json.js';
+import { jsonChunks } from '../report/json.js';
 import { renderMarkdown } from '../report/markdown.js';
 import { renderText } from '../report/text.js';
 import { renderTimelineText, writeNdjson } from '../report/timeline.js';
@@ -109,16 +110,39 @@ async function analyseArgs(argv: BundleArgs, keepAllEvents = false) {
   return { result, events, shown: filterFindings(result, filter) };
 }
 
-async function emit(body: string, output: string | undefined): Promise<void> {
-  if (output) await writeFile(output, body);
-  else process.stdout.write(body);
+async function emit(body: string | Iterable<string>, output: string | undefined): Promise<void> {
+  let file: FileHandle | undefined;
+  try {
+    if (output) file = await open(output, 'w');
+  } catch (e) {
+    throw new UsageError(`cannot write the report to ${output} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}). Check that its folder exists and is writable.`);
+  }
+  // Pieces are gathered to about 1 MiB per write, and each write waits for the last: flat memory on a busy node.
+  const write = async (s: string) => {
+    if (file) await file.write(s);
+    else if (!process.stdout.write(s)) await once(process.stdout, 'drain');
+  };
+  try {
+    if (typeof body === 'string') return await write(body);
+    let batch = '';
+    for (const piece of body) {
+      batch += piece;
+      if (batch.length >= 1 << 20) {
+        await write(batch);
+        batch = '';
+      }
+    }
+    await write(batch);
+  } finally {
+    await file?.close();
+  }
 }
 
 async function report(argv: BundleArgs & { format: (typeof FORMATS)[number]; output?: string; failOn: FailOn; verbose: boolean }): Promise<number> {
   const { result, events, shown } = await analyseArgs(argv);
   const story = argv.ip ? ipStory(result, argv.ip) : undefined;
-  let body: string;
-  if (argv.format === 'json') body = renderJson(shown, argv.verbose, story);
+  let body: string | Iterable<string>;
+  if (argv.format === 'json') body = jsonChunks(shown, argv.verbose, story);
   else if (argv.format === 'markdown') body = renderMarkdown(shown, events, story);
   else if (argv.format === 'html') body = renderHtml(shown, events, story);
   else body = renderText(shown, { colour: !argv.output && colourWanted(process.stdout), verbose: argv.verbose, width: process.stdout.columns, story });

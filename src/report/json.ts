@@ -17,27 +17,45 @@ export function reportObject(a: Analysis, verbose = false, story?: IpStory) {
       kernel: h.kernel?.release ?? null,
       addresses: h.addresses,
     })),
-    findings: a.findings.map((f) => ({
-      rule: f.rule,
-      severity: f.severity,
-      host: f.host,
-      title: f.title,
-      detail: f.detail,
-      ips: f.ips,
-      containers: f.containers.map((c) => ({ id: c.id, name: c.name ?? null, pod: c.pod ?? null, state: c.state })),
-      netns: f.netns.map((n) => ({ inode: n.inode ?? null, paths: n.paths })),
-      pinnedBy: f.pinnedBy.map((p) => ({
-        kind: p.kind, pid: p.pid, ppid: p.ppid ?? null, command: p.command ?? null, started: p.started ?? null,
-        mntns: p.mntns ?? null, path: p.path ?? null, fd: p.fd ?? null,
-      })),
-      evidence: f.evidence.map((e) => ({ source: e.source, line: e.line, text: e.text })),
-      remediation: f.remediation,
-    })),
+    findings: a.findings.map(findingJson),
     diagnostics: a.diagnostics.filter((d) => verbose || d.level !== 'info').map((d) => ({ level: d.level, source: d.source, message: d.message })),
     skipped: a.skipped.map((s) => ({ rule: s.rule, host: s.host, reason: s.reason, collect: s.collect })),
   };
 }
 
-export function renderJson(a: Analysis, verbose = false, story?: IpStory): string {
-  return `${JSON.stringify(reportObject(a, verbose, story), null, 2)}\n`;
+/** One finding as the JSON report writes it. */
+function findingJson(f: Analysis['findings'][number]) {
+  return {
+    rule: f.rule,
+    severity: f.severity,
+    host: f.host,
+    title: f.title,
+    detail: f.detail,
+    ips: f.ips,
+    containers: f.containers.map((c) => ({ id: c.id, name: c.name ?? null, pod: c.pod ?? null, state: c.state })),
+    netns: f.netns.map((n) => ({ inode: n.inode ?? null, paths: n.paths })),
+    pinnedBy: f.pinnedBy.map((p) => ({
+      kind: p.kind, pid: p.pid, ppid: p.ppid ?? null, command: p.command ?? null, started: p.started ?? null,
+      mntns: p.mntns ?? null, path: p.path ?? null, fd: p.fd ?? null,
+    })),
+    evidence: f.evidence.map((e) => ({ source: e.source, line: e.line, text: e.text })),
+    remediation: f.remediation,
+  };
+}
+
+/**
+ * The JSON report in pieces, one finding at a time: a busy node's report (47 MB for 8,000 IPs) is never held whole,
+ * nor copied. The pieces join to exactly `JSON.stringify(reportObject(…), null, 2)` plus a newline.
+ */
+export function* jsonChunks(a: Analysis, verbose = false, story?: IpStory): Generator<string> {
+  const text = JSON.stringify(reportObject({ ...a, findings: [] }, verbose, story), null, 2);
+  const at = text.indexOf('\n  "findings": []'); // keys are quoted unescaped only as keys; this one is top level
+  if (!a.findings.length || at < 0) {
+    yield `${text}\n`;
+    return;
+  }
+  const open = at + '\n  "findings": ['.length;
+  yield text.slice(0, open);
+  for (const [i, f] of a.findings.entries()) yield `${i ? ',' : ''}\n    ${JSON.stringify(findingJson(f), null, 2).replace(/\n/g, '\n    ')}`;
+  yield `\n  ]${text.slice(open + 1)}\n`;
 }

@@ -69,6 +69,13 @@ describe('forensics CLI', () => {
     expect(run('report', ...SEED, '/nonexistent.tar.gz', '--jobs', '2', '--format', 'json', '--fail-on', 'none').code).toBe(2);
   });
 
+  it('says where it could not write the report, and exits 2', () => {
+    const r = run('report', ...SEED, '--format', 'json', '-o', '/nonexistent-forensics-dir/report.json');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('cannot write the report to /nonexistent-forensics-dir/report.json (ENOENT)');
+    expect(r.stderr).not.toContain('internal error');
+  });
+
   it('splits a big CNI log with a helper thread and reports exactly what one thread reports', async () => {
     const { messyCniLog } = await import('../cni-log.js');
     const dir = mkdtempSync(join(tmpdir(), 'forensics-shard-'));
