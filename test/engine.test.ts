@@ -96,6 +96,20 @@ describe('byte prefilters', () => {
   });
 });
 
+describe('line splitting', () => {
+  it('cuts a line longer than the limit wherever it lies, inside a chunk or across two, and says so once per line', async () => {
+    const { LineSplitter } = await import('../src/bundle/lines.js');
+    const got: [number, string][] = [];
+    const cut: number[] = [];
+    const s = new LineSplitter({ line: (t, no) => got.push([no, t]), end: () => {} }, 10, (no) => cut.push(no));
+    s.push(Buffer.from('short\n0123456789abcdefghij\nok\n0123'));
+    s.push(Buffer.from('456789XYZ\nlast'));
+    s.end();
+    expect(got).toEqual([[1, 'short'], [2, '0123456789'], [3, 'ok'], [4, '0123456789'], [5, 'last']]);
+    expect(cut).toEqual([2, 4]);
+  });
+});
+
 describe('CNI ledger counts what it does not keep', () => {
   it('an IP handed out 40 times keeps the last claims and says how many there were', async () => {
     const { CniLedger, CLAIMS_PER_IP } = await import('../src/model/ledger.js');

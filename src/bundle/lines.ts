@@ -40,7 +40,10 @@ export class LineSplitter {
     }
     for (let nl = chunk.indexOf(NL, start); nl >= 0; nl = chunk.indexOf(NL, start)) {
       if (this.skipping) this.skipping = false;
-      else this.emit(chunk, start, nl);
+      else if (nl - start > this.maxLineBytes) {
+        this.emit(chunk, start, start + this.maxLineBytes);
+        this.onLongLine(this.no);
+      } else this.emit(chunk, start, nl);
       start = nl + 1;
     }
     if (start < chunk.length) {

@@ -345,7 +345,9 @@ async function readEntryWith(bundle: string, entry: Entry, limits: BundleLimits,
         ledger.absorb(r.ledger);
         out.facts.push(...r.facts);
         for (const p of r.parsers) out.parsers.add(p);
-        diagnostics.push(...r.diagnostics);
+        // Both threads split every line: a line cut, or a parser failing, is said once, as one thread would.
+        const said = new Set(diagnostics.map((d) => `${d.level}\0${d.source}\0${d.message}`));
+        diagnostics.push(...r.diagnostics.filter((d) => !said.has(`${d.level}\0${d.source}\0${d.message}`)));
         return kept();
       }),
     };

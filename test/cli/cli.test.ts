@@ -80,16 +80,19 @@ describe('forensics CLI', () => {
     const { messyCniLog } = await import('../cni-log.js');
     const dir = mkdtempSync(join(tmpdir(), 'forensics-shard-'));
     try {
-      const log = messyCniLog(48_000, 11); // over the 16 MiB from which a CNI log is split
+      const lines = messyCniLog(48_000, 11).split('\n'); // over the 16 MiB from which a CNI log is split
+      lines[30_000] += ` ${'z'.repeat(20_000)}`; // cut by --max-line-bytes: one warning, whichever threads read it
+      const log = lines.join('\n');
       expect(log.length).toBeGreaterThan(16 * 1024 * 1024);
       mkdirSync(join(dir, 'node-a/var/log/cni'), { recursive: true });
       writeFileSync(join(dir, 'node-a/var/log/cni/cni.log'), log);
       writeFileSync(join(dir, 'node-a/hostname'), 'node-a\n');
       const bundle = join(dir, 'node-a.tar.gz');
       expect(spawnSync('tar', ['czf', bundle, '-C', dir, 'node-a']).status).toBe(0);
-      const one = run('report', bundle, '--format', 'json', '--fail-on', 'none', '--jobs', '1');
-      const two = run('report', bundle, '--format', 'json', '--fail-on', 'none', '--jobs', '2');
+      const one = run('report', bundle, '--format', 'json', '--fail-on', 'none', '--jobs', '1', '--max-line-bytes', '16384');
+      const two = run('report', bundle, '--format', 'json', '--fail-on', 'none', '--jobs', '2', '--max-line-bytes', '16384');
       expect(one.code).toBe(0);
+      expect(JSON.parse(one.stdout).diagnostics.filter((d: { message: string }) => d.message.includes('line longer than')).map((d: { source: string }) => d.source)).toEqual(['node-a/node-a/var/log/cni/cni.log:30001']);
       expect(JSON.parse(one.stdout).findings.filter((f: { rule: string }) => f.rule === 'ip-last-holder').length).toBeGreaterThan(50);
       expect(two.stdout).toBe(one.stdout);
     } finally {
