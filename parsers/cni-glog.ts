@@ -139,9 +139,9 @@ export default defineParser({
       // With a shard, another thread's lines are skipped undecoded whenever their bytes show the container.
       accepts: shard
         ? (buf, from, to) => {
-            if (!words(buf, from, to)) return false;
+            // A line whose bytes show the container holds "] ADD " or "] DEL " already: no word search.
             const s = shardOfLine(buf, from, to, shard.count);
-            return s < 0 || inShard(shard, s);
+            return s >= 0 ? inShard(shard, s) : words(buf, from, to);
           }
         : words,
       line(text, no) {
