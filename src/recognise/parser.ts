@@ -64,6 +64,7 @@ export class Needles {
   private readonly words: Buffer[];
   private readonly next: number[];
   private chunk: Buffer | undefined;
+  private nearest = -1; // the smallest of `next` after a miss of every word; -1 when unknown
   private anchors: number[] | undefined; // per word: offset of the byte its search starts from
   private tails: Buffer[] = [];
 
@@ -74,7 +75,10 @@ export class Needles {
 
   /** True when any word occurs in buf[from, to). */
   any(buf: Buffer, from: number, to: number): boolean {
-    for (let i = 0; i < this.words.length; i++) if (this.at(i, buf, from, to)) return true;
+    // Where the next word of any kind starts, once every word has been looked for: lines before it need no call per word.
+    if (buf === this.chunk && this.nearest >= to && this.nearest >= from) return false;
+    for (let i = 0; i < this.words.length; i++) if (this.at(i, buf, from, to)) return (this.nearest = -1), true;
+    this.nearest = Math.min(...this.next);
     return false;
   }
 
@@ -82,6 +86,7 @@ export class Needles {
   at(i: number, buf: Buffer, from: number, to: number): boolean {
     if (buf !== this.chunk) {
       this.chunk = buf;
+      this.nearest = -1;
       this.next.fill(-1);
       if (!this.anchors) this.plan(buf);
     }
