@@ -152,13 +152,15 @@ export class CniLedger {
       claim.del = h;
       claim.delAt = f.at;
       const s = this.ip(claim.ip, 0);
+      const evicted = s.ring[s.released % CLAIMS_PER_IP];
       s.ring[s.released % CLAIMS_PER_IP] = claim;
       s.released++;
-      // The claim that just left the newest FULL_CLAIMS_PER_IP keeps only its summary.
+      // The claim that just left the newest FULL_CLAIMS_PER_IP keeps only its summary, in the object of the summary
+      // just evicted: a busy IP's ring allocates nothing once full.
       const older = s.released - 1 - FULL_CLAIMS_PER_IP;
       const slot = older % CLAIMS_PER_IP;
       const o = older >= 0 ? s.ring[slot] : undefined;
-      if (o && 'add' in o) s.ring[slot] = this.compact(o, s.ip);
+      if (o && 'add' in o) s.ring[slot] = this.compact(o, s.ip, evicted && !('add' in evicted) ? evicted : undefined);
     }
   }
 
@@ -212,9 +214,17 @@ export class CniLedger {
     return (c.holder = { containerId: add.containerId.slice(0, 12), pod: own(add.pod), podNamespace: own(add.podNamespace), netnsPath: own(add.netnsPath) });
   }
 
-  private compact(claim: Claim, ip: string): CompactClaim {
+  private compact(claim: Claim, ip: string, reuse?: CompactClaim): CompactClaim {
     const add = evOf(claim.add);
-    return { ip, holder: claim.holder, source: add.source, addLine: add.line, addAt: claim.addAt, delLine: evOf(claim.del!).line, delAt: claim.delAt! };
+    const c = reuse ?? ({} as CompactClaim);
+    c.ip = ip;
+    c.holder = claim.holder;
+    c.source = add.source;
+    c.addLine = add.line;
+    c.addAt = claim.addAt;
+    c.delLine = evOf(claim.del!).line;
+    c.delAt = claim.delAt!;
+    return c;
   }
 
   /** A kept line as its fact. */
