@@ -3,10 +3,7 @@ import { lstat, open as openFile, readlink } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { createGunzip } from 'node:zlib';
 import { PassThrough, Readable } from 'node:stream';
-import xz from 'xz-decompress';
 
-const { XzReadableStream } = xz;
-import fg from 'fast-glob';
 import tar from 'tar-stream';
 import { BundleError, type BundleLimits, type Entry, safeEntryPath } from './entry.js';
 
@@ -83,6 +80,8 @@ export async function openBundle(path: string, limits: BundleLimits): Promise<Op
 
 async function* dirEntries(root: string, refused: string[]): AsyncIterable<Entry> {
   // Sorted for deterministic output; symlinks are listed, never followed.
+  // Loaded here, not at startup: a report on archives does not need it (each library costs 30-40 ms to load).
+  const { default: fg } = await import('fast-glob');
   const found = await fg('**', { cwd: root, dot: true, onlyFiles: false, followSymbolicLinks: false, markDirectories: false, suppressErrors: true, unique: true });
   found.sort();
   for (const rel of found) {
@@ -119,13 +118,14 @@ async function* tarEntries(file: string, compression: 'gzip' | 'xz' | 'none', li
   const input = createReadStream(file, { highWaterMark: 1 << 20 });
   let inflated = 0;
   let tooBig = false;
+  const XzReadableStream = compression === 'xz' ? (await import('xz-decompress')).default.XzReadableStream : undefined;
   if (compression !== 'none') {
     // A large output chunk keeps inflation fast; the byte count bounds a decompression bomb.
     const inflate: Readable =
       compression === 'gzip'
         ? input.pipe(createGunzip({ chunkSize: 1 << 20 }))
         : // xz in WebAssembly (xz-decompress): node:zlib has no xz, and nothing is written to disk.
-          Readable.fromWeb(new XzReadableStream(Readable.toWeb(input) as unknown as ReadableStream<Uint8Array>) as unknown as import('node:stream/web').ReadableStream);
+          Readable.fromWeb(new XzReadableStream!(Readable.toWeb(input) as unknown as ReadableStream<Uint8Array>) as unknown as import('node:stream/web').ReadableStream);
     inflate.on('data', (c: Buffer) => {
       inflated += c.length;
       if (inflated > limits.maxBundleBytes && !tooBig) {

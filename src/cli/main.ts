@@ -5,7 +5,6 @@ import { type FileHandle, open, readFile } from 'node:fs/promises';
 import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { BundleError, type BundleLimits } from '../bundle/entry.js';
-import { collect } from '../collect/collect.js';
 import { analyse } from '../engine/analyse.js';
 import { type FailOn, filterFindings, reachesFailOn } from '../engine/filter.js';
 import { expandBundleFolders, replay } from '../engine/replay.js';
@@ -221,6 +220,7 @@ export async function main(args: string[]): Promise<number> {
         }
         const days = parseSince(argv.since);
         const tty = Boolean(process.stderr.isTTY);
+        const { collect } = await import('../collect/collect.js'); // only this command needs it (and fast-glob)
         const r = await collect({
           output: argv.output,
           sinceDays: days,

@@ -1,4 +1,3 @@
-import ndjson from 'ndjson';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Writable } from 'node:stream';
@@ -42,5 +41,6 @@ export function timesketchRecord(a: Analysis, e: TimelineEvent) {
 }
 
 export async function writeNdjson(a: Analysis, events: TimelineEvent[], out: Writable): Promise<void> {
+  const { default: ndjson } = await import('ndjson'); // only this output needs it
   await pipeline(Readable.from(events.map((e) => timesketchRecord(a, e))), ndjson.stringify(), out, { end: false });
 }
