@@ -1,4 +1,11 @@
 #!/usr/bin/env node
+import { setFlagsFromString } from 'node:v8';
+// V8 learns per object literal whether its objects live long, then allocates them straight in the old generation. The
+// facts of ps, mounts and docker inspect are kept for good, so the literals they share with a CNI log's million lines
+// were judged long-lived, and those lines' short-lived objects went to the old generation, each keeping young strings
+// alive until a full GC. Bench scale 1: the main thread promoted 220 MB -> 87 MB; the report took 4.51 -> 4.23 s (best
+// of 5). The flag only switches that heuristic off; it is read at each GC, so setting it here takes effect.
+setFlagsFromString('--no-allocation-site-pretenuring');
 import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
 import { type FileHandle, open, readFile } from 'node:fs/promises';
