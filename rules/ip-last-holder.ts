@@ -33,6 +33,9 @@ export default defineRule({
   },
   evaluate(run, hosts) {
     const findings: Finding[] = [];
+    // Open claims by IP on every host, once: per IP a scan of every host's claims was quadratic with several hosts.
+    const openOn = new Map<string, [HostModel, IpClaim][]>();
+    for (const h of run.hosts) for (const k of h.claims) if (!k.released) pushTo(openOn, k.ip, [h, k]);
     for (const host of hosts) {
       const byIp = new Map<string, IpClaim[]>();
       for (const k of host.claims) pushTo(byIp, k.ip, k);
@@ -46,7 +49,7 @@ export default defineRule({
         const dropped = claims.reduce((n, k) => n + (k.droppedBefore ?? 0), 0); // claims the ledger counted but did not keep
         // On a busy node an IP passes through hundreds of pods: name the most recent, count the rest.
         const recent = earlier.slice(-MAX_EARLIER).reverse();
-        const elsewhere = run.hosts.filter((h) => h !== host).flatMap((h) => h.claims.filter((k) => k.ip === ip && !k.released).map((k) => `${h.name}: ${claimText(h, k)}`));
+        const elsewhere = (openOn.get(ip) ?? []).filter(([h]) => h !== host).map(([h, k]) => `${h.name}: ${claimText(h, k)}`);
         const stale = !last.released && NOT_ALIVE.has(state) && where.length > 0;
         const whereText = where.map((n) => `${netnsName(n)}${isLeaked(n) ? ' (no process: leaked)' : n.isHost ? ' (the host namespace)' : ''}`).join('; ');
         const holder = container ? containerLabel(container) : `${last.containerId.slice(0, 12)}${last.pod ? ` (pod ${podName(last.pod, last.podNamespace)})` : ''}, state ${state}`;
