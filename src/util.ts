@@ -5,6 +5,11 @@ export function pushTo<K, V>(map: Map<K, V[]>, key: K, value: V): void {
   else map.set(key, [value]);
 }
 
+/** Appends every item; `list.push(...items)` throws past ~120,000 items (each is a call argument on the stack). */
+export function pushAll<T>(list: T[], items: readonly T[]): void {
+  for (const x of items) list.push(x);
+}
+
 /** Container ids are compared by their first 12 hex digits, as docker prints them. */
 export function shortId(id: string): string {
   return id.slice(0, 12);

@@ -183,3 +183,18 @@ describe('one big CNI log read by two threads', () => {
     expect(() => x.absorb(y.state())).toThrow(/overlap on container aaaaaaaaaaaa/);
   });
 });
+
+describe('big result lists', () => {
+  it('keeps 200,000 findings from one rule (push(...list) would overflow the stack)', async () => {
+    const { analyse } = await import('../src/engine/analyse.js');
+    const { defineRule } = await import('../src/engine/rule.js');
+    const many = defineRule({
+      id: 'many', severity: 'info', summary: 'test', needs: [],
+      explain: { detects: '', matters: '', fix: '', reference: '' },
+      evaluate: (_run, hosts) => Array.from({ length: 200_000 }, (_, i) => ({ rule: 'many', severity: 'info' as const, host: hosts[0].name, title: `t${i}`, detail: '', ips: [], containers: [], netns: [], pinnedBy: [], evidence: [], remediation: [] })),
+    });
+    const a = await analyse(['samples/healthy-node/worker-7.tar.gz'], { rules: [many] });
+    expect(a.diagnostics.filter((d) => d.source === 'rule many')).toEqual([]);
+    expect(a.findings).toHaveLength(200_000);
+  });
+});

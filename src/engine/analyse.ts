@@ -17,6 +17,7 @@ import { rules as allRules } from '../../rules/index.js';
 import { type Finding, type Rule, SEVERITY_RANK } from './rule.js';
 import { splitHosts, type EntryFacts } from './hosts.js';
 import { type HelperResult, ParseHelper } from './helper.js';
+import { pushAll } from '../util.js';
 
 export interface AnalyseOptions extends ClockOptions {
   /** Threads (default: the cores): one per bundle when there are several; one bundle alone gets a helper for its big
@@ -151,8 +152,8 @@ export async function analyse(bundlePaths: string[], opts: AnalyseOptions = {}):
   for (const [i, path] of bundlePaths.entries()) {
     // One bundle alone gets a helper thread for its own files; several share the cores one bundle per thread.
     const r = results[i] ? await results[i]! : await readBundle(path, limits, deadline, keepAll, opts.onProgress, (opts.jobs ?? availableParallelism()) > 1 && bundlePaths.length === 1);
-    diagnostics.push(...r.diagnostics);
-    hostInputs.push(...r.hosts);
+    pushAll(diagnostics, r.diagnostics);
+    pushAll(hostInputs, r.hosts);
     if (r.usable) usable++;
   }
   if (!usable)
@@ -181,7 +182,7 @@ export async function analyse(bundlePaths: string[], opts: AnalyseOptions = {}):
     }
     if (!ready.length) continue;
     try {
-      findings.push(...rule.evaluate(run, ready));
+      pushAll(findings, rule.evaluate(run, ready));
     } catch (e) {
       diagnostics.push({ level: 'error', source: `rule ${rule.id}`, message: `rule failed: ${(e as Error).stack ?? e}. This is a bug; the other rules still ran.` });
     }
@@ -332,7 +333,7 @@ async function readEntryWith(bundle: string, entry: Entry, limits: BundleLimits,
   };
   if (helper && !keepAllEvents && parser.shardable && readAlone(parser, entry.path) && entry.size >= SHARD_MIN_BYTES) {
     // Both threads read every byte; each parses the lines of its containers, and the ledgers merge exactly.
-    // The main thread also reads the archive and copies each chunk over: it takes a third of the containers.
+    // The main thread also reads the archive and copies each chunk over: it takes two fifths of the containers.
     const theirs = helper.shard(bundle, entry, parser.id, sos?.context, limits, { count: 5, from: 2, to: 5 });
     const splitter = newSplitter(openParser(parser, { ...ctxFor(entry.path, sos?.context), shard: { count: 5, from: 0, to: 2 } }));
     for await (const c of rest()) {
@@ -343,11 +344,11 @@ async function readEntryWith(bundle: string, entry: Entry, limits: BundleLimits,
     return {
       later: theirs.end().then((r: HelperResult) => {
         ledger.absorb(r.ledger);
-        out.facts.push(...r.facts);
+        pushAll(out.facts, r.facts);
         for (const p of r.parsers) out.parsers.add(p);
         // Both threads split every line: a line cut, or a parser failing, is said once, as one thread would.
         const said = new Set(diagnostics.map((d) => `${d.level}\0${d.source}\0${d.message}`));
-        diagnostics.push(...r.diagnostics.filter((d) => !said.has(`${d.level}\0${d.source}\0${d.message}`)));
+        pushAll(diagnostics, r.diagnostics.filter((d) => !said.has(`${d.level}\0${d.source}\0${d.message}`)));
         return kept();
       }),
     };

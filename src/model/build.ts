@@ -3,7 +3,7 @@ import { normalisePath } from './facts.js';
 import type { CniOp, Container, Daemon, Diagnostic, HostModel, IpClaim, Leftover, MountNamespace, Netns, Process, Reservation, SandboxEvent, TimelineEvent, UnitSetting } from './host.js';
 import { findContainer, podName } from './host.js';
 import { type HostClock, isValidZone, offsetZone, resolveStamp } from '../timeline/time.js';
-import { pushTo, shortId } from '../util.js';
+import { pushAll, pushTo, shortId } from '../util.js';
 
 export interface ClockOptions {
   timezone?: string;
@@ -257,10 +257,10 @@ export function buildHost(input: HostInput, opts: ClockOptions, diags: Diagnosti
     if (owner && live) {
       const into = ns(live.inode, live.inode);
       for (const p of n.paths) if (!into.paths.includes(p)) into.paths.push(p);
-      into.mounts.push(...n.mounts);
-      into.views.push(...n.views);
+      pushAll(into.mounts, n.mounts);
+      pushAll(into.views, n.views);
       for (const c of containers.values()) if (c.netnsKey === n.key) c.netnsKey = into.key;
-      into.containers.push(...n.containers.filter((c) => !into.containers.includes(c)));
+      pushAll(into.containers, n.containers.filter((c) => !into.containers.includes(c)));
       netns.delete(n.key);
     } else if (!owner || ['running', 'paused', 'restarting'].includes(owner.state)) {
       n.livenessUnknown = owner

@@ -1,5 +1,5 @@
 import type { Evidence, Fact } from './facts.js';
-import { pushTo, shortId } from '../util.js';
+import { pushAll, pushTo, shortId } from '../util.js';
 
 type CniFact = Extract<Fact, { kind: 'cniOp' }>;
 
@@ -182,7 +182,7 @@ export class CniLedger {
    * FULL_CLAIMS_PER_IP of the union are among each ring's newest, which are still full).
    */
   absorb(other: LedgerState): void {
-    this.everything.push(...other.everything);
+    pushAll(this.everything, other.everything);
     for (const [id, ops] of other.containers) {
       if (this.containers.has(id)) throw new Error(`CNI ledger shards overlap on container ${id}: lines were not split by container`);
       this.containers.set(id, ops);
