@@ -16,7 +16,7 @@ import { parsers } from '../../parsers/index.js';
 import { rules as allRules } from '../../rules/index.js';
 import { type Finding, type Rule, SEVERITY_RANK } from './rule.js';
 import { splitHosts, type EntryFacts } from './hosts.js';
-import { type HelperResult, ParseHelper } from './helper.js';
+import { type HelperResult, HelperSlot, ParseHelper } from './helper.js';
 import { pushAll } from '../util.js';
 
 export interface AnalyseOptions extends ClockOptions {
@@ -65,7 +65,7 @@ export async function readBundle(path: string, limits: BundleLimits, deadline: n
   const read: (EntryFacts | Later)[] = [];
   const sosManifest = new Map<string, string>(); // a sosreport's sos_commands/… file → the command line that made it
   const url = secondThread ? ParseHelper.url() : undefined;
-  const helper = url ? new ParseHelper(url) : undefined;
+  const helper = url ? new HelperSlot(url) : undefined;
   try {
     for await (const entry of bundle.entries) {
       if (read.length >= limits.maxEntries) {
@@ -274,8 +274,8 @@ export async function readEntry(bundle: string, entry: Entry, limits: BundleLimi
   return (await readEntryWith(bundle, entry, limits, diagnostics, onProgress, keepAllEvents, sosManifest)) as EntryFacts;
 }
 
-/** Reads one entry; with a helper thread, big CNI logs are split with it and mid-sized files may be given to it. */
-async function readEntryWith(bundle: string, entry: Entry, limits: BundleLimits, diagnostics: Diagnostic[], onProgress?: (bytes: number, path: string) => void, keepAllEvents = false, sosManifest?: Map<string, string>, helper?: ParseHelper): Promise<EntryFacts | Later> {
+/** Reads one entry; with a helper thread, a big CNI log is split with it. */
+async function readEntryWith(bundle: string, entry: Entry, limits: BundleLimits, diagnostics: Diagnostic[], onProgress?: (bytes: number, path: string) => void, keepAllEvents = false, sosManifest?: Map<string, string>, helper?: HelperSlot): Promise<EntryFacts | Later> {
   const { out, ledger, kept, source, ctxFor, openParser, splitter: newSplitter } = entryParsing(bundle, entry, limits, diagnostics, keepAllEvents);
   if (entry.kind === 'dir') return out;
   if (entry.kind === 'other') {
@@ -334,7 +334,7 @@ async function readEntryWith(bundle: string, entry: Entry, limits: BundleLimits,
   if (helper && !keepAllEvents && parser.shardable && readAlone(parser, entry.path) && entry.size >= SHARD_MIN_BYTES) {
     // Both threads read every byte; each parses the lines of its containers, and the ledgers merge exactly.
     // The main thread also reads the archive and copies each chunk over: it takes two fifths of the containers.
-    const theirs = helper.shard(bundle, entry, parser.id, sos?.context, limits, { count: 5, from: 2, to: 5 });
+    const theirs = helper.acquire().shard(bundle, entry, parser.id, sos?.context, limits, { count: 5, from: 2, to: 5 });
     const splitter = newSplitter(openParser(parser, { ...ctxFor(entry.path, sos?.context), shard: { count: 5, from: 0, to: 2 } }));
     for await (const c of rest()) {
       await theirs.push(c);
@@ -343,6 +343,7 @@ async function readEntryWith(bundle: string, entry: Entry, limits: BundleLimits,
     splitter.end();
     return {
       later: theirs.end().then((r: HelperResult) => {
+        helper.release();
         ledger.absorb(r.ledger);
         pushAll(out.facts, r.facts);
         for (const p of r.parsers) out.parsers.add(p);

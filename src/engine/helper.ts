@@ -111,3 +111,33 @@ export class ParseHelper {
     for (const w of this.waiting.splice(0)) w();
   }
 }
+
+/**
+ * The helper of one bundle: started with the bundle, so that its start-up overlaps the first files; stopped as soon as
+ * no log is being split, so that its heap (70-90 MB after a big log) is not kept through the rest of the report;
+ * started again if another big log comes.
+ */
+export class HelperSlot {
+  private current: ParseHelper | undefined;
+  private users = 0;
+
+  constructor(private readonly url: URL) {
+    this.current = new ParseHelper(url);
+  }
+
+  acquire(): ParseHelper {
+    this.users++;
+    return (this.current ??= new ParseHelper(this.url));
+  }
+
+  release(): void {
+    if (--this.users > 0 || !this.current) return;
+    void this.current.close();
+    this.current = undefined;
+  }
+
+  async close(): Promise<void> {
+    await this.current?.close();
+    this.current = undefined;
+  }
+}

@@ -86,6 +86,9 @@ describe('forensics CLI', () => {
       expect(log.length).toBeGreaterThan(16 * 1024 * 1024);
       mkdirSync(join(dir, 'node-a/var/log/cni'), { recursive: true });
       writeFileSync(join(dir, 'node-a/var/log/cni/cni.log'), log);
+      const older = messyCniLog(45_000, 12); // a second big log: the helper again (the same thread, or a new one)
+      expect(older.length).toBeGreaterThan(16 * 1024 * 1024);
+      writeFileSync(join(dir, 'node-a/var/log/cni/cni.log.1'), older);
       writeFileSync(join(dir, 'node-a/hostname'), 'node-a\n');
       const bundle = join(dir, 'node-a.tar.gz');
       expect(spawnSync('tar', ['czf', bundle, '-C', dir, 'node-a']).status).toBe(0);
