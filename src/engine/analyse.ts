@@ -205,12 +205,37 @@ function uniqueNames(hosts: HostModel[]): void {
   }
 }
 
+/** Warnings of one file, by message: the first lines are listed, the rest counted. */
+export type WarningTally = Map<string, { lines: number[]; total: number }>;
+
+/** Lines listed per warning message and file: a hostile file with a bad line on every line costs a few warnings, not the report. */
+const WARNING_LINES_LISTED = 3;
+
 /** What reading one entry needs: its output, its CNI ledger, and parser contexts bound to it (the main thread and the helper share this). */
-export function entryParsing(bundle: string, entry: Pick<Entry, 'path' | 'mtime'>, limits: BundleLimits, diagnostics: Diagnostic[], keepAllEvents: boolean) {
+export function entryParsing(bundle: string, entry: Pick<Entry, 'path' | 'mtime'>, limits: BundleLimits, diagnostics: Diagnostic[], keepAllEvents: boolean, opts: { sayCutLines?: boolean } = {}) {
   const out: EntryFacts = { path: entry.path, mtime: entry.mtime, facts: [], parsers: new Set() };
   const ledger = new CniLedger(keepAllEvents);
+  const warnings: WarningTally = new Map();
+  const warn = (line: number, message: string) => {
+    let w = warnings.get(message);
+    if (!w) warnings.set(message, (w = { lines: [], total: 0 }));
+    w.total++;
+    if (w.lines.length < WARNING_LINES_LISTED) w.lines.push(line);
+  };
+  /** Another thread's warnings for the other lines of this file: listed are the first lines of both. */
+  const absorbWarnings = (other: WarningTally) => {
+    for (const [message, o] of other) {
+      const w = warnings.get(message) ?? { lines: [], total: 0 };
+      warnings.set(message, { lines: [...w.lines, ...o.lines].sort((a, b) => a - b).slice(0, WARNING_LINES_LISTED), total: w.total + o.total });
+    }
+  };
   const kept = () => {
     for (const f of ledger.facts()) out.facts.push(f);
+    for (const [message, w] of warnings) {
+      for (const line of w.lines) diagnostics.push({ level: 'warning', source: `${source}:${line}`, message });
+      if (w.total > w.lines.length) diagnostics.push({ level: 'warning', source, message: `${message} (on ${w.total - w.lines.length} more lines of this file besides the ${w.lines.length} listed)` });
+    }
+    warnings.clear();
     return out;
   };
   const source = `${bundle}/${entry.path}`;
@@ -221,7 +246,7 @@ export function entryParsing(bundle: string, entry: Pick<Entry, 'path' | 'mtime'
     command,
     fileState,
     emit: (f: Fact) => (f.kind === 'cniOp' ? ledger.push(f) : out.facts.push(f)),
-    warn: (line, message) => diagnostics.push({ level: 'warning', source: `${source}:${line}`, message }),
+    warn,
     evidence: (line: number, text: string): Evidence => ({ source, line, text: text.length > 1000 ? `${text.slice(0, 1000)}…` : text }),
     maxDocumentBytes: limits.maxDocumentBytes,
     dispatch(cmd, head) {
@@ -252,9 +277,9 @@ export function entryParsing(bundle: string, entry: Pick<Entry, 'path' | 'mtime'
         .map((q) => guarded(q, q === p ? ctx : { ...ctx, emit: (f: Fact) => (out.parsers.add(q.id), ctx.emit(f)) }, diagnostics)),
     );
   };
-  const splitter = (sink: LineSink) =>
-    new LineSplitter(sink, limits.maxLineBytes, (line) => diagnostics.push({ level: 'warning', source: `${source}:${line}`, message: `line longer than ${limits.maxLineBytes} bytes; cut` }));
-  return { out, ledger, kept, source, ctxFor, openParser, splitter };
+  // Where two threads split the same file, one of them says which lines were cut.
+  const splitter = (sink: LineSink) => new LineSplitter(sink, limits.maxLineBytes, (line) => opts.sayCutLines !== false && warn(line, `line longer than ${limits.maxLineBytes} bytes; cut`));
+  return { out, ledger, kept, source, ctxFor, openParser, splitter, warnings, absorbWarnings };
 }
 
 /** True when no other parser reads the file: not a log, or a program's own log file (cni.log), which holds only its lines. */
@@ -276,7 +301,7 @@ export async function readEntry(bundle: string, entry: Entry, limits: BundleLimi
 
 /** Reads one entry; with a helper thread, a big CNI log is split with it. */
 async function readEntryWith(bundle: string, entry: Entry, limits: BundleLimits, diagnostics: Diagnostic[], onProgress?: (bytes: number, path: string) => void, keepAllEvents = false, sosManifest?: Map<string, string>, helper?: HelperSlot): Promise<EntryFacts | Later> {
-  const { out, ledger, kept, source, ctxFor, openParser, splitter: newSplitter } = entryParsing(bundle, entry, limits, diagnostics, keepAllEvents);
+  const { out, ledger, kept, source, ctxFor, openParser, splitter: newSplitter, absorbWarnings } = entryParsing(bundle, entry, limits, diagnostics, keepAllEvents);
   if (entry.kind === 'dir') return out;
   if (entry.kind === 'other') {
     diagnostics.push({ level: 'info', source, message: 'not a regular file or symlink (device, fifo or hard link); skipped' });
@@ -347,7 +372,8 @@ async function readEntryWith(bundle: string, entry: Entry, limits: BundleLimits,
         ledger.absorb(r.ledger);
         pushAll(out.facts, r.facts);
         for (const p of r.parsers) out.parsers.add(p);
-        // Both threads split every line: a line cut, or a parser failing, is said once, as one thread would.
+        absorbWarnings(r.warnings);
+        // Both threads split every line: a parser failing is said once, as one thread would.
         const said = new Set(diagnostics.map((d) => `${d.level}\0${d.source}\0${d.message}`));
         pushAll(diagnostics, r.diagnostics.filter((d) => !said.has(`${d.level}\0${d.source}\0${d.message}`)));
         return kept();

@@ -11,12 +11,14 @@ import type { Fact } from '../model/facts.js';
 import type { Diagnostic } from '../model/host.js';
 import type { LedgerState } from '../model/ledger.js';
 import type { CommandContext, Shard } from '../recognise/parser.js';
+import type { WarningTally } from './analyse.js';
 
 /** What the helper sends back for one entry. */
 export interface HelperResult {
   facts: Fact[];
   parsers: string[];
   diagnostics: Diagnostic[];
+  warnings: WarningTally;
   ledger: LedgerState;
 }
 

@@ -15,10 +15,10 @@ function handle(m: HelperRequest): void {
     const parser = parsers.find((p) => p.id === m.parserId);
     if (!parser) throw new Error(`no parser ${m.parserId}`);
     const diagnostics: Diagnostic[] = [];
-    const { out, ledger, ctxFor, openParser, splitter: newSplitter } = entryParsing(m.bundle, m.entry, m.limits, diagnostics, false);
+    const { out, ledger, ctxFor, openParser, splitter: newSplitter, warnings } = entryParsing(m.bundle, m.entry, m.limits, diagnostics, false, { sayCutLines: false });
     out.parsers.add(parser.id);
     const splitter = newSplitter(openParser(parser, { ...ctxFor(m.entry.path, m.command), shard: m.shard }));
-    shards.set(m.id, { splitter, finish: () => ({ facts: out.facts, parsers: [...out.parsers], diagnostics, ledger: ledger.state() }) });
+    shards.set(m.id, { splitter, finish: () => ({ facts: out.facts, parsers: [...out.parsers], diagnostics, warnings, ledger: ledger.state() }) });
     return;
   }
   const s = shards.get(m.id);
