@@ -3,6 +3,7 @@ import { LineSplitter } from '../bundle/lines.js';
 import { openBundle } from '../bundle/open.js';
 import type { Evidence, Fact } from '../model/facts.js';
 import { existsSync } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { buildHost, type ClockOptions, type HostInput } from '../model/build.js';
@@ -65,7 +66,8 @@ export async function readBundle(path: string, limits: BundleLimits, deadline: n
   const read: (EntryFacts | Later)[] = [];
   const sosManifest = new Map<string, string>(); // a sosreport's sos_commands/… file → the command line that made it
   const url = secondThread ? ParseHelper.url() : undefined;
-  const helper = url ? new HelperSlot(url) : undefined;
+  // An archive of a few MiB can hold a 16 MiB log (logs compress ~10×); a smaller one, or a folder, starts it on demand.
+  const helper = url ? new HelperSlot(url, bundle.kind !== 'dir' && (await stat(path)).size >= 2 * 1024 * 1024) : undefined;
   try {
     for await (const entry of bundle.entries) {
       if (read.length >= limits.maxEntries) {

@@ -115,16 +115,19 @@ export class ParseHelper {
 }
 
 /**
- * The helper of one bundle: started with the bundle, so that its start-up overlaps the first files; stopped as soon as
- * no log is being split, so that its heap (70-90 MB after a big log) is not kept through the rest of the report;
- * started again if another big log comes.
+ * The helper of one bundle: started with a big bundle, so that its start-up overlaps the first files (a small one
+ * starts it only if it does hold a big log); stopped as soon as no log is being split, so that its heap (70-90 MB after
+ * a big log) is not kept through the rest of the report; started again if another big log comes.
  */
 export class HelperSlot {
   private current: ParseHelper | undefined;
   private users = 0;
 
-  constructor(private readonly url: URL) {
-    this.current = new ParseHelper(url);
+  constructor(
+    private readonly url: URL,
+    startNow: boolean,
+  ) {
+    if (startNow) this.current = new ParseHelper(url);
   }
 
   acquire(): ParseHelper {
