@@ -98,6 +98,9 @@ describe('forensics CLI', () => {
       expect(JSON.parse(one.stdout).diagnostics.filter((d: { message: string }) => d.message.includes('line longer than')).map((d: { source: string }) => d.source)).toEqual(['node-a/node-a/var/log/cni/cni.log:30001']);
       expect(JSON.parse(one.stdout).findings.filter((f: { rule: string }) => f.rule === 'ip-last-holder').length).toBeGreaterThan(50);
       expect(two.stdout).toBe(one.stdout);
+      // A folder starts the helper only when it meets the big log.
+      const folder = (jobs: string) => run('report', join(dir, 'node-a'), '--format', 'json', '--fail-on', 'none', '--jobs', jobs, '--max-line-bytes', '16384').stdout;
+      expect(folder('2')).toBe(folder('1'));
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
