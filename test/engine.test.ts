@@ -63,14 +63,6 @@ describe('a parser that throws', () => {
 });
 
 describe('byte prefilters', () => {
-  it('bytesInclude looks only inside the line it is given', async () => {
-    const { bytesInclude } = await import('../src/recognise/parser.js');
-    const buf = Buffer.from('line one\nline - nsfs two\n');
-    expect(bytesInclude(buf, Buffer.from(' - nsfs '), 0, 8)).toBe(false);
-    expect(bytesInclude(buf, Buffer.from(' - nsfs '), 9, 25)).toBe(true);
-    expect(bytesInclude(buf, Buffer.from('one\nline'), 5, 8)).toBe(false);
-  });
-
   it('Needles, searching from each word’s rarest byte, agrees with a plain substring test on every line', async () => {
     const { Needles } = await import('../src/recognise/parser.js');
     const fc = (await import('fast-check')).default;

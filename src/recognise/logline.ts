@@ -213,11 +213,6 @@ export function stampPicker(warn: (line: number, message: string) => void, fileS
   };
 }
 
-/** Daemons whose journald unit names say which program wrote a line. */
-export function unitIs(prefix: LogPrefix | undefined, pattern: RegExp): boolean | undefined {
-  return prefix ? pattern.test(prefix.unit) : undefined;
-}
-
 const ID_IN_QUOTES = /(?:sandbox|container|Sandbox|Container)[^"]{0,40}"([0-9a-f]{64})"/;
 const ANY_ID = /\b([0-9a-f]{64})\b/;
 /** The sandbox id a runtime message is about. */

@@ -45,12 +45,6 @@ export interface LineSink {
   accepts?(buf: Buffer, from: number, to: number): boolean;
 }
 
-/** True when `needle` (ASCII) occurs in buf[from, to). The search stays inside the line: an unbounded
- * Buffer.indexOf would scan the rest of a 1 MiB chunk on every miss. */
-export function bytesInclude(buf: Buffer, needle: Buffer, from: number, to: number): boolean {
-  return to - from >= needle.length && buf.subarray(from, to).indexOf(needle) >= 0;
-}
-
 /**
  * A byte prefilter for several words, for millions of lines: per word, the next place it occurs in the current chunk is
  * remembered, so each word's search runs through a chunk once instead of once per line, and no line is copied.
