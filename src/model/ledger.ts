@@ -1,5 +1,6 @@
 import type { Evidence, Fact } from './facts.js';
 import { pushAll, pushTo, shortId } from '../util.js';
+import { FULL, LineStore, NONE, type LineStoreState } from './line-store.js';
 
 type CniFact = Extract<Fact, { kind: 'cniOp' }>;
 
@@ -7,24 +8,7 @@ type CniFact = Extract<Fact, { kind: 'cniOp' }>;
 export const CLAIMS_PER_IP = 6;
 const FAILED_PER_CONTAINER = 5;
 
-/**
- * A line the ledger keeps: the fact, or, when the parser can read the line again alone (see `reparse`), only its
- * evidence. A fact is about ten objects, its evidence two: at a million lines that is most of the GC's copying.
- */
-type Held = CniFact | Evidence;
-const isFact = (h: Held): h is CniFact => 'kind' in h;
-const evOf = (h: Held): Evidence => (isFact(h) ? h.ev : h);
-
-interface Claim {
-  ip: string;
-  add: Held;
-  addAt: CniFact['at'];
-  holder: Holder;
-  del?: Held;
-  delAt?: CniFact['at'];
-}
-
-/** Who held an older claim: shared by every compact claim of one container while its pod and netns stay the same. */
+/** Who held a claim: shared by every claim of one container while its pod and netns stay the same. */
 interface Holder {
   containerId: string; // short id
   pod?: string;
@@ -32,18 +16,7 @@ interface Holder {
   netnsPath?: string;
 }
 
-/** An older released claim: what "earlier holders" needs, without the log lines (which would keep every line alive). */
-interface CompactClaim {
-  ip: string;
-  holder: Holder;
-  source: string;
-  addLine: number;
-  addAt: CniFact['at'];
-  delLine: number;
-  delAt: CniFact['at'];
-}
-
-/** Of the released claims kept per IP, this many newest keep their full lines as evidence. */
+/** Of the released claims kept per IP, this many newest keep their full lines as evidence; older ones a summary. */
 export const FULL_CLAIMS_PER_IP = 2;
 
 /** A copy that does not share memory with the log line it was sliced from (V8 keeps the parent of a slice alive). */
@@ -52,14 +25,22 @@ function own(s: string | undefined): string | undefined {
   return s === undefined || s.length < 13 ? s : `${s} `.slice(0, -1);
 }
 
+/**
+ * Per container, records of the line store (NONE when unset), updated in place. The claims of its ADDs not yet
+ * released are the first `openN` entries of three arrays that are reused, not reallocated, per ADD.
+ */
 interface ContainerOps {
-  lastAdd?: Held;
-  delAfterLastAdd?: Held;
-  failed: Held[];
-  orphanDel?: Held; // a DEL whose ADD is in an earlier file
-  failedAdd?: Held;
-  open?: Claim[]; // claims of the last ADD not yet released
-  holder?: Holder;
+  lastAdd: number;
+  delAfterLastAdd: number;
+  orphanDel: number; // a DEL whose ADD is in an earlier file
+  failedAdd: number;
+  failed: number[];
+  hasOpen: boolean; // an ADD succeeded and no DEL released it yet (it may have given no IP)
+  openN: number;
+  openIp: IpState[];
+  openAdd: number[];
+  openHolder: Holder[];
+  holder: Holder | undefined;
 }
 
 /** A ledger's content, as passed between threads. */
@@ -67,6 +48,8 @@ export interface LedgerState {
   containers: Map<string, ContainerOps>;
   ips: Map<string, IpState>;
   everything: CniFact[];
+  store: LineStoreState<CniFact>;
+  source: string | undefined;
 }
 
 /** Which of `count` ledgers reads a container's lines: by its short id, as the ledger keys containers. */
@@ -76,13 +59,25 @@ export function shardOf(containerId: string, count: number): number {
   return (h >>> 0) % count;
 }
 
-/** Per IP: how many ADDs gave it, and a ring of its last released claims, written in place (no allocation per DEL). */
+/**
+ * Per IP: how many ADDs gave it, and a ring of its last released claims (the ADD and DEL records and the holder),
+ * written in place: nothing is allocated per DEL.
+ */
 interface IpState {
   ip: string;
   firstSeen: number; // line * 64 + place in that ADD's list: the order IPs are reported in, whichever thread saw them
   adds: number;
   released: number; // claims ever released; the newest is at (released - 1) % CLAIMS_PER_IP
-  ring: (Claim | CompactClaim | undefined)[];
+  add: number[];
+  del: number[];
+  holder: (Holder | undefined)[];
+}
+
+/** A released claim, as the ring holds it. */
+interface Released {
+  add: number;
+  del: number;
+  holder: Holder;
 }
 
 /**
@@ -91,21 +86,23 @@ interface IpState {
  * per container its last ADD, the DEL after it and its last failed DELs. A log is in time order, so "the last N"
  * of one file is exact, and the union over rotated files still holds the last N of all.
  *
- * A million lines pass through here, and whatever is still referenced at the next young-generation GC is copied to
- * the old one: so per line only the facts that stay are referenced, older claims share one Holder per container
- * instead of copies of its strings, and the state per container and per IP is one object updated in place.
+ * A million lines pass through here and most are kept for a while, so they are kept off the heap: as records of a
+ * LineStore (see there), which the per-container and per-IP state, one object each, refers to by number.
  */
 export class CniLedger {
   private readonly everything: CniFact[] = [];
   private readonly containers = new Map<string, ContainerOps>();
   private readonly ips = new Map<string, IpState>();
+  private store = new LineStore<CniFact>();
+  /** The file every line kept as text comes from (a ledger reads one file). */
+  private source: string | undefined;
 
   /** Reads a kept line again into its fact; set when the file's parser keeps no state across lines. */
   private reparse: ((ev: Evidence) => CniFact | undefined) | undefined;
 
   constructor(private readonly keepAll: boolean) {}
 
-  /** From now on, lines are kept as their evidence and read again by `read` when the facts are asked for. */
+  /** From now on, lines are kept as their text and read again by `read` when the facts are asked for. */
   keepLinesOnly(read: (ev: Evidence) => CniFact | undefined): void {
     this.reparse = read;
   }
@@ -115,121 +112,188 @@ export class CniLedger {
       this.everything.push(f);
       return;
     }
-    // Evidence cut to 1000 characters could not be read again: such a line keeps its fact.
-    const h: Held = this.reparse && !f.ev.text.endsWith('…') ? f.ev : f;
+    const r = this.record(f);
     const id = shortId(f.containerId);
     let c = this.containers.get(id);
-    if (!c) this.containers.set(id, (c = { failed: [] }));
+    if (!c) this.containers.set(id, (c = { lastAdd: NONE, delAfterLastAdd: NONE, orphanDel: NONE, failedAdd: NONE, failed: [], hasOpen: false, openN: 0, openIp: [], openAdd: [], openHolder: [], holder: undefined }));
     if (f.op === 'ADD') {
       if (f.err) {
-        c.failedAdd = h;
+        c.failedAdd = r;
         return;
       }
-      c.lastAdd = h;
-      c.delAfterLastAdd = undefined;
+      c.lastAdd = r;
+      c.delAfterLastAdd = NONE;
       if (c.failed.length) c.failed = [];
-      const claims = c.open ?? (c.open = []);
+      c.hasOpen = true;
       const holder = this.holder(c, f);
-      f.ips.forEach((ip, k) => {
-        claims.push({ ip, add: h, addAt: f.at, holder });
-        this.ip(ip, f.ev.line * 64 + Math.min(k, 63)).adds++;
-      });
+      for (let k = 0; k < f.ips.length; k++) {
+        const s = this.ip(f.ips[k], f.ev.line * 64 + Math.min(k, 63));
+        s.adds++;
+        const n = c.openN++;
+        if (n < c.openIp.length) {
+          c.openIp[n] = s;
+          c.openAdd[n] = r;
+          c.openHolder[n] = holder;
+        } else {
+          c.openIp.push(s);
+          c.openAdd.push(r);
+          c.openHolder.push(holder);
+        }
+      }
       return;
     }
     if (f.err) {
-      c.failed.push(h);
+      c.failed.push(r);
       if (c.failed.length > FAILED_PER_CONTAINER) c.failed.shift();
       return;
     }
-    c.delAfterLastAdd = h;
-    const claims = c.open;
-    if (!claims) {
-      c.orphanDel = h;
+    c.delAfterLastAdd = r;
+    if (!c.hasOpen) {
+      c.orphanDel = r;
       return;
     }
-    c.open = undefined;
-    for (const claim of claims) {
-      claim.del = h;
-      claim.delAt = f.at;
-      const s = this.ip(claim.ip, 0);
-      const evicted = s.ring[s.released % CLAIMS_PER_IP];
-      s.ring[s.released % CLAIMS_PER_IP] = claim;
+    for (let k = 0; k < c.openN; k++) {
+      const s = c.openIp[k];
+      const slot = s.released % CLAIMS_PER_IP;
+      s.add[slot] = c.openAdd[k];
+      s.del[slot] = r;
+      s.holder[slot] = c.openHolder[k];
       s.released++;
-      // The claim that just left the newest FULL_CLAIMS_PER_IP keeps only its summary, in the object of the summary
-      // just evicted: a busy IP's ring allocates nothing once full.
-      const older = s.released - 1 - FULL_CLAIMS_PER_IP;
-      const slot = older % CLAIMS_PER_IP;
-      const o = older >= 0 ? s.ring[slot] : undefined;
-      if (o && 'add' in o) s.ring[slot] = this.compact(o, s.ip, evicted && !('add' in evicted) ? evicted : undefined);
     }
+    c.hasOpen = false;
+    c.openN = 0;
+  }
+
+  /** The line's record: its text when it can be read again alone (not cut at 1000 characters), else its fact. */
+  private record(f: CniFact): number {
+    let text: string | undefined;
+    if (this.reparse && !f.ev.text.endsWith('…')) {
+      if (this.source === undefined) this.source = f.ev.source;
+      if (f.ev.source === this.source) text = f.ev.text;
+    }
+    let r = this.store.add(f.ev.line, f, text);
+    if (r === FULL) {
+      this.compact(1, text ? text.length * 3 : 0);
+      r = this.store.add(f.ev.line, f, text);
+    }
+    return r;
+  }
+
+  /**
+   * Drops the records nothing refers to. Lines that facts() gives in full keep their text: the containers' lines, open
+   * claims and each IP's newest FULL_CLAIMS_PER_IP released claims; older claims keep only their line and time.
+   */
+  private compact(room = 1, roomBytes = 0): void {
+    this.store.compact(
+      (move) => {
+        for (const c of this.containers.values()) {
+          c.lastAdd = move(c.lastAdd, true);
+          c.delAfterLastAdd = move(c.delAfterLastAdd, true);
+          c.orphanDel = move(c.orphanDel, true);
+          c.failedAdd = move(c.failedAdd, true);
+          for (let k = 0; k < c.failed.length; k++) c.failed[k] = move(c.failed[k], true);
+          for (let k = 0; k < c.openN; k++) c.openAdd[k] = move(c.openAdd[k], true);
+        }
+        for (const s of this.ips.values()) {
+          const kept = Math.min(s.released, CLAIMS_PER_IP);
+          for (let i = 0; i < kept; i++) {
+            const slot = (s.released - 1 - i) % CLAIMS_PER_IP;
+            s.add[slot] = move(s.add[slot], i < FULL_CLAIMS_PER_IP);
+            s.del[slot] = move(s.del[slot], i < FULL_CLAIMS_PER_IP);
+          }
+        }
+      },
+      room,
+      roomBytes,
+    );
   }
 
   private ip(ip: string, seen: number): IpState {
     let s = this.ips.get(ip);
-    if (!s) this.ips.set(ip, (s = { ip: own(ip)!, firstSeen: seen, adds: 0, released: 0, ring: new Array(CLAIMS_PER_IP).fill(undefined) }));
+    if (!s) this.ips.set(ip, (s = { ip: own(ip)!, firstSeen: seen, adds: 0, released: 0, add: new Array(CLAIMS_PER_IP).fill(NONE), del: new Array(CLAIMS_PER_IP).fill(NONE), holder: new Array(CLAIMS_PER_IP).fill(undefined) }));
     return s;
+  }
+
+  /** How many lines the ledger holds (after dropping those nothing refers to): what its memory grows with. */
+  held(): number {
+    if (!this.keepAll) this.compact();
+    return this.keepAll ? this.everything.length : this.store.count;
   }
 
   /** What this ledger holds, for another thread's ledger to absorb (structured-clonable). */
   state(): LedgerState {
-    return { containers: this.containers, ips: this.ips, everything: this.everything };
+    if (!this.keepAll) this.compact();
+    return { containers: this.containers, ips: this.ips, everything: this.everything, store: this.store.state(), source: this.source };
   }
 
   /**
    * Takes in the state of a ledger that read the same file's other lines, split by container (shardOf): the union is
    * exactly what one ledger reading every line would hold. Containers are disjoint; per IP the counts add up, and the
    * last CLAIMS_PER_IP releases of the union are the last of the two rings merged by their DEL line (the newest
-   * FULL_CLAIMS_PER_IP of the union are among each ring's newest, which are still full).
+   * FULL_CLAIMS_PER_IP of the union are among each ring's newest, whose lines are still kept in full).
    */
   absorb(other: LedgerState): void {
     pushAll(this.everything, other.everything);
+    if (other.store.count === 0 && other.containers.size === 0) return;
+    if (this.source !== undefined && other.source !== undefined && other.source !== this.source) throw new Error(`CNI ledgers of two files cannot merge: ${this.source} and ${other.source}`);
+    this.source ??= other.source;
+    const base = this.store.append(other.store);
+    const ours = (r: number) => (r < 0 ? NONE : r + base);
     for (const [id, ops] of other.containers) {
       if (this.containers.has(id)) throw new Error(`CNI ledger shards overlap on container ${id}: lines were not split by container`);
+      ops.lastAdd = ours(ops.lastAdd);
+      ops.delAfterLastAdd = ours(ops.delAfterLastAdd);
+      ops.orphanDel = ours(ops.orphanDel);
+      ops.failedAdd = ours(ops.failedAdd);
+      ops.failed = ops.failed.map(ours);
+      ops.openAdd = ops.openAdd.map(ours);
       this.containers.set(id, ops);
     }
+    const released = (s: IpState): Released[] =>
+      Array.from({ length: Math.min(s.released, CLAIMS_PER_IP) }, (_, i) => {
+        const slot = (s.released - Math.min(s.released, CLAIMS_PER_IP) + i) % CLAIMS_PER_IP;
+        return { add: s.add[slot], del: s.del[slot], holder: s.holder[slot]! };
+      });
     for (const [ip, theirs] of other.ips) {
+      theirs.add = theirs.add.map(ours);
+      theirs.del = theirs.del.map(ours);
       const mine = this.ips.get(ip);
       if (!mine) {
         this.ips.set(ip, theirs);
         continue;
       }
-      const kept = (s: IpState) => Array.from({ length: Math.min(s.released, CLAIMS_PER_IP) }, (_, i) => s.ring[(s.released - Math.min(s.released, CLAIMS_PER_IP) + i) % CLAIMS_PER_IP]!);
-      const delLine = (c: Claim | CompactClaim) => ('add' in c ? evOf(c.del!).line : c.delLine);
-      const merged = [...kept(mine), ...kept(theirs)].sort((a, b) => delLine(a) - delLine(b)).slice(-CLAIMS_PER_IP);
+      // Their open claims point at their IpState: from now on, at ours.
+      const merged = [...released(mine), ...released(theirs)].sort((a, b) => this.store.lineOf(a.del) - this.store.lineOf(b.del)).slice(-CLAIMS_PER_IP);
       mine.adds += theirs.adds;
       mine.firstSeen = Math.min(mine.firstSeen, theirs.firstSeen);
       mine.released += theirs.released;
-      mine.ring.fill(undefined);
+      mine.add.fill(NONE);
+      mine.del.fill(NONE);
+      mine.holder.fill(undefined);
       merged.forEach((c, i) => {
-        const k = mine.released - merged.length + i;
-        mine.ring[k % CLAIMS_PER_IP] = 'add' in c && i < merged.length - FULL_CLAIMS_PER_IP ? this.compact(c, mine.ip) : c;
+        const slot = (mine.released - merged.length + i) % CLAIMS_PER_IP;
+        mine.add[slot] = c.add;
+        mine.del[slot] = c.del;
+        mine.holder[slot] = c.holder;
       });
     }
+    for (const ops of other.containers.values()) for (let k = 0; k < ops.openN; k++) ops.openIp[k] = this.ips.get(ops.openIp[k].ip)!;
+    this.compact();
   }
 
-  /** The container's holder, new only when its pod or netns changed: older claims share it instead of copies of their strings. */
+  /** The container's holder, new only when its pod or netns changed: claims share it instead of copies of their strings. */
   private holder(c: ContainerOps, add: CniFact): Holder {
     const h = c.holder;
     if (h && h.pod === add.pod && h.podNamespace === add.podNamespace && h.netnsPath === add.netnsPath) return h;
     return (c.holder = { containerId: add.containerId.slice(0, 12), pod: own(add.pod), podNamespace: own(add.podNamespace), netnsPath: own(add.netnsPath) });
   }
 
-  private compact(claim: Claim, ip: string, reuse?: CompactClaim): CompactClaim {
-    const add = evOf(claim.add);
-    const c = reuse ?? ({} as CompactClaim);
-    c.ip = ip;
-    c.holder = claim.holder;
-    c.source = add.source;
-    c.addLine = add.line;
-    c.addAt = claim.addAt;
-    c.delLine = evOf(claim.del!).line;
-    c.delAt = claim.delAt!;
-    return c;
-  }
-
-  /** A kept line as its fact. */
-  private fact(h: Held): CniFact | undefined {
-    return isFact(h) ? h : this.reparse!(h);
+  /** A kept record as its fact. */
+  private fact(r: number): CniFact | undefined {
+    const f = this.store.factOf(r);
+    if (f) return f;
+    const text = this.store.textOf(r);
+    return text === undefined ? undefined : this.reparse!({ source: this.source!, line: this.store.lineOf(r), text });
   }
 
   /** The kept lines, in file order. */
@@ -237,39 +301,43 @@ export class CniLedger {
     if (this.keepAll) return this.everything;
     // One fact per line: a line kept in full (an open claim, a container's last ADD) wins over an older claim's summary.
     const kept = new Map<string, CniFact>();
-    const keep = (h: Held) => {
-      const f = this.fact(h);
+    const keep = (r: number) => {
+      if (r < 0) return;
+      const f = this.fact(r);
       if (!f) return;
       const key = `${f.op}${f.ev.line}`;
       const had = kept.get(key);
       if (!had || had.ev.text.startsWith('(')) kept.set(key, f);
     };
-    for (const c of this.containers.values()) for (const k of c.open ?? []) keep(k.add);
-    for (const c of this.containers.values()) for (const f of [c.lastAdd, c.delAfterLastAdd, c.orphanDel, c.failedAdd, ...c.failed]) if (f) keep(f);
+    for (const c of this.containers.values()) for (let k = 0; k < c.openN; k++) keep(c.openAdd[k]);
+    for (const c of this.containers.values()) for (const r of [c.lastAdd, c.delAfterLastAdd, c.orphanDel, c.failedAdd, ...c.failed]) keep(r);
     const summaries = new Map<string, CniFact>();
     const ips = [...this.ips.values()].sort((a, b) => a.firstSeen - b.firstSeen);
     for (const s of ips)
       for (let k = Math.max(0, s.released - CLAIMS_PER_IP); k < s.released; k++) {
-        const c = s.ring[k % CLAIMS_PER_IP]!;
-        if ('add' in c) {
-          keep(c.add);
-          if (c.del) keep(c.del);
+        const slot = k % CLAIMS_PER_IP;
+        if (k >= s.released - FULL_CLAIMS_PER_IP) {
+          keep(s.add[slot]);
+          keep(s.del[slot]);
           continue;
         }
+        const holder = s.holder[slot]!;
         for (const op of ['ADD', 'DEL'] as const) {
-          const no = op === 'ADD' ? c.addLine : c.delLine;
+          const r = op === 'ADD' ? s.add[slot] : s.del[slot];
+          const no = this.store.lineOf(r);
           const key = `${op}${no}`;
           if (kept.has(key) && !summaries.has(key)) continue;
           let f = summaries.get(key);
           if (!f) {
+            const source = this.store.factOf(r)?.ev.source ?? this.source!;
             f = {
-              kind: 'cniOp', op, containerId: c.holder.containerId, pod: c.holder.pod, podNamespace: c.holder.podNamespace, netnsPath: c.holder.netnsPath, ips: [], at: op === 'ADD' ? c.addAt : c.delAt,
-              ev: { source: c.source, line: no, text: `(${op} of ${c.ip} by ${c.holder.containerId}: an older claim of this address, kept without its log line)` },
+              kind: 'cniOp', op, containerId: holder.containerId, pod: holder.pod, podNamespace: holder.podNamespace, netnsPath: holder.netnsPath, ips: [], at: this.store.stampOf(r),
+              ev: { source, line: no, text: `(${op} of ${s.ip} by ${holder.containerId}: an older claim of this address, kept without its log line)` },
             };
             summaries.set(key, f);
             kept.set(key, f);
           }
-          if (op === 'ADD' && !f.ips.includes(c.ip)) f.ips.push(c.ip);
+          if (op === 'ADD' && !f.ips.includes(s.ip)) f.ips.push(s.ip);
         }
       }
     // How many ADDs of each IP were not kept travels on the oldest kept ADD of that IP ("5 of 255", not "5 of 6").

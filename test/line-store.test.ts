@@ -1,0 +1,129 @@
+import { describe, expect, it } from 'vitest';
+import type { Evidence, Fact, Stamp } from '../src/model/facts.js';
+import { CniLedger } from '../src/model/ledger.js';
+import { FULL, LineStore, NONE } from '../src/model/line-store.js';
+
+type CniFact = Extract<Fact, { kind: 'cniOp' }>;
+const fact = (line: number, at: Stamp, text = `line ${line}`): CniFact => ({ kind: 'cniOp', op: 'ADD', containerId: 'c', ips: [], at, ev: { source: 's', line, text } });
+
+describe('line store', () => {
+  const stamps: Stamp[] = [
+    { kind: 'local', month: 2, day: 29, hour: 23, minute: 59, second: 60, millis: 999 },
+    { kind: 'local', month: 1, day: 1, hour: 0, minute: 0, second: 0, millis: 0 },
+    { kind: 'local', year: 2024, month: 12, day: 31, hour: 7, minute: 5, second: 3, millis: 120 },
+    { kind: 'local', year: 0, month: 6, day: 15, hour: 12, minute: 30, second: 30, millis: 500 },
+    { kind: 'local', month: 3, day: 1, hour: 10, minute: 0, second: 0, millis: 1, zone: 'Europe/Berlin' },
+    { kind: 'local', year: 2026, month: 3, day: 1, hour: 10, minute: 0, second: 0, millis: 1, zone: 'UTC+8' },
+    { kind: 'exact', utc: 1_764_000_000_123 },
+    { kind: 'exact', utc: -5 },
+  ];
+
+  it('gives back every kept line and time exactly, keys in the order Stamp declares them', () => {
+    const store = new LineStore<CniFact>(4, 64);
+    const got: number[] = [];
+    stamps.forEach((at, i) => {
+      let r = store.add(i + 1, fact(i + 1, at), `text ${i} ü €`);
+      if (r === FULL) {
+        store.compact((move) => got.forEach((g, k) => (got[k] = move(g, true))), 1, 64);
+        r = store.add(i + 1, fact(i + 1, at), `text ${i} ü €`);
+      }
+      got.push(r);
+    });
+    got.forEach((r, i) => {
+      expect(JSON.stringify(store.stampOf(r))).toBe(JSON.stringify(stamps[i]));
+      expect(store.textOf(r)).toBe(`text ${i} ü €`);
+      expect(store.lineOf(r)).toBe(i + 1);
+      expect(store.factOf(r)).toBeUndefined(); // kept as text, not as the fact
+    });
+  });
+
+  it('keeps the fact when the time does not pack (a hostile or odd value), and always when no text is given', () => {
+    const store = new LineStore<CniFact>();
+    const odd: Stamp[] = [
+      { kind: 'local', month: 13, day: 1, hour: 0, minute: 0, second: 0, millis: 0 },
+      { kind: 'local', month: 1, day: 1, hour: 0, minute: 0, second: 0, millis: 0.5 },
+      { kind: 'local', year: 10_000, month: 1, day: 1, hour: 0, minute: 0, second: 0, millis: 0 },
+      { kind: 'exact', utc: Number.NaN },
+    ];
+    for (const at of odd) {
+      const f = fact(1, at);
+      const r = store.add(1, f, 'text');
+      expect(store.factOf(r)).toBe(f);
+      expect(store.stampOf(r)).toBe(at);
+    }
+    const f = fact(2, stamps[0]);
+    expect(store.factOf(store.add(2, f))).toBe(f);
+  });
+
+  it('keeps past 64 zones as facts, so that a log with a new zone per line cannot grow the zone table', () => {
+    const store = new LineStore<CniFact>(256, 1 << 16);
+    const rs = Array.from({ length: 70 }, (_, i) => store.add(i, fact(i, { kind: 'local', month: 1, day: 1, hour: 0, minute: 0, second: 0, millis: 0, zone: `Zone/${i}` }), 'x'));
+    expect(rs.slice(0, 64).every((r) => store.factOf(r) === undefined)).toBe(true);
+    expect(rs.slice(64).every((r) => store.factOf(r) !== undefined)).toBe(true);
+    expect(rs.map((r) => (store.stampOf(r) as { zone?: string }).zone)).toEqual(Array.from({ length: 70 }, (_, i) => `Zone/${i}`));
+  });
+
+  it('compacts to the records still referred to, keeping text only where asked, and renumbers them consistently', () => {
+    const store = new LineStore<CniFact>(8, 256);
+    const refs = { a: NONE, b: NONE, c: NONE, d: NONE };
+    let line = 0;
+    const add = (text: string) => {
+      const r = store.add(++line, fact(line, stamps[0]), text);
+      expect(r).not.toBe(FULL);
+      return r;
+    };
+    refs.a = add('alpha');
+    add('dropped 1');
+    refs.b = add('bravo');
+    add('dropped 2');
+    refs.c = add('charlie');
+    const visit = (move: (r: number, t: boolean) => number) => {
+      refs.a = move(refs.a, true);
+      refs.b = move(refs.b, false); // a summary: line and time only
+      refs.c = move(refs.c, true);
+      refs.d = move(refs.d, true); // NONE stays NONE
+      refs.a = move(refs.a, true); // referred to twice: one record
+    };
+    store.compact(visit, 1, 0);
+    expect(store.count).toBe(3);
+    expect([store.textOf(refs.a), store.textOf(refs.b), store.textOf(refs.c)]).toEqual(['alpha', undefined, 'charlie']);
+    expect([store.lineOf(refs.a), store.lineOf(refs.b), store.lineOf(refs.c), refs.d]).toEqual([1, 3, 5, NONE]);
+    // It grows to keep three quarters free, and room is made for what is asked.
+    store.compact(visit, 100, 10_000);
+    for (let i = 0; i < 100; i++) expect(store.add(100 + i, fact(100 + i, stamps[1]), 'y'.repeat(30))).not.toBe(FULL);
+    expect(store.textOf(refs.c)).toBe('charlie');
+  });
+
+  it('appends another store (another thread’s), zones and facts included', () => {
+    const [x, y] = [new LineStore<CniFact>(), new LineStore<CniFact>()];
+    const rx = x.add(1, fact(1, stamps[4]), 'from x');
+    const f = fact(3, stamps[0], 'cut…');
+    const ry = [y.add(2, fact(2, stamps[5]), 'from y'), y.add(3, f), y.add(4, fact(4, stamps[4]), 'zone again')];
+    const base = x.append(structuredClone(y.state()));
+    expect([x.textOf(rx), x.textOf(ry[0] + base), x.factOf(ry[1] + base)?.ev.text, x.textOf(ry[2] + base)]).toEqual(['from x', 'from y', 'cut…', 'zone again']);
+    expect([x.stampOf(ry[0] + base), x.stampOf(ry[2] + base)]).toEqual([stamps[5], stamps[4]]);
+  });
+});
+
+describe('CNI ledger memory', () => {
+  it('holds lines in proportion to containers and IPs, not to the lines read', () => {
+    const held = (cycles: number) => {
+      const ledger = new CniLedger(false);
+      ledger.keepLinesOnly((ev: Evidence) => ({ kind: 'cniOp', op: 'ADD', containerId: 'x', ips: [], at: stamps0, ev }));
+      let line = 0;
+      for (let i = 0; i < cycles; i++)
+        for (let c = 0; c < 50; c++) {
+          const id = `${String(c).padStart(2, '0')}${'f'.repeat(62)}`;
+          for (const op of ['ADD', 'DEL'] as const) {
+            line++;
+            ledger.push({ kind: 'cniOp', op, containerId: id, ips: op === 'ADD' ? [`10.0.0.${c}`] : [], at: stamps0, ev: { source: 'cni.log', line, text: `${op} ${id} ${line}` } });
+          }
+        }
+      return ledger.held();
+    };
+    const stamps0: Stamp = { kind: 'local', month: 1, day: 1, hour: 0, minute: 0, second: 0, millis: 0 };
+    const few = held(20);
+    expect(held(400)).toBe(few); // twenty times the lines, the same records
+    expect(few).toBeLessThanOrEqual(50 * 2 * 6); // per IP its last claims' ADD and DEL, at most
+  });
+});
