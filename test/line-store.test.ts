@@ -123,7 +123,24 @@ describe('CNI ledger memory', () => {
     };
     const stamps0: Stamp = { kind: 'local', month: 1, day: 1, hour: 0, minute: 0, second: 0, millis: 0 };
     const few = held(20);
+    expect(few).toBeGreaterThan(50); // it holds the containers' last lines until released
     expect(held(400)).toBe(few); // twenty times the lines, the same records
     expect(few).toBeLessThanOrEqual(50 * 2 * 6); // per IP its last claims' ADD and DEL, at most
+  });
+});
+
+describe('reading one CNI log', () => {
+  it('releases the ledger once the file\'s facts are taken', async () => {
+    const { entryParsing } = await import('../src/engine/analyse.js');
+    const { DEFAULT_LIMITS } = await import('../src/bundle/entry.js');
+    const cni = (await import('../parsers/cni-glog.js')).default;
+    const { messyCniLog } = await import('./cni-log.js');
+    const e = entryParsing('b', { path: 'var/log/cni/cni.log' }, DEFAULT_LIMITS, [], false);
+    const sink = e.splitter(e.openParser(cni, e.ctxFor('var/log/cni/cni.log', undefined)));
+    sink.push(Buffer.from(messyCniLog(2000)));
+    sink.end();
+    expect(e.ledger.held()).toBeGreaterThan(100);
+    expect(e.kept().facts.length).toBeGreaterThan(100);
+    expect(e.ledger.held()).toBe(0);
   });
 });

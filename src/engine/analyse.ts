@@ -233,6 +233,7 @@ export function entryParsing(bundle: string, entry: Pick<Entry, 'path' | 'mtime'
   };
   const kept = () => {
     for (const f of ledger.facts()) out.facts.push(f);
+    ledger.release();
     for (const [message, w] of warnings) {
       for (const line of w.lines) diagnostics.push({ level: 'warning', source: `${source}:${line}`, message });
       if (w.total > w.lines.length) diagnostics.push({ level: 'warning', source, message: `${message} (on ${w.total - w.lines.length} more lines of this file besides the ${w.lines.length} listed)` });

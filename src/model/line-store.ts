@@ -211,12 +211,13 @@ export class LineStore<F extends { at: Stamp }> {
     visit((r) => (r < 0 ? NONE : to[r]));
     this.count = n;
     this.textEnd = textEnd;
-    // Three quarters empty at least: compacting then costs a third of what was kept per record added.
+    // Records are small: three quarters free at least, so compacting costs a third of what was kept per record added.
+    // Text is most of the memory: half free, so that the slab is at most twice what the ledger keeps.
     let cap = this.cap;
     while (cap < 4 * n || cap - n < room) cap *= 2;
     if (cap !== this.cap) this.grow(cap);
     let bytes = this.text.length;
-    while (bytes < 4 * textEnd || bytes - textEnd < roomBytes) bytes *= 2;
+    while (bytes < 2 * textEnd || bytes - textEnd < roomBytes) bytes *= 2;
     if (bytes !== this.text.length) this.growText(bytes);
   }
 
