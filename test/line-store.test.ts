@@ -38,7 +38,7 @@ describe('line store', () => {
   });
 
   it('keeps the fact when the time does not pack (a hostile or odd value), and always when no text is given', () => {
-    const store = new LineStore<CniFact>();
+    const store = new LineStore<CniFact>(64, 4096);
     const odd: Stamp[] = [
       { kind: 'local', month: 13, day: 1, hour: 0, minute: 0, second: 0, millis: 0 },
       { kind: 'local', month: 1, day: 1, hour: 0, minute: 0, second: 0, millis: 0.5 },
@@ -53,6 +53,13 @@ describe('line store', () => {
     }
     const f = fact(2, stamps[0]);
     expect(store.factOf(store.add(2, f))).toBe(f);
+  });
+
+  it('holds nothing until the first line (every file has a ledger), then grows', () => {
+    const store = new LineStore<CniFact>();
+    expect(store.add(1, fact(1, stamps[0]), 'x')).toBe(FULL);
+    store.compact(() => {}, 1, 16);
+    expect(store.textOf(store.add(1, fact(1, stamps[0]), 'x'))).toBe('x');
   });
 
   it('keeps past 64 zones as facts, so that a log with a new zone per line cannot grow the zone table', () => {
@@ -95,7 +102,7 @@ describe('line store', () => {
   });
 
   it('appends another store (another thread’s), zones and facts included', () => {
-    const [x, y] = [new LineStore<CniFact>(), new LineStore<CniFact>()];
+    const [x, y] = [new LineStore<CniFact>(64, 4096), new LineStore<CniFact>(64, 4096)];
     const rx = x.add(1, fact(1, stamps[4]), 'from x');
     const f = fact(3, stamps[0], 'cut…');
     const ry = [y.add(2, fact(2, stamps[5]), 'from y'), y.add(3, f), y.add(4, fact(4, stamps[4]), 'zone again')];
@@ -142,5 +149,19 @@ describe('reading one CNI log', () => {
     expect(e.ledger.held()).toBeGreaterThan(100);
     expect(e.kept().facts.length).toBeGreaterThan(100);
     expect(e.ledger.held()).toBe(0);
+  });
+});
+
+describe('flat strings', () => {
+  it('gives the same text, whatever its length and however it was built', async () => {
+    const { flat } = await import('../src/util.js');
+    const pieces = ['CNI ADD ', 'abcdef012345', ' (pod ', 'bench/job-1', ')', ' ip ', '10.64.0.1'];
+    const built = pieces.reduce((a, b) => `${a}${b}`);
+    expect(flat(built)).toBe(pieces.join(''));
+    expect(flat('short')).toBe('short');
+    expect(flat('')).toBe('');
+    expect(flat(undefined)).toBeUndefined();
+    const line = `I0101 ${'x'.repeat(500)}`;
+    expect(flat(line.slice(6, 30))).toBe('x'.repeat(24));
   });
 });

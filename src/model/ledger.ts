@@ -1,5 +1,5 @@
 import type { Evidence, Fact } from './facts.js';
-import { pushAll, pushTo, shortId } from '../util.js';
+import { flat, pushAll, pushTo, shortId } from '../util.js';
 import { FULL, LineStore, NONE, type LineStoreState } from './line-store.js';
 
 type CniFact = Extract<Fact, { kind: 'cniOp' }>;
@@ -18,12 +18,6 @@ interface Holder {
 
 /** Of the released claims kept per IP, this many newest keep their full lines as evidence; older ones a summary. */
 export const FULL_CLAIMS_PER_IP = 2;
-
-/** A copy that does not share memory with the log line it was sliced from (V8 keeps the parent of a slice alive). */
-function own(s: string | undefined): string | undefined {
-  // Concatenation then slicing flattens into a new string of this length only (shorter strings are copied anyway).
-  return s === undefined || s.length < 13 ? s : `${s} `.slice(0, -1);
-}
 
 /**
  * Per container, records of the line store (NONE when unset), updated in place. The claims of its ADDs not yet
@@ -210,7 +204,7 @@ export class CniLedger {
 
   private ip(ip: string, seen: number): IpState {
     let s = this.ips.get(ip);
-    if (!s) this.ips.set(ip, (s = { ip: own(ip)!, firstSeen: seen, adds: 0, released: 0, add: new Array(CLAIMS_PER_IP).fill(NONE), del: new Array(CLAIMS_PER_IP).fill(NONE), holder: new Array(CLAIMS_PER_IP).fill(undefined) }));
+    if (!s) this.ips.set(ip, (s = { ip: flat(ip)!, firstSeen: seen, adds: 0, released: 0, add: new Array(CLAIMS_PER_IP).fill(NONE), del: new Array(CLAIMS_PER_IP).fill(NONE), holder: new Array(CLAIMS_PER_IP).fill(undefined) }));
     return s;
   }
 
@@ -219,7 +213,7 @@ export class CniLedger {
     this.containers.clear();
     this.ips.clear();
     this.everything.length = 0;
-    this.store = new LineStore<CniFact>(1, 16);
+    this.store = new LineStore<CniFact>();
   }
 
   /** How many lines the ledger holds (after dropping those nothing refers to): what its memory grows with. */
@@ -293,7 +287,7 @@ export class CniLedger {
   private holder(c: ContainerOps, add: CniFact): Holder {
     const h = c.holder;
     if (h && h.pod === add.pod && h.podNamespace === add.podNamespace && h.netnsPath === add.netnsPath) return h;
-    return (c.holder = { containerId: add.containerId.slice(0, 12), pod: own(add.pod), podNamespace: own(add.podNamespace), netnsPath: own(add.netnsPath) });
+    return (c.holder = { containerId: add.containerId.slice(0, 12), pod: flat(add.pod), podNamespace: flat(add.podNamespace), netnsPath: flat(add.netnsPath) });
   }
 
   /** A kept record as its fact. */
@@ -340,7 +334,7 @@ export class CniLedger {
             const source = this.store.factOf(r)?.ev.source ?? this.source!;
             f = {
               kind: 'cniOp', op, containerId: holder.containerId, pod: holder.pod, podNamespace: holder.podNamespace, netnsPath: holder.netnsPath, ips: [], at: this.store.stampOf(r),
-              ev: { source, line: no, text: `(${op} of ${s.ip} by ${holder.containerId}: an older claim of this address, kept without its log line)` },
+              ev: { source, line: no, text: flat(`(${op} of ${s.ip} by ${holder.containerId}: an older claim of this address, kept without its log line)`) },
             };
             summaries.set(key, f);
             kept.set(key, f);

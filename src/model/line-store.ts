@@ -87,9 +87,10 @@ export class LineStore<F extends { at: Stamp }> {
   private mark: Uint8Array; // compact's scratch: 0 dropped, 1 kept, 2 kept with its text
   private moved: Int32Array; // compact's scratch: new record numbers
 
+  /** Empty by default: every file of a bundle has a ledger, and most never keep a line (the first add grows it). */
   constructor(
-    private cap = 1024,
-    textBytes = 256 * 1024,
+    private cap = 0,
+    textBytes = 0,
   ) {
     this.line = new Float64Array(cap);
     this.stamp = new Float64Array(cap);
@@ -213,10 +214,10 @@ export class LineStore<F extends { at: Stamp }> {
     this.textEnd = textEnd;
     // Records are small: three quarters free at least, so compacting costs a third of what was kept per record added.
     // Text is most of the memory: half free, so that the slab is at most twice what the ledger keeps.
-    let cap = this.cap;
+    let cap = Math.max(this.cap, 256);
     while (cap < 4 * n || cap - n < room) cap *= 2;
     if (cap !== this.cap) this.grow(cap);
-    let bytes = this.text.length;
+    let bytes = Math.max(this.text.length, 64 * 1024);
     while (bytes < 2 * textEnd || bytes - textEnd < roomBytes) bytes *= 2;
     if (bytes !== this.text.length) this.growText(bytes);
   }
@@ -262,10 +263,10 @@ export class LineStore<F extends { at: Stamp }> {
   /** Appends another store's records (from `state`); theirs number `r` is ours `r + base`, for the returned base. */
   append(other: LineStoreState<F>): number {
     const base = this.count;
-    let cap = this.cap;
+    let cap = Math.max(this.cap, 256);
     while (cap < base + other.count) cap *= 2;
     if (cap !== this.cap) this.grow(cap);
-    let bytes = this.text.length;
+    let bytes = Math.max(this.text.length, 64 * 1024);
     while (bytes < this.textEnd + other.text.length) bytes *= 2;
     if (bytes !== this.text.length) this.growText(bytes);
     this.text.set(other.text, this.textEnd);
