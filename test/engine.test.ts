@@ -204,3 +204,17 @@ describe('big result lists', () => {
     expect(a.findings).toHaveLength(200_000);
   });
 });
+
+describe('reports that show no timeline', () => {
+  it('build no events, and find exactly what a run with events finds', async () => {
+    const { analyse } = await import('../src/engine/analyse.js');
+    const { readdirSync } = await import('node:fs');
+    const dir = 'samples/seed-incident';
+    const bundles = readdirSync(dir).filter((f) => !f.endsWith('.json') && !f.endsWith('.md')).map((f) => `${dir}/${f}`);
+    const [withEvents, without] = [await analyse(bundles, { jobs: 1 }), await analyse(bundles, { jobs: 1, events: false })];
+    expect(withEvents.hosts.some((h) => h.events.some((e) => e.kind === 'cni:add'))).toBe(true);
+    expect(without.hosts.every((h) => h.events.length === 0)).toBe(true);
+    expect(JSON.stringify(without.findings)).toBe(JSON.stringify(withEvents.findings));
+    expect(without.findings.length).toBeGreaterThan(0);
+  });
+});

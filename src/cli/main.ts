@@ -94,7 +94,7 @@ function bundleOptions<T>(y: Argv<T>) {
     .option('jobs', { alias: 'j', type: 'number', describe: 'threads (default: the cores). Several bundles are read one per thread; a single bundle shares its big CNI logs with a second thread. 1 reads everything on one thread' });
 }
 
-async function analyseArgs(argv: BundleArgs, keepAllEvents = false) {
+async function analyseArgs(argv: BundleArgs, keepAllEvents = false, wantEvents = true) {
   if (argv.timezone && !isValidZone(argv.timezone)) throw new UsageError(`--timezone ${argv.timezone}: not a known zone. Use an IANA name such as Asia/Shanghai, or UTC+8.`);
   if (argv.year !== undefined && !(argv.year >= 1970 && argv.year <= 9999)) throw new UsageError(`--year ${argv.year}: give a four-digit year.`);
   const since = argv.since !== undefined ? parseWhen(argv.since) : undefined;
@@ -110,9 +110,10 @@ async function analyseArgs(argv: BundleArgs, keepAllEvents = false) {
   if (argv.jobs !== undefined && !(Number.isInteger(argv.jobs) && argv.jobs >= 1)) throw new UsageError(`--jobs ${argv.jobs}: give a whole number, 1 or more.`);
   const bundles = await expandBundleFolders(argv.bundles);
   const progress = progressLine(bundles);
-  const result = await analyse(bundles, { timezone: argv.timezone, year: argv.year, limits, keepAllEvents, jobs: argv.jobs, onProgress: progress.onProgress }).finally(() => progress.done());
+  const result = await analyse(bundles, { timezone: argv.timezone, year: argv.year, limits, keepAllEvents, events: wantEvents, jobs: argv.jobs, onProgress: progress.onProgress }).finally(() => progress.done());
   const filter = { ip: argv.ip, host: argv.host, container: argv.container, since, until };
-  const events = filterEvents(allEvents(result), result, filter);
+  // Only the timeline, markdown and HTML show events: a busy node has a hundred thousand to gather and sort.
+  const events = () => filterEvents(allEvents(result), result, filter);
   return { result, events, shown: filterFindings(result, filter) };
 }
 
@@ -145,12 +146,12 @@ async function emit(body: string | Iterable<string>, output: string | undefined)
 }
 
 async function report(argv: BundleArgs & { format: (typeof FORMATS)[number]; output?: string; failOn: FailOn; verbose: boolean }): Promise<number> {
-  const { result, events, shown } = await analyseArgs(argv);
+  const { result, events, shown } = await analyseArgs(argv, false, argv.format === 'markdown' || argv.format === 'html');
   const story = argv.ip ? ipStory(result, argv.ip) : undefined;
   let body: string | Iterable<string>;
   if (argv.format === 'json') body = jsonChunks(shown, argv.verbose, story);
-  else if (argv.format === 'markdown') body = renderMarkdown(shown, events, story);
-  else if (argv.format === 'html') body = renderHtml(shown, events, story);
+  else if (argv.format === 'markdown') body = renderMarkdown(shown, events(), story);
+  else if (argv.format === 'html') body = renderHtml(shown, events(), story);
   else body = renderText(shown, { colour: !argv.output && colourWanted(process.stdout), verbose: argv.verbose, width: process.stdout.columns, story });
   await emit(body, argv.output);
   if (reachesFailOn(shown, argv.failOn)) return EXIT.findings;
@@ -200,7 +201,8 @@ export async function main(args: string[]): Promise<number> {
           .example('$0 timeline samples/seed-incident/* --ip 10.2.1.15', 'the life of one IP')
           .example('$0 timeline node.tar.gz --format ndjson > events.jsonl', 'import into Timesketch'),
       async (argv) => {
-        const { result, events } = await analyseArgs({ ...argv, bundles: argv.bundles as string[] }, true);
+        const { result, events: gather } = await analyseArgs({ ...argv, bundles: argv.bundles as string[] }, true);
+        const events = gather();
         if (argv.format === 'ndjson') {
           const out = argv.output ? createWriteStream(argv.output) : process.stdout;
           await writeNdjson(result, events, out);
