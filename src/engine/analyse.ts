@@ -366,9 +366,11 @@ async function readEntryWith(bundle: string, entry: Entry, limits: BundleLimits,
   };
   if (helper && !keepAllEvents && parser.shardable && readAlone(parser, entry.path) && entry.size >= SHARD_MIN_BYTES) {
     // Both threads read every byte; each parses the lines of its containers, and the ledgers merge exactly.
-    // The main thread also reads the archive and copies each chunk over: it takes two fifths of the containers.
-    const theirs = helper.acquire().shard(bundle, entry, parser.id, sos?.context, limits, { count: 5, from: 2, to: 5 });
-    const splitter = newSplitter(openParser(parser, { ...ctxFor(entry.path, sos?.context), shard: { count: 5, from: 0, to: 2 } }));
+    // Half the containers each. The main thread also reads the archive and copies each chunk over, but since the
+    // ledger keeps its lines off the heap the helper's share costs little: 1:1 measured as fast as 2:3 and 3:7, and
+    // steadier, with 20-30 MB less peak memory.
+    const theirs = helper.acquire().shard(bundle, entry, parser.id, sos?.context, limits, { count: 2, from: 1, to: 2 });
+    const splitter = newSplitter(openParser(parser, { ...ctxFor(entry.path, sos?.context), shard: { count: 2, from: 0, to: 1 } }));
     for await (const c of rest()) {
       await theirs.push(c);
       splitter.push(c);
