@@ -264,7 +264,6 @@ export class CniLedger {
         this.ips.set(ip, theirs);
         continue;
       }
-      // Their open claims point at their IpState: from now on, at ours.
       const merged = [...released(mine), ...released(theirs)].sort((a, b) => this.store.lineOf(a.del) - this.store.lineOf(b.del)).slice(-CLAIMS_PER_IP);
       mine.adds += theirs.adds;
       mine.firstSeen = Math.min(mine.firstSeen, theirs.firstSeen);
@@ -279,6 +278,7 @@ export class CniLedger {
         mine.holder[slot] = c.holder;
       });
     }
+    // Their open claims point at their IpState: from now on at ours, where both had the IP.
     for (const ops of other.containers.values()) for (let k = 0; k < ops.openN; k++) ops.openIp[k] = this.ips.get(ops.openIp[k].ip)!;
     this.compact();
   }
