@@ -165,6 +165,10 @@ export async function analyse(bundlePaths: string[], opts: AnalyseOptions = {}):
     );
 
   const hosts = hostInputs.map((h) => buildHost(h, opts, diagnostics));
+  // The parsed facts are done with: the model holds what it needs, and the rest (parsed times, field copies) would
+  // stay alive through the rules and the report otherwise.
+  hostInputs.length = 0;
+  results.length = 0;
   uniqueNames(hosts);
   for (const h of hosts) for (const e of h.events) e.host = h.name; // events were stamped before the host had its final name
   for (const h of hosts)
