@@ -52,14 +52,6 @@ function unpackLocal(v: number, zone: string | undefined): Stamp {
   return at;
 }
 
-/**
- * Buffer's own encoder, without `write`'s argument checks: those took most of the time of keeping a line (Node has
- * had it on every Buffer since 0.x; `write(s, off, 'utf8')` calls it).
- */
-interface Utf8Writer {
-  utf8Write(s: string, offset: number, length: number): number;
-}
-
 /** A store's content, as passed between threads (structured-clonable; arrays cut to what is used). */
 export interface LineStoreState<F> {
   count: number;
@@ -126,7 +118,7 @@ export class LineStore<F extends { at: Stamp }> {
     if (tag !== TAG_FACT) {
       if (this.textEnd + text!.length * 3 > this.text.length) return FULL; // utf8: at most 3 bytes per UTF-16 unit
       this.off[r] = this.textEnd;
-      this.len[r] = (this.text as unknown as Utf8Writer).utf8Write(text!, this.textEnd, this.text.length - this.textEnd);
+      this.len[r] = this.text.write(text!, this.textEnd, 'utf8');
       this.textEnd += this.len[r];
       this.stamp[r] = v;
     } else {
