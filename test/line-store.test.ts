@@ -62,6 +62,24 @@ describe('line store', () => {
     expect(store.textOf(store.add(1, fact(1, stamps[0]), 'x'))).toBe('x');
   });
 
+  it('refuses to grow its text past its limit, with a message, leaving what it kept readable', () => {
+    const store = new LineStore<CniFact>(16, 1024, 1 << 17);
+    const kept: number[] = [];
+    const keepAll = (move: (r: number, t: boolean) => number) => kept.forEach((r, k) => (kept[k] = move(r, true)));
+    expect(() => {
+      for (let i = 0; i < 200; i++) {
+        let r = store.add(i, fact(i, stamps[0]), `line ${i} ${'x'.repeat(990)}`);
+        if (r === FULL) {
+          store.compact(keepAll, 1, 3000);
+          r = store.add(i, fact(i, stamps[0]), `line ${i} ${'x'.repeat(990)}`);
+        }
+        kept.push(r);
+      }
+    }).toThrow(/outgrew its 131072 byte store \(\d+ lines kept\)/);
+    expect(kept.length).toBeGreaterThan(50);
+    kept.forEach((r, i) => expect(store.textOf(r)).toBe(`line ${i} ${'x'.repeat(990)}`));
+  });
+
   it('keeps past 64 zones as facts, so that a log with a new zone per line cannot grow the zone table', () => {
     const store = new LineStore<CniFact>(256, 1 << 16);
     const rs = Array.from({ length: 70 }, (_, i) => store.add(i, fact(i, { kind: 'local', month: 1, day: 1, hour: 0, minute: 0, second: 0, millis: 0, zone: `Zone/${i}` }), 'x'));

@@ -79,10 +79,15 @@ export class LineStore<F extends { at: Stamp }> {
   private mark: Uint8Array; // compact's scratch: 0 dropped, 1 kept, 2 kept with its text
   private moved: Int32Array; // compact's scratch: new record numbers
 
-  /** Empty by default: every file of a bundle has a ledger, and most never keep a line (the first add grows it). */
+  /**
+   * Empty by default: every file of a bundle has a ledger, and most never keep a line (the first add grows it).
+   * Text offsets are 32-bit: past `maxTextBytes` (1 GiB, millions of kept lines: a log of millions of containers)
+   * growing throws, and the file's parser reports the rest of the file as not read.
+   */
   constructor(
     private cap = 0,
     textBytes = 0,
+    private readonly maxTextBytes = 1 << 30,
   ) {
     this.line = new Float64Array(cap);
     this.stamp = new Float64Array(cap);
@@ -215,6 +220,7 @@ export class LineStore<F extends { at: Stamp }> {
   }
 
   private growText(bytes: number): void {
+    if (bytes > this.maxTextBytes) throw new Error(`the CNI ledger's kept log lines outgrew its ${this.maxTextBytes} byte store (${this.count} lines kept): too many containers to follow`);
     const text = Buffer.allocUnsafeSlow(bytes);
     this.text.copy(text, 0, 0, this.textEnd);
     this.text = text;
