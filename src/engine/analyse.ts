@@ -344,7 +344,8 @@ async function readEntryWith(bundle: string, entry: Entry, limits: BundleLimits,
     head.push(r.value);
     headBytes += r.value.length;
   }
-  const headText = Buffer.concat(head).toString('utf8', 0, Math.min(headBytes, HEAD_BYTES));
+  // Only the head is joined: a whole first chunk (up to 1 MiB of a tar stream) was copied per file, 270 MB for 600 mount tables.
+  const headText = Buffer.concat(head, Math.min(headBytes, HEAD_BYTES)).toString('utf8');
   // sosreport: sos_commands/<plugin>/<command with spaces as "_">; a ".tailed" file keeps only the end of the output.
   if (sosManifest && /(?:^|\/)sos_reports\/manifest\.json$/.test(entry.path) && entry.size <= limits.maxDocumentBytes) {
     const chunks: Buffer[] = [...head];
