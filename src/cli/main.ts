@@ -91,7 +91,7 @@ function bundleOptions<T>(y: Argv<T>) {
     .option('max-line-bytes', { type: 'number', describe: 'cut longer lines (default 1 MiB)' })
     .option('max-document-bytes', { type: 'number', describe: 'skip larger JSON documents (default 256 MiB)' })
     .option('time-limit', { type: 'number', describe: 'seconds for reading all bundles; what was read by then is reported (default 900)' })
-    .option('jobs', { alias: 'j', type: 'number', describe: 'threads (default: the cores). Several bundles are read one per thread; a single bundle shares its big CNI logs with a second thread. 1 reads everything on one thread' });
+    .option('jobs', { alias: 'j', type: 'number', describe: 'threads (default: the cores). Several big bundles are read one per thread; one big bundle shares its big CNI logs with a second thread. 1 reads everything on one thread' });
 }
 
 async function analyseArgs(argv: BundleArgs, keepAllEvents = false, wantEvents = true) {

@@ -3,7 +3,8 @@ import { LineSplitter } from '../bundle/lines.js';
 import { openBundle } from '../bundle/open.js';
 import type { Evidence, Fact } from '../model/facts.js';
 import { existsSync } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { lstat, readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { buildHost, type ClockOptions, type HostInput } from '../model/build.js';
@@ -21,8 +22,8 @@ import { type HelperResult, HelperSlot, ParseHelper } from './helper.js';
 import { flat, pushAll } from '../util.js';
 
 export interface AnalyseOptions extends ClockOptions {
-  /** Threads (default: the cores): one per bundle when there are several; one bundle alone gets a helper for its big
-   * CNI logs. 1 reads everything on the main thread. */
+  /** Threads (default: the cores): one per big bundle when there are several; one big bundle gets a helper for its
+   * big CNI logs. Small bundles are read on the main thread. 1 reads everything on the main thread. */
   jobs?: number;
   limits?: Partial<BundleLimits>;
   /** Keep every CNI log line (the timeline export) instead of the reduced ledger (reports). */
@@ -67,7 +68,7 @@ export async function readBundle(path: string, limits: BundleLimits, deadline: n
   const sosManifest = new Map<string, string>(); // a sosreport's sos_commands/… file → the command line that made it
   const url = secondThread ? ParseHelper.url() : undefined;
   // An archive of a few MiB can hold a 16 MiB log (logs compress ~10×); a smaller one, or a folder, starts it on demand.
-  const helper = url ? new HelperSlot(url, bundle.kind !== 'dir' && (await stat(path)).size >= 2 * 1024 * 1024) : undefined;
+  const helper = url ? new HelperSlot(url, bundle.kind !== 'dir' && (await stat(path)).size >= HEAVY_ARCHIVE_BYTES) : undefined;
   try {
     for await (const entry of bundle.entries) {
       if (read.length >= limits.maxEntries) {
@@ -126,13 +127,45 @@ function readInWorker(url: URL, path: string, limits: BundleLimits, deadline: nu
   });
 }
 
+/**
+ * A second thread costs about 0.2 s to start (it loads every module): an archive from this size on, or a folder from
+ * HEAVY_FOLDER_BYTES on, takes longer than that to read. Smaller bundles are read on the main thread, in turn.
+ */
+const HEAVY_ARCHIVE_BYTES = 2 * 1024 * 1024;
+const HEAVY_FOLDER_BYTES = 16 * 1024 * 1024;
+
+/** Whether a bundle is worth a thread: its file size, or for a folder the sizes of its files, counted until enough. */
+async function heavy(path: string): Promise<boolean> {
+  const st = await stat(path).catch(() => undefined);
+  if (!st) return false; // the reader says what is wrong with it
+  if (!st.isDirectory()) return st.size >= HEAVY_ARCHIVE_BYTES;
+  let total = 0;
+  const folders = [path];
+  while (folders.length) {
+    const folder = folders.pop()!;
+    for (const e of await readdir(folder, { withFileTypes: true }).catch(() => [])) {
+      const p = join(folder, e.name);
+      if (e.isDirectory()) folders.push(p);
+      else if (e.isFile()) total += (await lstat(p).catch(() => undefined))?.size ?? 0;
+      if (total >= HEAVY_FOLDER_BYTES) return true;
+    }
+  }
+  return false;
+}
+
 /** Reads every bundle, builds one model per host and runs the rules. Throws BundleError only when no bundle is usable. */
 export async function analyse(bundlePaths: string[], opts: AnalyseOptions = {}): Promise<Analysis> {
   const limits = { ...DEFAULT_LIMITS, ...opts.limits };
   const deadline = Date.now() + limits.timeLimitMs;
   const keepAll = opts.keepAllEvents ?? false;
-  // The first bundle is read here; the others in worker threads, so several hosts use the second core.
-  const url = (opts.jobs ?? availableParallelism()) > 1 && bundlePaths.length > 1 ? workerUrl() : undefined;
+  // Several big bundles: the first is read here, the others in worker threads, so several hosts use the second core.
+  // Small ones (a loose README, a folder of command outputs) are read here in turn: a thread would cost more than them.
+  // One big bundle, alone or among small ones, gets a helper thread for its big CNI logs instead.
+  const threads = (opts.jobs ?? availableParallelism()) > 1;
+  const big = threads && bundlePaths.length > 1 ? await Promise.all(bundlePaths.map(heavy)) : bundlePaths.map(() => threads);
+  const bigCount = big.filter(Boolean).length;
+  const first = big.indexOf(true);
+  const url = bigCount > 1 ? workerUrl() : undefined;
   const results: (Promise<BundleResult> | undefined)[] = [];
   let running = 0;
   const slots = Math.max(1, (opts.jobs ?? availableParallelism()) - 1);
@@ -147,13 +180,12 @@ export async function analyse(bundlePaths: string[], opts: AnalyseOptions = {}):
       queue.shift()?.();
     }
   };
-  for (const [i, path] of bundlePaths.entries()) results.push(url && i > 0 ? inWorker(path) : undefined);
+  for (const [i, path] of bundlePaths.entries()) results.push(url && big[i] && i !== first ? inWorker(path) : undefined);
   const diagnostics: Diagnostic[] = [];
   const hostInputs: HostInput[] = [];
   let usable = 0;
   for (const [i, path] of bundlePaths.entries()) {
-    // One bundle alone gets a helper thread for its own files; several share the cores one bundle per thread.
-    const r = results[i] ? await results[i]! : await readBundle(path, limits, deadline, keepAll, opts.onProgress, (opts.jobs ?? availableParallelism()) > 1 && bundlePaths.length === 1);
+    const r = results[i] ? await results[i]! : await readBundle(path, limits, deadline, keepAll, opts.onProgress, threads && bigCount <= 1 && (bundlePaths.length === 1 || i === first));
     pushAll(diagnostics, r.diagnostics);
     pushAll(hostInputs, r.hosts);
     if (r.usable) usable++;

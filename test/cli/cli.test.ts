@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -8,7 +8,7 @@ const BIN = join(__dirname, '../../dist/src/cli/main.js');
 const SEED = ['samples/seed-incident/10.2.1.4', 'samples/seed-incident/10.2.1.6'];
 
 function run(...args: string[]) {
-  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' }, cwd: join(__dirname, '../..') });
+  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024, env: { ...process.env, NO_COLOR: '1' }, cwd: join(__dirname, '../..') });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -62,7 +62,7 @@ describe('forensics CLI', () => {
     expect(run('report', tgz, '--format', 'json').stdout).toBe(run('report', tgz, '--format', 'json').stdout);
   });
 
-  it('reads several bundles in worker threads with the same result as one after the other', () => {
+  it('reads several small bundles with --jobs 2 as with --jobs 1 (on the main thread: a worker would cost more)', () => {
     const bundles = [...SEED, 'samples/healthy-node/worker-7.tar.gz'];
     for (const fmt of ['json', 'text']) expect(run('report', ...bundles, '--format', fmt, '--jobs', '2').stdout).toBe(run('report', ...bundles, '--format', fmt, '--jobs', '1').stdout);
     expect(run('timeline', ...bundles, '--format', 'ndjson', '--jobs', '2').stdout).toBe(run('timeline', ...bundles, '--format', 'ndjson', '--jobs', '1').stdout);
@@ -101,6 +101,13 @@ describe('forensics CLI', () => {
       // A folder starts the helper only when it meets the big log.
       const folder = (jobs: string) => run('report', join(dir, 'node-a'), '--format', 'json', '--fail-on', 'none', '--jobs', jobs, '--max-line-bytes', '16384').stdout;
       expect(folder('2')).toBe(folder('1'));
+      // Two big bundles: the second is read in a worker thread, beside the first.
+      expect(statSync(bundle).size).toBeGreaterThan(2 * 1024 * 1024);
+      copyFileSync(bundle, join(dir, 'node-b.tar.gz'));
+      const pair = (jobs: string) => run('report', bundle, join(dir, 'node-b.tar.gz'), '--format', 'json', '--fail-on', 'none', '--jobs', jobs, '--max-line-bytes', '16384').stdout;
+      const both = pair('2');
+      expect(both).toBe(pair('1'));
+      expect((JSON.parse(both) as { hosts: unknown[] }).hosts).toHaveLength(2);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
