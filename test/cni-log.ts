@@ -1,6 +1,7 @@
 // A messy CNI plugin log in glog form, for tests that read one big log several ways and expect the same facts:
 // pods cycling through a small address pool (so one IP passes between many containers), dual-stack results, failed
-// ADDs and DELs, DELs whose ADD is in an earlier file, lines too long to keep whole as evidence, and broken lines.
+// ADDs and DELs, DELs whose ADD is in an earlier file, lines too long to keep whole as evidence, broken lines, and
+// text beyond ASCII (pod names, error messages), which is kept as UTF-8 bytes and read back.
 
 export function messyCniLog(lines: number, seed = 7): string {
   let a = seed >>> 0;
@@ -19,7 +20,7 @@ export function messyCniLog(lines: number, seed = 7): string {
   for (let i = 0; out.length < lines; i++) {
     const c = Math.floor(rand() * ids.length);
     const id = ids[c];
-    const pod = `web-${c}`;
+    const pod = c % 13 === 0 ? `wéb-${c}` : `web-${c}`;
     const r = rand();
     const args = `IgnoreUnknown=1;K8S_POD_NAMESPACE=ns${c % 7};K8S_POD_NAME=${pod};K8S_POD_INFRA_CONTAINER_ID=${id}${r < 0.01 ? `;X=${'y'.repeat(1200)}` : ''} ;`;
     const head = `${stamp(i)}   ${4000 + (i % 9)} server.go:`;
@@ -36,7 +37,7 @@ export function messyCniLog(lines: number, seed = 7): string {
       if (!failed) open.set(c, ips);
     } else {
       const failed = rand() < 0.05;
-      out.push(`${head}95] DEL ${pod}_ns${c % 7}, ${id}, /proc/${2000 + c}/ns/net, ${args}, data <nil>, err ${failed ? 'netplugin failed: device or resource busy' : '<nil>'}, Mar  1 10:00:00.000000-`);
+      out.push(`${head}95] DEL ${pod}_ns${c % 7}, ${id}, /proc/${2000 + c}/ns/net, ${args}, data <nil>, err ${failed ? (c % 2 ? 'netplugin failed: device or resource busy' : 'netplugin failed: Gerät oder Ressource belegt ✗') : '<nil>'}, Mar  1 10:00:00.000000-`);
       if (!failed) open.delete(c);
     }
   }

@@ -165,6 +165,7 @@ describe('one big CNI log read by two threads', () => {
     const kept = JSON.parse(expected) as { ev: { text: string } }[];
     expect(kept.some((f) => f.ev.text.startsWith('('))).toBe(true);
     expect(kept.some((f) => f.ev.text.endsWith('…'))).toBe(true);
+    expect(kept.some((f) => /[^\x00-\x7f]/.test(f.ev.text) && !f.ev.text.startsWith('('))).toBe(true); // kept as UTF-8 bytes, read back
   });
 
   it('refuses to merge ledgers that both read one container', async () => {
