@@ -2,7 +2,6 @@ import { BundleError, type BundleLimits, DEFAULT_LIMITS, type Entry } from '../b
 import { LineSplitter } from '../bundle/lines.js';
 import { openBundle } from '../bundle/open.js';
 import type { Evidence, Fact } from '../model/facts.js';
-import { existsSync } from 'node:fs';
 import { lstat, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { availableParallelism } from 'node:os';
@@ -18,7 +17,7 @@ import { parsers } from '../../parsers/index.js';
 import { rules as allRules } from '../../rules/index.js';
 import { type Finding, type Rule, SEVERITY_RANK } from './rule.js';
 import { splitHosts, type EntryFacts } from './hosts.js';
-import { type HelperResult, HelperSlot, ParseHelper } from './helper.js';
+import { builtWorker, type HelperResult, HelperSlot } from './helper.js';
 import { flat, pushAll } from '../util.js';
 
 export interface AnalyseOptions extends ClockOptions {
@@ -66,7 +65,7 @@ export async function readBundle(path: string, limits: BundleLimits, deadline: n
   }
   const read: (EntryFacts | Later)[] = [];
   const sosManifest = new Map<string, string>(); // a sosreport's sos_commands/… file → the command line that made it
-  const url = secondThread ? ParseHelper.url() : undefined;
+  const url = secondThread ? builtWorker('parse-worker.js') : undefined;
   // An archive of a few MiB can hold a 16 MiB log (logs compress ~10×); a smaller one, or a folder, starts it on demand.
   const helper = url ? new HelperSlot(url, bundle.kind !== 'dir' && (await stat(path)).size >= HEAVY_ARCHIVE_BYTES) : undefined;
   try {
@@ -107,12 +106,6 @@ export async function readBundle(path: string, limits: BundleLimits, deadline: n
   }
   diagnostics.push({ level: 'error', source: path, message: 'no evidence recognised in this bundle. `forensics formats` lists what is read; run `forensics collect` on the host to gather it.' });
   return { hosts: [], diagnostics, usable: false };
-}
-
-/** The built worker beside this file; absent when running from TypeScript sources (tests), where bundles are read in turn. */
-function workerUrl(): URL | undefined {
-  const url = new URL('./bundle-worker.js', import.meta.url);
-  return import.meta.url.endsWith('.js') && existsSync(url) ? url : undefined;
 }
 
 function readInWorker(url: URL, path: string, limits: BundleLimits, deadline: number, keepAllEvents: boolean): Promise<BundleResult> {
@@ -165,7 +158,7 @@ export async function analyse(bundlePaths: string[], opts: AnalyseOptions = {}):
   const big = threads && bundlePaths.length > 1 ? await Promise.all(bundlePaths.map(heavy)) : bundlePaths.map(() => threads);
   const bigCount = big.filter(Boolean).length;
   const first = big.indexOf(true);
-  const url = bigCount > 1 ? workerUrl() : undefined;
+  const url = bigCount > 1 ? builtWorker('bundle-worker.js') : undefined;
   const results: (Promise<BundleResult> | undefined)[] = [];
   let running = 0;
   const slots = Math.max(1, (opts.jobs ?? availableParallelism()) - 1);

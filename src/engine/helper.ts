@@ -31,6 +31,15 @@ export type HelperReply = { type: 'ack'; bytes: number } | { type: 'done'; id: n
 
 export type EntryMeta = Pick<Entry, 'path' | 'size' | 'mtime'>;
 
+/**
+ * A built worker script of this folder (bundle-worker.js, parse-worker.js); absent when running from TypeScript sources
+ * (tests), where one thread reads everything.
+ */
+export function builtWorker(file: string): URL | undefined {
+  const url = new URL(`./${file}`, import.meta.url);
+  return import.meta.url.endsWith('.js') && existsSync(url) ? url : undefined;
+}
+
 /** Bytes handed over and not yet read past which the main thread waits (bounds the memory of the queue). */
 const MAX_QUEUED_BYTES = 16 * 1024 * 1024;
 
@@ -46,12 +55,6 @@ export class ParseHelper {
   private readonly waiting: (() => void)[] = [];
   private readonly pending = new Map<number, { resolve: (r: HelperResult) => void; reject: (e: Error) => void }>();
   private failure: Error | undefined;
-
-  /** The built worker beside this file; absent when running from TypeScript sources (tests), where one thread reads. */
-  static url(): URL | undefined {
-    const url = new URL('./parse-worker.js', import.meta.url);
-    return import.meta.url.endsWith('.js') && existsSync(url) ? url : undefined;
-  }
 
   constructor(url: URL) {
     this.worker = new Worker(url);

@@ -1,4 +1,5 @@
 import type { Stamp } from './facts.js';
+import { flat } from '../util.js';
 
 /**
  * The log lines a ledger keeps, off the JavaScript heap: numbers in typed arrays and the text in one byte slab.
@@ -141,7 +142,7 @@ export class LineStore<F extends { at: Stamp }> {
     let k = this.zones.indexOf(zone);
     if (k < 0) {
       if (this.zones.length >= MAX_ZONES && !always) return TAG_FACT;
-      k = this.zones.push(`${zone} `.slice(0, -1)) - 1; // its own copy, not a slice of a log line
+      k = this.zones.push(flat(zone)) - 1; // its own copy, not a slice of a log line
     }
     return TAG_ZONE + k;
   }
