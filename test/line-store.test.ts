@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Evidence, Fact, Stamp } from '../src/model/facts.js';
 import { CniLedger } from '../src/model/ledger.js';
 import { FULL, LineStore, NONE } from '../src/model/line-store.js';
+import { collectGarbage } from '../src/engine/heap.js';
 
 type CniFact = Extract<Fact, { kind: 'cniOp' }>;
 const fact = (line: number, at: Stamp, text = `line ${line}`): CniFact => ({ kind: 'cniOp', op: 'ADD', containerId: 'c', ips: [], at, ev: { source: 's', line, text } });
@@ -181,5 +182,16 @@ describe('flat strings', () => {
     expect(flat(undefined)).toBeUndefined();
     const line = `I0101 ${'x'.repeat(500)}`;
     expect(flat(line.slice(6, 30))).toBe('x'.repeat(24));
+  });
+});
+
+describe('a full collection once the facts are dead', () => {
+  it('collects what nothing refers to any more, at once', async () => {
+    const make = () => new WeakRef({ facts: Array.from({ length: 1000 }, (_, i) => ({ line: i })) });
+    const ref = make();
+    await new Promise((r) => setImmediate(r)); // a WeakRef's target is kept until the current job ends
+    collectGarbage();
+    expect(ref.deref()).toBeUndefined();
+    collectGarbage(); // and again: the collector is found once
   });
 });

@@ -19,6 +19,7 @@ import { type Finding, type Rule, SEVERITY_RANK } from './rule.js';
 import { splitHosts, type EntryFacts } from './hosts.js';
 import { builtWorker, type HelperResult, HelperSlot } from './helper.js';
 import { flat, pushAll } from '../util.js';
+import { collectGarbage } from './heap.js';
 
 export interface AnalyseOptions extends ClockOptions {
   /** Threads (default: the cores): one per big bundle when there are several; one big bundle gets a helper for its
@@ -148,6 +149,48 @@ async function heavy(path: string): Promise<boolean> {
 
 /** Reads every bundle, builds one model per host and runs the rules. Throws BundleError only when no bundle is usable. */
 export async function analyse(bundlePaths: string[], opts: AnalyseOptions = {}): Promise<Analysis> {
+  const { hosts, diagnostics } = await readHosts(bundlePaths, opts);
+  collectGarbage(); // the parsed facts just died: the heap is sized from the model from here on (see there)
+  uniqueNames(hosts);
+  for (const h of hosts) for (const e of h.events) e.host = h.name; // events were stamped before the host had its final name
+  for (const h of hosts)
+    if (h.clock.zoneSource === 'assumed UTC')
+      diagnostics.push({ level: 'info', source: h.name, message: 'no time zone in the bundle (etc/timezone or date -R): local times are read as UTC. Pass --timezone to correct.' });
+
+  const findings: Finding[] = [];
+  const skipped: Skip[] = [];
+  const rules = opts.rules ?? allRules;
+  const run = { hosts };
+  for (const rule of rules) {
+    const ready: HostModel[] = [];
+    for (const h of hosts) {
+      const missing = rule.needs.find((n) => !n.anyOf.some((k) => h.has.has(k)));
+      if (missing) skipped.push({ rule: rule.id, host: h.name, reason: `no ${missing.what} in the bundle`, collect: missing.collect });
+      else ready.push(h);
+    }
+    if (!ready.length) continue;
+    try {
+      // Titles and details are built from many pieces, which V8 keeps as a tree of them: flat, each is one copy (a busy
+      // node has a finding per IP).
+      for (const f of rule.evaluate(run, ready)) {
+        f.title = flat(f.title);
+        f.detail = flat(f.detail);
+        findings.push(f);
+      }
+    } catch (e) {
+      diagnostics.push({ level: 'error', source: `rule ${rule.id}`, message: `rule failed: ${(e as Error).stack ?? e}. This is a bug; the other rules still ran.` });
+    }
+  }
+  findings.sort(compareFindings);
+  diagnostics.sort((a, b) => SEVERITY_RANK[b.level] - SEVERITY_RANK[a.level] || a.source.localeCompare(b.source) || a.message.localeCompare(b.message));
+  return { hosts, findings, diagnostics, skipped };
+}
+
+/**
+ * Reads every bundle and builds one model per host. Its own function, so the parsed facts die when it returns: held in
+ * the caller's frame, they stayed alive through the rules and the report (60 MB on a busy node).
+ */
+async function readHosts(bundlePaths: string[], opts: AnalyseOptions): Promise<{ hosts: HostModel[]; diagnostics: Diagnostic[] }> {
   const limits = { ...DEFAULT_LIMITS, ...opts.limits };
   const deadline = Date.now() + limits.timeLimitMs;
   const keepAll = opts.keepAllEvents ?? false;
@@ -189,44 +232,7 @@ export async function analyse(bundlePaths: string[], opts: AnalyseOptions = {}):
         'no evidence in the given bundles. `forensics formats` lists what is read; run `forensics collect` on the host to gather it.',
     );
 
-  const hosts = hostInputs.map((h) => buildHost(h, opts, diagnostics));
-  // The parsed facts are done with: the model holds what it needs, and the rest (parsed times, field copies) would
-  // stay alive through the rules and the report otherwise.
-  hostInputs.length = 0;
-  results.length = 0;
-  uniqueNames(hosts);
-  for (const h of hosts) for (const e of h.events) e.host = h.name; // events were stamped before the host had its final name
-  for (const h of hosts)
-    if (h.clock.zoneSource === 'assumed UTC')
-      diagnostics.push({ level: 'info', source: h.name, message: 'no time zone in the bundle (etc/timezone or date -R): local times are read as UTC. Pass --timezone to correct.' });
-
-  const findings: Finding[] = [];
-  const skipped: Skip[] = [];
-  const rules = opts.rules ?? allRules;
-  const run = { hosts };
-  for (const rule of rules) {
-    const ready: HostModel[] = [];
-    for (const h of hosts) {
-      const missing = rule.needs.find((n) => !n.anyOf.some((k) => h.has.has(k)));
-      if (missing) skipped.push({ rule: rule.id, host: h.name, reason: `no ${missing.what} in the bundle`, collect: missing.collect });
-      else ready.push(h);
-    }
-    if (!ready.length) continue;
-    try {
-      // Titles and details are built from many pieces, which V8 keeps as a tree of them: flat, each is one copy (a busy
-      // node has a finding per IP).
-      for (const f of rule.evaluate(run, ready)) {
-        f.title = flat(f.title);
-        f.detail = flat(f.detail);
-        findings.push(f);
-      }
-    } catch (e) {
-      diagnostics.push({ level: 'error', source: `rule ${rule.id}`, message: `rule failed: ${(e as Error).stack ?? e}. This is a bug; the other rules still ran.` });
-    }
-  }
-  findings.sort(compareFindings);
-  diagnostics.sort((a, b) => SEVERITY_RANK[b.level] - SEVERITY_RANK[a.level] || a.source.localeCompare(b.source) || a.message.localeCompare(b.message));
-  return { hosts, findings, diagnostics, skipped };
+  return { hosts: hostInputs.map((h) => buildHost(h, opts, diagnostics)), diagnostics };
 }
 
 export function compareFindings(a: Finding, b: Finding): number {
