@@ -59,7 +59,7 @@ export default defineRule({
             ? `${ip} was last given to ${holder}, yet it is still configured on ${host.name}`
             : `${ip} is held by ${holder}`;
         const detail = [
-          `Last claim not released: ${claimText(host, last)}.`,
+          `${last.released ? 'Last claim, since released' : 'Last claim not released'}: ${claimText(host, last)}.`,
           earlier.length
             ? `Earlier holders, most recent first${earlier.length + dropped > recent.length ? ` (${recent.length} of ${earlier.length + dropped})` : ''}: ${recent.map((k) => claimText(host, k)).join('; ')}.`
             : '',

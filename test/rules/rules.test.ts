@@ -149,7 +149,12 @@ describe('ip-last-holder and cni-del-failed', () => {
   it('stays quiet on a healthy lifecycle: ADD then DEL, or ADD for a running container', async () => {
     const a = await analyseHosts({ h: hostTree(base, { 'galaxy.INFO': `${[cniLine('ADD', '0203 16:20:01.000000', A, 'first', '10.2.1.15'), cniLine('DEL', '0205 11:02:44.000000', A, 'first', undefined), cniLine('ADD', '0207 11:00:00.000000', C, 'third', '10.2.1.20')].join('\n')}\n`, 'inspect.json': JSON.stringify([inspect({ id: C, state: 'running', pid: 1, pod: 'third' })]) }) });
     expect(a.findings.filter((f) => f.severity !== 'info')).toEqual([]);
-    expect(byRule(a.findings, 'ip-last-holder').find((f) => f.ips[0] === '10.2.1.15')?.title).toMatch(/is free/);
+    const free = byRule(a.findings, 'ip-last-holder').find((f) => f.ips[0] === '10.2.1.15');
+    expect(free?.title).toMatch(/is free/);
+    // A released claim is not called "not released" in the same breath as "released at".
+    expect(free?.detail).toMatch(/^Last claim, since released: .*released at /);
+    expect(free?.detail).not.toMatch(/not released/);
+    expect(byRule(a.findings, 'ip-last-holder').find((f) => f.ips[0] === '10.2.1.20')?.detail).toMatch(/^Last claim not released: /);
   });
 
   it('does not call a container "gone" when the bundle has no container inventory', async () => {
