@@ -33,3 +33,22 @@ describe('the JSON report in pieces', () => {
     }
   });
 });
+
+describe('times in the human reports', () => {
+  it('show when a pinning process started in its host zone, as every other time; JSON keeps UTC', async () => {
+    const { analyse } = await import('../src/engine/analyse.js');
+    const { renderText } = await import('../src/report/text.js');
+    const { renderMarkdown } = await import('../src/report/markdown.js');
+    const { renderHtml } = await import('../src/report/html.js');
+    const seed = await analyse(['samples/seed-incident/10.2.1.4', 'samples/seed-incident/10.2.1.6']);
+    const leak = seed.findings.find((f) => f.rule === 'netns-leaked' && f.pinnedBy.some((p) => p.pid === 8581))!;
+    const started = leak.pinnedBy.find((p) => p.pid === 8581)!.started!;
+    expect(started).toBe('2017-02-03T06:02:11.000Z'); // the model's UTC, as the JSON report writes it
+    const local = '2017-02-03 14:02:11 +08:00'; // the host's zone is Asia/Shanghai
+    const text = renderText(seed, { colour: false, verbose: false, width: 100 });
+    expect(text).toContain(`pid 8581 ppid 1 started ${local}`);
+    expect(text).not.toContain(started);
+    expect(renderMarkdown(seed, [])).toContain(`| ${local} |`);
+    expect(renderHtml(seed, [])).toContain(`<td>${local}</td>`);
+  });
+});

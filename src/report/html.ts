@@ -6,7 +6,7 @@ import { localText } from '../timeline/time.js';
 import { TOOL } from '../version.js';
 import { escapeHtml, safeText } from './escape.js';
 import type { IpStory } from './ipfocus.js';
-import { eventsFor } from './related.js';
+import { eventsFor, hostZone, startedText } from './related.js';
 import { pushTo, shortId } from '../util.js';
 
 const h = (s: string | number) => escapeHtml(safeText(String(s)));
@@ -126,7 +126,6 @@ export function timelineSvg(a: Analysis, events: TimelineEvent[]): string {
 
 export function renderHtml(a: Analysis, events: TimelineEvent[], story?: IpStory): string {
   const n = (sev: string) => a.findings.filter((f) => f.severity === sev).length;
-  const zone = (host: string) => a.hosts.find((x) => x.name === host.split(', ')[0])?.clock.zone ?? 'UTC';
   const body: string[] = [];
   body.push(`<h1>${h(TOOL.name)} report</h1>`);
   body.push(`<p class="counts"><span class="error">${n('error')} error${n('error') === 1 ? '' : 's'}</span><span class="warning">${n('warning')} warning${n('warning') === 1 ? '' : 's'}</span><span class="info">${n('info')} info</span></p>`);
@@ -149,13 +148,13 @@ export function renderHtml(a: Analysis, events: TimelineEvent[], story?: IpStory
     body.push(`<p>${h(f.host)}</p><p>${h(f.detail)}</p>`);
     if (f.pinnedBy.length) {
       body.push('<table class="pinners"><tr><th>pinned by</th><th>pid</th><th>ppid</th><th>started</th><th>command</th><th>where</th></tr>');
-      for (const p of f.pinnedBy) body.push(`<tr><td>${p.kind}</td><td>${p.pid}</td><td>${p.ppid ?? ''}</td><td>${h(p.started ?? '')}</td><td>${h(p.command ?? '')}</td><td>${h(p.kind === 'mount' ? `${p.path} in ${p.mntns}` : `fd ${p.fd}`)}</td></tr>`);
+      for (const p of f.pinnedBy) body.push(`<tr><td>${p.kind}</td><td>${p.pid}</td><td>${p.ppid ?? ''}</td><td>${h(startedText(p.started, hostZone(a, f.host)))}</td><td>${h(p.command ?? '')}</td><td>${h(p.kind === 'mount' ? `${p.path} in ${p.mntns}` : `fd ${p.fd}`)}</td></tr>`);
       body.push('</table>');
     }
     body.push(`<details open><summary>Evidence (${f.evidence.length})</summary><pre>${f.evidence.map((e) => `${h(e.source)}${e.line ? `:${e.line}` : ''}\n    ${h(e.text)}`).join('\n')}</pre></details>`);
     if (f.remediation.length) body.push(`<p>To fix (review, then run by hand):</p><pre class="remediation">${f.remediation.map((r) => h(r)).join('\n')}</pre>`);
     const evs = eventsFor(f, events);
-    if (evs.length) body.push(`<details><summary>Timeline (${evs.length})</summary><ul>${evs.map((e) => `<li>${h(localText(e.at, zone(f.host)))} — ${h(e.message)}</li>`).join('')}</ul></details>`);
+    if (evs.length) body.push(`<details><summary>Timeline (${evs.length})</summary><ul>${evs.map((e) => `<li>${h(localText(e.at, hostZone(a, f.host)))} — ${h(e.message)}</li>`).join('')}</ul></details>`);
     body.push('</section>');
   }
   const info = a.findings.filter((f) => f.severity === 'info');

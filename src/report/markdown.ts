@@ -5,7 +5,7 @@ import { localText } from '../timeline/time.js';
 import { TOOL } from '../version.js';
 import { safeText } from './escape.js';
 import type { IpStory } from './ipfocus.js';
-import { eventsFor } from './related.js';
+import { eventsFor, hostZone, startedText } from './related.js';
 
 /** Prose from a bundle: no raw HTML, no Markdown syntax, no control characters. */
 export function mdText(s: string): string {
@@ -20,7 +20,6 @@ export function mdFence(body: string, lang = ''): string {
 }
 
 export function renderMarkdown(a: Analysis, events: TimelineEvent[], story?: IpStory): string {
-  const zone = (host: string) => a.hosts.find((h) => h.name === host.split(', ')[0])?.clock.zone ?? 'UTC';
   const out: string[] = [];
   const n = (sev: string) => a.findings.filter((f) => f.severity === sev).length;
   out.push(`# ${TOOL.name} report`, '');
@@ -41,7 +40,7 @@ export function renderMarkdown(a: Analysis, events: TimelineEvent[], story?: IpS
     for (const f of serious) out.push(`- **${f.severity}** \`${f.rule}\` on ${mdText(f.host)}: ${mdText(f.title)}`);
     out.push('');
   }
-  for (const f of serious) out.push(...renderFinding(f, eventsFor(f, events), zone(f.host)));
+  for (const f of serious) out.push(...renderFinding(f, eventsFor(f, events), hostZone(a, f.host)));
   const info = a.findings.filter((f) => f.severity === 'info');
   if (info.length) {
     out.push('## Information', '');
@@ -62,7 +61,7 @@ function renderFinding(f: Finding, events: TimelineEvent[], zone: string): strin
   const out = [`## ${f.severity === 'error' ? 'Error' : 'Warning'}: ${mdText(f.title)}`, '', `Rule \`${f.rule}\` on ${mdText(f.host)}.`, '', mdText(f.detail), ''];
   if (f.pinnedBy.length) {
     out.push('| pinned by | pid | ppid | started | command | where |', '| --- | --- | --- | --- | --- | --- |');
-    for (const p of f.pinnedBy) out.push(`| ${p.kind} | ${p.pid} | ${p.ppid ?? ''} | ${p.started ?? ''} | ${mdText(p.command ?? '')} | ${mdText(p.kind === 'mount' ? `${p.path} in ${p.mntns}` : `fd ${p.fd}`)} |`);
+    for (const p of f.pinnedBy) out.push(`| ${p.kind} | ${p.pid} | ${p.ppid ?? ''} | ${startedText(p.started, zone)} | ${mdText(p.command ?? '')} | ${mdText(p.kind === 'mount' ? `${p.path} in ${p.mntns}` : `fd ${p.fd}`)} |`);
     out.push('');
   }
   if (f.evidence.length) out.push('Evidence:', '', mdFence(f.evidence.map((e) => `${e.source}${e.line ? `:${e.line}` : ''}\n    ${e.text}`).join('\n')), '');

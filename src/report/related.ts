@@ -1,4 +1,6 @@
+import type { Analysis } from '../engine/analyse.js';
 import type { Finding } from '../engine/rule.js';
+import { localText } from '../timeline/time.js';
 import { sameId } from '../model/build.js';
 import type { TimelineEvent } from '../model/host.js';
 
@@ -15,4 +17,19 @@ export function eventsFor(f: Finding, events: TimelineEvent[], max = 12): Timeli
         (e.kind === 'daemon:start' && f.rule === 'mount-propagation-pin')),
   );
   return related.length > max ? related.slice(related.length - max) : related;
+}
+
+/** The zone a finding's times are shown in: its (first) host's; UTC when the host is unknown. */
+export function hostZone(a: Pick<Analysis, 'hosts'>, host: string): string {
+  return a.hosts.find((h) => h.name === host.split(', ')[0])?.clock.zone ?? 'UTC';
+}
+
+/**
+ * When a pinning process started, in the zone of every other time of the report ("2017-02-03 14:02:11 +08:00"); the
+ * finding keeps it in UTC (ISO 8601) for JSON.
+ */
+export function startedText(started: string | undefined, zone: string): string {
+  if (!started) return '';
+  const ms = Date.parse(started);
+  return Number.isNaN(ms) ? started : localText(ms, zone);
 }

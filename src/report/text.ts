@@ -1,4 +1,5 @@
 import type { Analysis } from '../engine/analyse.js';
+import { hostZone, startedText } from './related.js';
 import type { Finding } from '../engine/rule.js';
 import { localText } from '../timeline/time.js';
 import { TOOL } from '../version.js';
@@ -49,7 +50,7 @@ export function renderText(a: Analysis, opts: TextOptions): string {
   }
   const serious = a.findings.filter((f) => f.severity !== 'info');
   const info = a.findings.filter((f) => f.severity === 'info');
-  for (const f of serious) out.push(renderFinding(f, c, width), '');
+  for (const f of serious) out.push(renderFinding(a, f, c, width), '');
   if (info.length) {
     out.push(c(SGR.bold, `Information (${info.length}):`));
     for (const f of opts.verbose ? info : info.slice(0, 20)) out.push(`  ${c(SGR.info, 'info')}  ${f.rule}  [${safeText(f.host)}]  ${safeText(f.title)}`);
@@ -80,7 +81,7 @@ export function renderText(a: Analysis, opts: TextOptions): string {
   return `${out.join('\n')}\n`;
 }
 
-function renderFinding(f: Finding, c: (code: string, s: string) => string, width: number): string {
+function renderFinding(a: Analysis, f: Finding, c: (code: string, s: string) => string, width: number): string {
   const lines: string[] = [];
   const label = f.severity === 'error' ? 'ERROR' : 'WARNING';
   lines.push(`${c(SGR[f.severity], label)}  ${f.rule}  [${safeText(f.host)}]`);
@@ -90,7 +91,7 @@ function renderFinding(f: Finding, c: (code: string, s: string) => string, width
     lines.push(`  ${c(SGR.bold, 'Pinned by:')}`);
     for (const p of f.pinnedBy.slice(0, MAX_PINNERS)) {
       const what = p.kind === 'mount' ? `mount ${p.path} in ${p.mntns}` : `fd ${p.fd}`;
-      lines.push(`    ${what}: pid ${p.pid}${p.ppid !== undefined ? ` ppid ${p.ppid}` : ''}${p.started ? ` started ${p.started}` : ''} ${safeText(p.command ?? '')}`.trimEnd());
+      lines.push(`    ${what}: pid ${p.pid}${p.ppid !== undefined ? ` ppid ${p.ppid}` : ''}${p.started ? ` started ${startedText(p.started, hostZone(a, f.host))}` : ''} ${safeText(p.command ?? '')}`.trimEnd());
     }
     if (f.pinnedBy.length > MAX_PINNERS) lines.push(`    … ${f.pinnedBy.length - MAX_PINNERS} more (--format json lists all)`);
   }
