@@ -65,7 +65,8 @@ export default defineRule({
       for (const [, g] of [...groups].sort(([a], [b]) => a.localeCompare(b))) {
         g.items.sort((a, b) => ('ip' in a && 'ip' in b ? a.ip.localeCompare(b.ip, 'en', { numeric: true }) : a.containerId.localeCompare(b.containerId)));
         const ips = [...new Set(g.items.flatMap((i) => ('ip' in i ? [i.ip] : [])))].sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
-        const ids = [...new Set(g.items.map((i) => i.containerId))].sort();
+        // In the items' order (by IP): the commands to fix follow the lines of the detail, and cover the same entries.
+        const ids = [...new Set(g.items.map((i) => i.containerId))];
         const rows = g.items.slice(0, SHOWN).map((i) => {
           const s = staleness(host, i.containerId)!;
           const live = 'ip' in i ? namespacesWithIp(host, i.ip).filter((n) => !n.isHost) : [];

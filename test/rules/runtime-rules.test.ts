@@ -56,6 +56,16 @@ describe('ipam-leak', () => {
     ]);
     expect(leaks[1].remediation.join('\n')).toContain("rm -f /var/lib/cni/networks/cbr0/10.244.1.99");
   });
+  it('fixes the same entries the detail lists, in the same order (by IP), when there are more than it shows', async () => {
+    // Twelve dead sandboxes whose ids sort the other way round from their addresses.
+    const ids = Array.from({ length: 12 }, (_, k) => ID((15 - k).toString(16)));
+    const f = files(Object.fromEntries(ids.map((id) => [id, 'Dead'])));
+    const [leak] = of(await analyseHosts({ node: f }), 'ipam-leak').filter((x) => x.ips.length);
+    const listed = [...leak.detail.matchAll(/10\.244\.1\.(\d+) → (\w{12})/g)].map((m) => m[2]);
+    const fixed = leak.remediation.flatMap((r) => /^docker rm -f (\w{12})/.exec(r)?.[1] ?? []);
+    expect(listed).toEqual(ids.slice(0, 10).map((id) => id.slice(0, 12)));
+    expect(fixed).toEqual(listed);
+  });
   it('does not call containers gone on the word of another runtime\'s inventory', async () => {
     // docker installed beside containerd: docker ps -a knows none of the store's (containerd) sandboxes.
     const f = files({});
