@@ -54,7 +54,8 @@ function pinText(host: HostModel, n: Netns): string {
       return `${pid}${cmd ? ` ${cmd.split(' ')[0]}` : ''}${p?.started !== undefined ? ` started ${when(host, p.started)}` : ''}${p?.ppid !== undefined ? ` ppid ${p.ppid}` : ''}`;
     });
     const more = pids.length > MAX_PIDS_IN_TEXT ? `, and ${pids.length - MAX_PIDS_IN_TEXT} more` : '';
-    parts.push(`a bind mount at ${m.path} in ${mntnsName(m.mntns)}, shared by ${pids.length} process${pids.length === 1 ? '' : 'es'} (oldest first: ${shown.join('; ')}${more})`);
+    const kernel = m.mntns.kernelThreads ? ` and ${m.mntns.kernelThreads} kernel thread${m.mntns.kernelThreads === 1 ? '' : 's'}` : '';
+    parts.push(`a bind mount at ${m.path} in ${mntnsName(m.mntns)}, shared by ${pids.length} process${pids.length === 1 ? '' : 'es'}${kernel} (oldest first: ${shown.join('; ')}${more})`);
   }
   for (const f of n.fds) {
     const cmd = commandOf(host.processes.get(f.pid));
@@ -92,6 +93,9 @@ export default defineRule({
           : n.views.length ? ' No routable address is configured in it.' : ' No `ip addr` taken inside it is in the bundle, so what it still holds is unknown.';
         const owner = owners.length ? ` It belonged to container ${owners.map(containerLabel).join('; ')}.` : '';
         const peers = hostPeers(host, n);
+        // Seen inside, it holds nothing but lo, and no container ever owned it: `ip netns add` makes such namespaces on
+        // purpose, and an empty one cannot answer for any address. Still told, as a warning, not an error.
+        const empty = !addrs.length && !owners.length && n.views.length > 0 && n.views.every((v) => v.links.every((l) => l.name === 'lo'));
         const peerText = peers.length ? ` On the host, ${peers.map((p) => `${p.outer.name} (ifindex ${p.outer.ifindex}) is the other end of its ${p.inner.name}`).join('; ')}: traffic for its addresses goes into that veth.` : '';
         const evidence: Evidence[] = [
           ...n.mounts.flatMap((m) => m.ev),
@@ -103,12 +107,15 @@ export default defineRule({
         ];
         findings.push({
           rule: 'netns-leaked',
-          severity: 'error',
+          severity: empty ? 'warning' : 'error',
           host: host.name,
-          title: `Network namespace ${netnsId(n)} has no process but is still alive${ips.length ? `, holding ${ips.join(', ')}` : ''}${owners[0]?.pod ? ` (pod ${podName(owners[0].pod, owners[0].podNamespace)})` : ''}`,
+          title: `Network namespace ${netnsId(n)} has no process but is still alive${ips.length ? `, holding ${ips.join(', ')}` : empty ? ', empty' : ''}${owners[0]?.pod ? ` (pod ${podName(owners[0].pod, owners[0].podNamespace)})` : ''}`,
           detail:
             `None of the ${checked} processes in the bundle has ${netnsName(n)} as its network namespace, yet it exists, pinned by ${pinText(host, n)}.${inside}${owner}` +
-            `${peerText || (veths.length ? ` Interfaces: ${[...new Set(veths)].join(', ')}.` : '')} A namespace lives as long as any mount or fd refers to it, so it keeps answering for its addresses although nothing runs in it.`,
+            `${peerText || (veths.length ? ` Interfaces: ${[...new Set(veths)].join(', ')}.` : '')} A namespace lives as long as any mount or fd refers to it,` +
+            (empty
+              ? ' but this one holds only lo: it costs kernel memory, not traffic. `ip netns add` makes such namespaces on purpose, so check that nothing means to join it again before removing it.'
+              : ' so it keeps answering for its addresses although nothing runs in it.'),
           ips,
           containers: owners.map(findingContainer),
           netns: [netnsSubject(n)],

@@ -1,7 +1,7 @@
 import type { Evidence, Fact, NetnsRef, SandboxEventKind, Stamp } from './facts.js';
 import { normalisePath } from './facts.js';
 import type { CniOp, Container, Daemon, Diagnostic, HostModel, IpClaim, Leftover, MountNamespace, Netns, Process, Reservation, SandboxEvent, TimelineEvent, UnitSetting } from './host.js';
-import { findContainer, podName } from './host.js';
+import { findContainer, isKernelThread, podName } from './host.js';
 import { type HostClock, isValidZone, offsetZone, resolveStamp } from '../timeline/time.js';
 import { flat, pushAll, pushTo, shortId } from '../util.js';
 
@@ -111,6 +111,11 @@ export function buildHost(input: HostInput, opts: ClockOptions, diags: Diagnosti
       else if (f.ns === 'mnt') mntOf.set(f.pid, f.inode);
     }
   }
+  // The host's namespaces are pid 1's. Where pid 1's links could not be read (a sandboxed init, hidepid=), kthreadd's:
+  // kernel threads always run in the initial namespaces. Only the real kthreadd (pid 2, parent 0) counts: in a bundle
+  // taken inside a pid namespace, pid 2 is an ordinary process.
+  const kthreadd = isKernelThread(2, processes.get(2));
+  const initPid = (links: Map<number, unknown>) => (links.has(1) || !kthreadd ? 1 : 2);
   const startOf = (pid: number) => processes.get(pid)?.started ?? Number.MAX_SAFE_INTEGER;
   const byAge = (a: number, b: number) => startOf(a) - startOf(b) || a - b;
 
@@ -127,7 +132,7 @@ export function buildHost(input: HostInput, opts: ClockOptions, diags: Diagnosti
 
   // Mount namespaces
   const mountNamespaces = new Map<string, MountNamespace>();
-  const hostMnt = mntOf.get(1);
+  const hostMnt = mntOf.get(initPid(mntOf));
   const mainPid = Number(dockerSetting('MainPID')?.value ?? 0) || undefined;
   let daemonPid = mainPid && processes.has(mainPid) ? mainPid : undefined;
   if (!daemonPid) for (const p of [...processes.values()].sort((a, b) => byAge(a.pid, b.pid))) if (DOCKERD.test(p.args ?? p.comm ?? '') || p.comm === 'dockerd') { daemonPid = p.pid; break; }
@@ -144,7 +149,9 @@ export function buildHost(input: HostInput, opts: ClockOptions, diags: Diagnosti
     const key = inode ? `mnt:[${inode}]` : `pid ${pid}`;
     let m = mountNamespaces.get(key);
     if (!m) {
-      m = { key, inode, pids: inode ? [...(pidsByMnt.get(inode) ?? [pid])].sort(byAge) : [pid], isHost: inode !== undefined && inode === hostMnt, isDaemon: inode !== undefined && inode === daemonMnt };
+      const all = inode ? [...(pidsByMnt.get(inode) ?? [pid])].sort(byAge) : [pid];
+      const pids = all.filter((q) => !isKernelThread(q, processes.get(q)));
+      m = { key, inode, pids: pids.length ? pids : all, kernelThreads: pids.length ? all.length - pids.length : 0, isHost: inode !== undefined && inode === hostMnt, isDaemon: inode !== undefined && inode === daemonMnt };
       mountNamespaces.set(key, m);
     }
     return m;
@@ -166,7 +173,7 @@ export function buildHost(input: HostInput, opts: ClockOptions, diags: Diagnosti
   const addFd = (n: Netns, f: { pid: number; fd: number; ev: Evidence }) => {
     if (!n.fds.some((x) => x.pid === f.pid && x.fd === f.fd)) n.fds.push({ pid: f.pid, fd: f.fd, ev: f.ev });
   };
-  const hostNet = netOf.get(1)?.inode;
+  const hostNet = netOf.get(initPid(netOf))?.inode;
   if (hostNet) ns(hostNet, hostNet).isHost = true;
   for (const f of facts) {
     if (f.kind === 'fdLink' && f.ns === 'net') addFd(ns(f.inode, f.inode), f);

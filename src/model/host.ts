@@ -14,9 +14,18 @@ export interface Process {
 export interface MountNamespace {
   key: string; // "mnt:[inode]" or "pid <n>" when only the mountinfo's pid is known
   inode?: string;
-  pids: number[]; // oldest first
+  pids: number[]; // oldest first; kernel threads left out unless there is no one else
+  kernelThreads: number; // kernel threads in it, left out of pids (they share the host's and hold nothing)
   isHost: boolean; // pid 1's
   isDaemon: boolean; // the container daemon's
+}
+
+/**
+ * A kernel thread: kthreadd (pid 2, parent 0) or a child of it without a command line of its own ("[kworker/0:1]").
+ * They all run in the initial namespaces, and no fix restarts them: as pinners of a mount they are noise.
+ */
+export function isKernelThread(pid: number, p: Pick<Process, 'ppid' | 'args'> | undefined): boolean {
+  return p !== undefined && (pid === 2 ? p.ppid === 0 : p.ppid === 2) && (!p.args || /^\[.*\]$/.test(p.args));
 }
 
 export interface MountPin {

@@ -216,3 +216,47 @@ describe('netns-leaked joins the host side of a veth', () => {
     expect(f.remediation).toContain('ip link show veth-hb786fa8   # gone once the namespace is released; if not, ip link del veth-hb786fa8');
   });
 });
+
+describe('the host namespaces, kernel threads and empty namespaces', () => {
+  // A sandboxed init whose ns links cannot be read (no links for pid 1); kthreadd's can. `ip netns add blue` on the host.
+  const kernel = [
+    { pid: 2, ppid: 0, args: '[kthreadd]', net: '4026531833', mnt: '4026531832', mountinfo: [nsfs('4026532177', '/run/netns/blue', 'shared:2')] },
+    { pid: 3, ppid: 2, args: '[kworker/R-rcu_gp]', net: '4026531833', mnt: '4026531832' },
+    { pid: 14, ppid: 2, args: '[ksoftirqd/0]', net: '4026531833', mnt: '4026531832' },
+  ];
+  const init = { pid: 1, ppid: 0, args: '/sbin/init' };
+  const shell = { pid: 700, ppid: 1, args: '-bash', started: 'Tue Feb  7 09:00:00 2017', net: '4026531833', mnt: '4026531832' };
+  const inside = (extra = '') => `# nsenter --net=/run/netns/blue ip -d addr\n1: lo: <LOOPBACK,UP,LOWER_UP> mtu 65536\n    inet 127.0.0.1/8 scope host lo\n${extra}`;
+
+  it("takes kthreadd's namespaces for the host's when pid 1's cannot be read, and leaves kernel threads out of the pinners", async () => {
+    const a = await analyseHosts({ h: hostTree([init, ...kernel, shell], { 'blue.txt': inside() }) });
+    const [f] = byRule(a.findings, 'netns-leaked');
+    expect(f.pinnedBy.map((p) => p.pid)).toEqual([700]);
+    expect(f.detail).toContain("in mnt:[4026531832] (the host's, pid 1), shared by 1 process and 3 kernel threads (oldest first: 700 -bash");
+    expect(f.remediation).toContain('umount /run/netns/blue && rm -f /run/netns/blue');
+    expect(byRule(a.findings, 'mount-propagation-pin')).toEqual([]); // the host's own mount namespace is no foreign copy
+  });
+
+  it('calls a namespace holding only lo, never owned by a container, a warning; one still holding an address stays an error', async () => {
+    const empty = byRule((await analyseHosts({ h: hostTree([init, ...kernel, shell], { 'blue.txt': inside() }) })).findings, 'netns-leaked')[0];
+    expect(empty).toMatchObject({ severity: 'warning', title: expect.stringMatching(/, empty$/) });
+    expect(empty.detail).toMatch(/holds only lo: it costs kernel memory, not traffic/);
+    const full = byRule(
+      (await analyseHosts({ h: hostTree([init, ...kernel, shell], { 'blue.txt': inside('3: eth0@if12: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 state UP\n    inet 10.77.0.9/24 scope global eth0\n') }) })).findings,
+      'netns-leaked',
+    )[0];
+    expect(full).toMatchObject({ severity: 'error', ips: ['10.77.0.9'] });
+    expect(full.detail).toMatch(/keeps answering for its addresses/);
+    // Not seen inside at all: what it holds is unknown, so it stays an error.
+    const unseen = byRule((await analyseHosts({ h: hostTree([init, ...kernel, shell]) })).findings, 'netns-leaked')[0];
+    expect(unseen.severity).toBe('error');
+  });
+
+  it('does not take pid 2 for kthreadd in a bundle taken inside a pid namespace', async () => {
+    const procs = [init, { pid: 2, ppid: 1, args: 'sleep 100', net: '4026531833', mnt: '4026532400', mountinfo: [nsfs('4026532177', '/run/netns/blue')] }];
+    const a = await analyseHosts({ h: hostTree(procs, { 'blue.txt': inside('3: eth0@if12: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 state UP\n    inet 10.77.0.9/24 scope global eth0\n') }) });
+    const [f] = byRule(a.findings, 'netns-leaked');
+    expect(f.pinnedBy.map((p) => p.pid)).toEqual([2]);
+    expect(f.detail).not.toContain("the host's");
+  });
+});
