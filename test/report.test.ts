@@ -52,3 +52,19 @@ describe('times in the human reports', () => {
     expect(renderHtml(seed, [])).toContain(`<td>${local}</td>`);
   });
 });
+
+describe('long text in the terminal report', () => {
+  it("cuts a pinner's command line (argv can carry kilobytes) and keeps it whole in JSON", async () => {
+    const { analyse } = await import('../src/engine/analyse.js');
+    const { renderText } = await import('../src/report/text.js');
+    const { reportObject } = await import('../src/report/json.js');
+    const seed = await analyse(['samples/seed-incident/10.2.1.4', 'samples/seed-incident/10.2.1.6']);
+    const leak = seed.findings.find((f) => f.rule === 'netns-leaked' && f.pinnedBy.length)!;
+    const long = `log-shipper --env ${JSON.stringify(Object.fromEntries(Array.from({ length: 80 }, (_, i) => [`VAR_${i}`, '/etc/ssl/certs/ca-certificates.crt'])))}`;
+    leak.pinnedBy[0].command = long;
+    const line = renderText(seed, { colour: false, verbose: false, width: 100 }).split('\n').find((l) => l.includes('log-shipper --env'))!;
+    expect(line.endsWith('…')).toBe(true);
+    expect(line.length).toBeLessThan(300);
+    expect(JSON.stringify(reportObject(seed))).toContain(JSON.stringify(long).slice(1, -1));
+  });
+});

@@ -30,6 +30,8 @@ function wrap(text: string, width: number, indent: string): string {
 
 const MAX_PINNERS = 12;
 const MAX_EVIDENCE = 16;
+/** Lines of evidence and pinners' command lines (a process's argv may carry kilobytes of JSON) are cut here; JSON keeps all. */
+const cut = (s: string, max: number) => (s.length > max ? `${s.slice(0, max - 3)}…` : s);
 
 export function renderText(a: Analysis, opts: TextOptions): string {
   const width = Math.max(60, Math.min(opts.width ?? 100, 140));
@@ -91,14 +93,14 @@ function renderFinding(a: Analysis, f: Finding, c: (code: string, s: string) => 
     lines.push(`  ${c(SGR.bold, 'Pinned by:')}`);
     for (const p of f.pinnedBy.slice(0, MAX_PINNERS)) {
       const what = p.kind === 'mount' ? `mount ${p.path} in ${p.mntns}` : `fd ${p.fd}`;
-      lines.push(`    ${what}: pid ${p.pid}${p.ppid !== undefined ? ` ppid ${p.ppid}` : ''}${p.started ? ` started ${startedText(p.started, hostZone(a, f.host))}` : ''} ${safeText(p.command ?? '')}`.trimEnd());
+      lines.push(`    ${what}: pid ${p.pid}${p.ppid !== undefined ? ` ppid ${p.ppid}` : ''}${p.started ? ` started ${startedText(p.started, hostZone(a, f.host))}` : ''} ${safeText(cut(p.command ?? '', 160))}`.trimEnd());
     }
     if (f.pinnedBy.length > MAX_PINNERS) lines.push(`    … ${f.pinnedBy.length - MAX_PINNERS} more (--format json lists all)`);
   }
   if (f.evidence.length) {
     lines.push(`  ${c(SGR.bold, 'Evidence:')}`);
     for (const e of f.evidence.slice(0, MAX_EVIDENCE)) {
-      const text = e.text.length > 240 ? `${e.text.slice(0, 237)}…` : e.text;
+      const text = cut(e.text, 240);
       lines.push(`    ${c(SGR.dim, `${safeText(e.source)}${e.line ? `:${e.line}` : ''}`)}`);
       lines.push(`      ${safeText(text)}`);
     }
