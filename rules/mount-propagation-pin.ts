@@ -76,7 +76,7 @@ export default defineRule({
           rule: 'mount-propagation-pin',
           severity: 'warning',
           host: host.name,
-          title: `${netnsId(n)} is pinned by a mount namespace that is neither the host's nor dockerd's${flagValue === 'slave' || flagValue === 'private' ? ` (docker unit has MountFlags=${flagValue})` : ''}`,
+          title: `${netnsId(n)} is pinned by a mount namespace that is ${daemon?.mntns ? "neither the host's nor dockerd's" : "not the host's"}${flagValue === 'slave' || flagValue === 'private' ? ` (docker unit has MountFlags=${flagValue})` : ''}`,
           detail: `${netnsName(n)} survives only through ${pinning}. ${daemon?.mntns ? `dockerd's own mount namespace is ${mntnsName(daemon.mntns)}. ` : ''}${reasons.join(' ')}${kernelNote(host)}`,
           ips: [...new Set(configuredAddrs(n).map((a) => a.ip))].sort(),
           containers: n.containers.map(findingContainer),

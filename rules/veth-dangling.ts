@@ -50,8 +50,8 @@ export default defineRule({
             title: `Host interface ${e.link.name} leads into the leaked namespace ${netnsId(n)}${addrs.length ? `, which still answers for ${addrs.map((a) => a.ip).join(', ')}` : ''}`,
             detail: [
               `${e.link.name} (ifindex ${e.link.ifindex}${e.link.type ? `, ${e.link.type}` : ''}, ${up ? 'UP' : 'down'}) is in the host namespace; ${e.how}.`,
-              `${netnsName(n).replace(/^./, (c) => c.toUpperCase())} has no process left, yet something holds it, so the pair lives on.`,
-              addrs.length && up ? 'Traffic for those addresses is still delivered through this interface into a namespace nobody runs in: ping and ARP get answers from a namespace nothing runs in.' : '',
+              `${/^net:/.test(netnsName(n)) ? `The namespace ${netnsName(n)}` : netnsName(n).replace(/^./, (c) => c.toUpperCase())} has no process left, yet something holds it, so the pair lives on.`,
+              addrs.length && up ? 'Traffic for those addresses is still delivered through this interface: ping and ARP get answers from a namespace nothing runs in.' : '',
             ].filter(Boolean).join(' '),
             ips: [...new Set(addrs.map((a) => a.ip))].sort(),
             containers: n.containers.map((c) => ({ id: c.id, name: c.name, pod: c.pod, state: c.state })),

@@ -258,5 +258,8 @@ describe('the host namespaces, kernel threads and empty namespaces', () => {
     const [f] = byRule(a.findings, 'netns-leaked');
     expect(f.pinnedBy.map((p) => p.pid)).toEqual([2]);
     expect(f.detail).not.toContain("the host's");
+    // No container daemon in the bundle: the title does not name dockerd.
+    const [pin] = byRule(a.findings, 'mount-propagation-pin');
+    expect(pin.title).toBe("net:[4026532177] is pinned by a mount namespace that is not the host's");
   });
 });

@@ -146,6 +146,8 @@ describe('veth-dangling and hostpath-run-pin', () => {
     const a = await analyseHosts({ node: tree(true, [{ Source: '/var/run', Destination: '/var/run' }]) });
     const veth = of(a, 'veth-dangling');
     expect(veth.map((f) => [f.title.split(' ')[2], f.ips])).toEqual([['vethwe-pcap', ['10.32.0.5']]]);
+    expect(veth[0].detail).toContain('The namespace net:[4026533100] at /run/netns/cni-0b5e6d4c-7777-8888-9999-aaaabbbbcccc has no process left');
+    expect(veth[0].detail).toContain('still delivered through this interface: ping and ARP get answers from a namespace nothing runs in.');
     const [pin] = of(a, 'hostpath-run-pin');
     expect(pin.title).toBe(`Container ${ID('7a').slice(0, 12)} (pod kube-system/weave-net-x2k), state running holds net:[4026533100] through its mount of the host's /var/run`);
     expect(pin.remediation[0]).toBe(`nsenter -t 7001 -m umount ${path}   # releases the copy held by the container`);
