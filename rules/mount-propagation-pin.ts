@@ -45,7 +45,9 @@ export default defineRule({
       for (const n of host.netns.values()) {
         if (!isLeaked(n)) continue;
         const foreign = n.mounts.filter((m) => !m.mntns.isHost && !m.mntns.isDaemon && m.mntns.inode !== undefined);
-        if (!foreign.length) continue;
+        // Only when the copies are all that is left: while the host's or the daemon's own mount still holds it, that is
+        // what keeps it (netns-leaked names every pin), and a copy that is a slave of it goes with its unmount.
+        if (!foreign.length || n.mounts.some((m) => m.mntns.isHost || m.mntns.isDaemon)) continue;
         const evidence: Evidence[] = foreign.flatMap((m) => m.ev);
         const reasons: string[] = [];
         const flags = daemon?.mountFlags;

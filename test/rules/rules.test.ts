@@ -195,6 +195,19 @@ describe('mount-propagation-pin', () => {
     expect(byRule(a.findings, 'mount-propagation-pin')[0].detail).toMatch(/MountFlags=slave/);
   });
 
+  it('does not blame a copy while the host still has the namespace mounted too (ip netns exec took a slave copy)', async () => {
+    const a = await analyseHosts({
+      h: hostTree([
+        { ...base[0], mountinfo: [nsfs('4026532777', '/run/netns/old-pod', 'shared:2')] },
+        base[1],
+        { pid: 7393, args: 'sleep 900', net: '4026532900', mnt: '4026532319', mountinfo: [nsfs('4026532777', '/run/netns/old-pod', 'master:2')] },
+      ]),
+    });
+    const [leak] = byRule(a.findings, 'netns-leaked');
+    expect(leak.pinnedBy.map((p) => p.mntns)).toEqual(['mnt:[4026531841]', 'mnt:[4026531841]', 'mnt:[4026532319]']);
+    expect(byRule(a.findings, 'mount-propagation-pin')).toEqual([]);
+  });
+
   it('does not blame propagation when the pin is in the host\'s own mount namespace', async () => {
     const a = await analyseHosts({ h: hostTree([...base, { pid: 77, net: '4026531840', mnt: '4026531841', mountinfo: [nsfs('4026532777', '/run/netns/stale')] }]) });
     expect(byRule(a.findings, 'netns-leaked')).toHaveLength(1);
