@@ -25,12 +25,17 @@ export function pinnersOf(host: HostModel, n: Netns): Pinner[] {
 /** Commands that release a leaked namespace, one per pinning mount namespace and per fd holder. */
 export function releaseCommands(host: HostModel, n: Netns): string[] {
   const cmds: string[] = [];
-  for (const m of n.mounts) {
+  // The host's own mount first; a copy that is a slave of it (master:N of its shared:N) goes with its unmount.
+  const hostGroups = new Set(n.mounts.filter((m) => m.mntns.isHost).flatMap((m) => /\bshared:(\d+)/.exec(m.propagation)?.[1] ?? []));
+  for (const m of [...n.mounts].sort((a, b) => Number(b.mntns.isHost) - Number(a.mntns.isHost))) {
     const pid = m.mntns.pids[0];
     const path = shellQuote(m.path);
+    const master = /\bmaster:(\d+)/.exec(m.propagation)?.[1];
     if (m.mntns.isHost) {
       cmds.push(`nsenter --net=${path} ip -d addr   # check what is still inside`);
       cmds.push(`umount ${path} && rm -f ${path}`);
+    } else if (master !== undefined && hostGroups.has(master)) {
+      cmds.push(`nsenter -t ${pid} -m umount ${path}   # only if still mounted there: the copy in ${mntnsName(m.mntns)} is a slave of the host's mount and goes with it`);
     } else {
       cmds.push(`nsenter -t ${pid} -m nsenter --net=${path} ip -d addr   # check what is still inside, seen from pid ${pid}'s mount namespace`);
       cmds.push(`nsenter -t ${pid} -m umount ${path}   # releases the copy held by ${mntnsName(m.mntns)}`);

@@ -205,6 +205,11 @@ describe('mount-propagation-pin', () => {
     });
     const [leak] = byRule(a.findings, 'netns-leaked');
     expect(leak.pinnedBy.map((p) => p.mntns)).toEqual(['mnt:[4026531841]', 'mnt:[4026531841]', 'mnt:[4026532319]']);
+    expect(leak.remediation).toEqual([
+      'nsenter --net=/run/netns/old-pod ip -d addr   # check what is still inside',
+      'umount /run/netns/old-pod && rm -f /run/netns/old-pod',
+      "nsenter -t 7393 -m umount /run/netns/old-pod   # only if still mounted there: the copy in mnt:[4026532319] is a slave of the host's mount and goes with it",
+    ]);
     expect(byRule(a.findings, 'mount-propagation-pin')).toEqual([]);
   });
 
