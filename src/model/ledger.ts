@@ -16,6 +16,12 @@ interface Holder {
   netnsPath?: string;
 }
 
+/**
+ * The evidence text of an older claim's line: one string for all of them (a busy node has tens of thousands), since
+ * the finding that shows it already names the address and the holder.
+ */
+const OLDER_CLAIM = { ADD: '(an older ADD of this address, kept without its log line)', DEL: '(the DEL that released an older claim, kept without its log line)' } as const;
+
 /** Of the released claims kept per IP, this many newest keep their full lines as evidence; older ones a summary. */
 export const FULL_CLAIMS_PER_IP = 2;
 
@@ -334,7 +340,7 @@ export class CniLedger {
             const source = this.store.factOf(r)?.ev.source ?? this.source!;
             f = {
               kind: 'cniOp', op, containerId: holder.containerId, pod: holder.pod, podNamespace: holder.podNamespace, netnsPath: holder.netnsPath, ips: [], at: this.store.stampOf(r),
-              ev: { source, line: no, text: flat(`(${op} of ${s.ip} by ${holder.containerId}: an older claim of this address, kept without its log line)`) },
+              ev: { source, line: no, text: OLDER_CLAIM[op] },
             };
             summaries.set(key, f);
             kept.set(key, f);
