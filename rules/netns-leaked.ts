@@ -100,7 +100,7 @@ export default defineRule({
         const peers = hostPeers(host, n);
         // Seen inside, it holds nothing but lo, and no container ever owned it: `ip netns add` makes such namespaces on
         // purpose, and an empty one cannot answer for any address. Still told, as a warning, not an error.
-        const empty = !addrs.length && !owners.length && n.views.length > 0 && n.views.every((v) => v.links.every((l) => l.name === 'lo'));
+        const empty = !addrs.length && !owners.length && n.views.some((v) => v.links.length > 0) && n.views.every((v) => v.links.every((l) => l.name === 'lo'));
         const peerText = peers.length ? ` On the host, ${peers.map((p) => `${p.outer.name} (ifindex ${p.outer.ifindex}) is the other end of its ${p.inner.name}`).join('; ')}: traffic for its addresses goes into that veth.` : '';
         const evidence: Evidence[] = [
           ...n.mounts.flatMap((m) => m.ev),

@@ -150,7 +150,7 @@ export function buildHost(input: HostInput, opts: ClockOptions, diags: Diagnosti
     let m = mountNamespaces.get(key);
     if (!m) {
       const all = inode ? [...(pidsByMnt.get(inode) ?? [pid])].sort(byAge) : [pid];
-      const pids = all.filter((q) => !isKernelThread(q, processes.get(q)));
+      const pids = kthreadd ? all.filter((q) => !isKernelThread(q, processes.get(q))) : all; // ppid 2 means kthreadd only on a host
       m = { key, inode, pids: pids.length ? pids : all, kernelThreads: pids.length ? all.length - pids.length : 0, isHost: inode !== undefined && inode === hostMnt, isDaemon: inode !== undefined && inode === daemonMnt };
       mountNamespaces.set(key, m);
     }

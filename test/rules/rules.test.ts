@@ -268,13 +268,20 @@ describe('the host namespaces, kernel threads and empty namespaces', () => {
     // Not seen inside at all: what it holds is unknown, so it stays an error.
     const unseen = byRule((await analyseHosts({ h: hostTree([init, ...kernel, shell]) })).findings, 'netns-leaked')[0];
     expect(unseen.severity).toBe('error');
+    // An `ip addr` taken inside that lists nothing (cut short, or failed) shows nothing either.
+    const blank = byRule((await analyseHosts({ h: hostTree([init, ...kernel, shell], { 'blue.txt': '# nsenter --net=/run/netns/blue ip -d addr\n' }) })).findings, 'netns-leaked')[0];
+    expect(blank.severity).toBe('error');
   });
 
   it('does not take pid 2 for kthreadd in a bundle taken inside a pid namespace', async () => {
-    const procs = [init, { pid: 2, ppid: 1, args: 'sleep 100', net: '4026531833', mnt: '4026532400', mountinfo: [nsfs('4026532177', '/run/netns/blue')] }];
+    const procs = [
+      init,
+      { pid: 2, ppid: 1, args: 'sleep 100', net: '4026531833', mnt: '4026532400', mountinfo: [nsfs('4026532177', '/run/netns/blue')] },
+      { pid: 3, ppid: 2, args: '[sh]', net: '4026531833', mnt: '4026532400' }, // looks like a kernel thread, but pid 2 is no kthreadd
+    ];
     const a = await analyseHosts({ h: hostTree(procs, { 'blue.txt': inside('3: eth0@if12: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 state UP\n    inet 10.77.0.9/24 scope global eth0\n') }) });
     const [f] = byRule(a.findings, 'netns-leaked');
-    expect(f.pinnedBy.map((p) => p.pid)).toEqual([2]);
+    expect(f.pinnedBy.map((p) => p.pid)).toEqual([2, 3]);
     expect(f.detail).not.toContain("the host's");
     // No container daemon in the bundle: the title does not name dockerd.
     const [pin] = byRule(a.findings, 'mount-propagation-pin');
