@@ -7,6 +7,12 @@ import { PassThrough, Readable } from 'node:stream';
 import tar from 'tar-stream';
 import { BundleError, type BundleLimits, type Entry, safeEntryPath } from './entry.js';
 
+/** How far into an archive on disk the reading is: `read()` bytes of `size`. */
+export interface BundlePosition {
+  size: number;
+  read: () => number;
+}
+
 export interface OpenedBundle {
   name: string; // display name: the file or folder name
   kind: 'dir' | 'tar' | 'tar.gz' | 'tar.xz' | 'file';
@@ -15,6 +21,8 @@ export interface OpenedBundle {
   refused: string[];
   /** Absolute entry names, read as relative to the bundle as GNU tar does. */
   absolute: string[];
+  /** An archive's bytes read so far of its size on disk, for a progress line (a folder's total is not known up front). */
+  position?: BundlePosition;
 }
 
 async function* fileChunks(path: string): AsyncIterable<Buffer> {
@@ -62,10 +70,14 @@ export async function openBundle(path: string, limits: BundleLimits): Promise<Op
   } catch (e) {
     throw new BundleError(`${path}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}). Check its permissions.`);
   }
-  if (magic[0] === 0x1f && magic[1] === 0x8b) return { name, kind: 'tar.gz', entries: tarEntries(path, 'gzip', limits, refused, absolute), refused, absolute };
-  if (isTarHeader(magic)) return { name, kind: 'tar', entries: tarEntries(path, 'none', limits, refused, absolute), refused, absolute };
+  const archive = (kind: 'tar' | 'tar.gz' | 'tar.xz', compression: 'gzip' | 'xz' | 'none'): OpenedBundle => {
+    const position: BundlePosition = { size: st.size, read: () => 0 };
+    return { name, kind, entries: tarEntries(path, compression, limits, refused, absolute, position), refused, absolute, position };
+  };
+  if (magic[0] === 0x1f && magic[1] === 0x8b) return archive('tar.gz', 'gzip');
+  if (isTarHeader(magic)) return archive('tar', 'none');
   // sosreport's default: .tar.xz
-  if (magic[0] === 0xfd && magic.toString('latin1', 1, 6) === '7zXZ\0') return { name, kind: 'tar.xz', entries: tarEntries(path, 'xz', limits, refused, absolute), refused, absolute };
+  if (magic[0] === 0xfd && magic.toString('latin1', 1, 6) === '7zXZ\0') return archive('tar.xz', 'xz');
   // A loose evidence file (a pasted transcript, one command's output) is a one-file bundle.
   return {
     name,
@@ -113,9 +125,10 @@ async function* dirEntries(root: string, refused: string[]): AsyncIterable<Entry
 
 async function* emptyChunks(): AsyncIterable<Buffer> {}
 
-async function* tarEntries(file: string, compression: 'gzip' | 'xz' | 'none', limits: BundleLimits, refused: string[], absolute: string[]): AsyncIterable<Entry> {
+async function* tarEntries(file: string, compression: 'gzip' | 'xz' | 'none', limits: BundleLimits, refused: string[], absolute: string[], position: BundlePosition): AsyncIterable<Entry> {
   const extract = tar.extract();
   const input = createReadStream(file, { highWaterMark: 1 << 20 });
+  position.read = () => input.bytesRead; // not a 'data' listener: that would set the stream flowing under the xz reader
   let inflated = 0;
   let tooBig = false;
   const XzReadableStream = compression === 'xz' ? (await import('xz-decompress')).default.XzReadableStream : undefined;

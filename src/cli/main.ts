@@ -12,7 +12,7 @@ import { type FileHandle, open, readFile } from 'node:fs/promises';
 import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { BundleError, type BundleLimits } from '../bundle/entry.js';
-import { analyse } from '../engine/analyse.js';
+import { type Progress, analyse } from '../engine/analyse.js';
 import { type FailOn, filterFindings, reachesFailOn } from '../engine/filter.js';
 import { expandBundleFolders, replay } from '../engine/replay.js';
 import { renderHtml } from '../report/html.js';
@@ -37,20 +37,22 @@ function colourWanted(stream: NodeJS.WriteStream): boolean {
 }
 
 /** A progress line on stderr while bundles are read, when stderr is a terminal; silent otherwise. */
-function progressLine(bundles: string[]): { onProgress?: (bytes: number, path: string) => void; done(): void } {
+function progressLine(bundles: string[]): { onProgress?: Progress; done(): void } {
   if (!process.stderr.isTTY) return { done() {} };
   let bytes = 0;
   let last = 0;
   let shown = false;
   return {
-    onProgress(n, source) {
+    onProgress(n, source, position) {
       bytes += n;
       const now = Date.now();
       if (now - last < 250) return;
       last = now;
       shown = true;
       const file = safeText(source).replace(/\n/g, '\\n').slice(-60);
-      process.stderr.write(`\r\x1b[Kreading ${bundles.length > 1 ? `${bundles.length} bundles` : safeText(bundles[0] ?? '')}: ${Math.round(bytes / 1e6)} MB uncompressed · ${file}`);
+      // An archive says how far into it we are; a folder's total is not known without walking it first.
+      const of = bundles.length === 1 && position && position.size > 0 ? ` ${Math.min(99, Math.floor((position.read() / position.size) * 100))}% of ${Math.round(position.size / 1e6)} MB,` : '';
+      process.stderr.write(`\r\x1b[Kreading ${bundles.length > 1 ? `${bundles.length} bundles` : safeText(bundles[0] ?? '')}:${of} ${Math.round(bytes / 1e6)} MB uncompressed · ${file}`);
     },
     done() {
       if (shown) process.stderr.write('\r\x1b[K');

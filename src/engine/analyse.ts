@@ -1,6 +1,6 @@
 import { BundleError, type BundleLimits, DEFAULT_LIMITS, type Entry } from '../bundle/entry.js';
 import { LineSplitter } from '../bundle/lines.js';
-import { openBundle } from '../bundle/open.js';
+import { type BundlePosition, openBundle } from '../bundle/open.js';
 import type { Evidence, Fact } from '../model/facts.js';
 import { lstat, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -29,8 +29,12 @@ export interface AnalyseOptions extends ClockOptions {
   /** Keep every CNI log line (the timeline export) instead of the reduced ledger (reports). */
   keepAllEvents?: boolean;
   rules?: readonly Rule[];
-  onProgress?: (bytes: number, path: string) => void;
+  /** Bytes read (uncompressed) and from which file; for an archive, also how far into it on disk. */
+  onProgress?: Progress;
 }
+
+/** A progress report: bytes just read (uncompressed), the file they came from, and an archive's place on disk. */
+export type Progress = (bytes: number, path: string, position?: BundlePosition) => void;
 
 export interface Skip {
   rule: string;
@@ -55,7 +59,7 @@ export interface BundleResult {
 }
 
 /** Reads one bundle into per-host facts; its own diagnostics, in order. Runs on the main thread or in a worker. */
-export async function readBundle(path: string, limits: BundleLimits, deadline: number, keepAllEvents: boolean, onProgress?: (bytes: number, path: string) => void, secondThread = false): Promise<BundleResult> {
+export async function readBundle(path: string, limits: BundleLimits, deadline: number, keepAllEvents: boolean, onProgress?: Progress, secondThread = false): Promise<BundleResult> {
   const diagnostics: Diagnostic[] = [];
   let bundle;
   try {
@@ -64,6 +68,8 @@ export async function readBundle(path: string, limits: BundleLimits, deadline: n
     if (e instanceof BundleError) return { hosts: [], diagnostics: [{ level: 'error', source: path, message: e.message }], usable: false };
     throw e;
   }
+  const position = bundle.position;
+  const progress: Progress | undefined = onProgress && position ? (n, source) => onProgress(n, source, position) : onProgress;
   const read: (EntryFacts | Later)[] = [];
   const sosManifest = new Map<string, string>(); // a sosreport's sos_commands/… file → the command line that made it
   const url = secondThread ? builtWorker('parse-worker.js') : undefined;
@@ -80,7 +86,7 @@ export async function readBundle(path: string, limits: BundleLimits, deadline: n
         break;
       }
       try {
-        read.push(await readEntryWith(bundle.name, entry, limits, diagnostics, onProgress, keepAllEvents, sosManifest, helper));
+        read.push(await readEntryWith(bundle.name, entry, limits, diagnostics, progress, keepAllEvents, sosManifest, helper));
       } catch (e) {
         // An unreadable file (EACCES, EIO) costs one warning; anything else is a broken archive or a bug.
         const code = (e as NodeJS.ErrnoException).code;
@@ -339,12 +345,12 @@ export interface Later {
 /** Files this size and larger, read by a shardable parser alone, are read by both threads, split by container. */
 const SHARD_MIN_BYTES = 16 * 1024 * 1024;
 
-export async function readEntry(bundle: string, entry: Entry, limits: BundleLimits, diagnostics: Diagnostic[], onProgress?: (bytes: number, path: string) => void, keepAllEvents = false, sosManifest?: Map<string, string>): Promise<EntryFacts> {
+export async function readEntry(bundle: string, entry: Entry, limits: BundleLimits, diagnostics: Diagnostic[], onProgress?: Progress, keepAllEvents = false, sosManifest?: Map<string, string>): Promise<EntryFacts> {
   return (await readEntryWith(bundle, entry, limits, diagnostics, onProgress, keepAllEvents, sosManifest)) as EntryFacts;
 }
 
 /** Reads one entry; with a helper thread, a big CNI log is split with it. */
-async function readEntryWith(bundle: string, entry: Entry, limits: BundleLimits, diagnostics: Diagnostic[], onProgress?: (bytes: number, path: string) => void, keepAllEvents = false, sosManifest?: Map<string, string>, helper?: HelperSlot): Promise<EntryFacts | Later> {
+async function readEntryWith(bundle: string, entry: Entry, limits: BundleLimits, diagnostics: Diagnostic[], onProgress?: Progress, keepAllEvents = false, sosManifest?: Map<string, string>, helper?: HelperSlot): Promise<EntryFacts | Later> {
   const { out, ledger, kept, source, ctxFor, openParser, splitter: newSplitter, absorbWarnings } = entryParsing(bundle, entry, limits, diagnostics, keepAllEvents);
   if (entry.kind === 'dir') return out;
   if (entry.kind === 'other') {

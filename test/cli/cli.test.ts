@@ -214,6 +214,16 @@ describe('forensics CLI', () => {
       const tty = spawnSync('script', ['-qc', `${process.execPath} ${BIN} report ${dir} --fail-on none -o ${join(dir, 'out.txt')}`, '/dev/null'], { encoding: 'utf8', cwd: join(__dirname, '../..') });
       expect(tty.status).toBe(0);
       expect(tty.stdout).toMatch(/reading .*: \d+ MB uncompressed · /);
+      // An archive also says how far into it the reading is.
+      const archive = join(tmpdir(), `forensics-progress-${process.pid}.tar.gz`);
+      try {
+        expect(spawnSync('tar', ['czf', archive, '-C', dir, 'cni.log']).status).toBe(0);
+        const tgz = spawnSync('script', ['-qc', `${process.execPath} ${BIN} report ${archive} --fail-on none -o ${join(dir, 'out2.txt')}`, '/dev/null'], { encoding: 'utf8', cwd: join(__dirname, '../..') });
+        expect(tgz.status).toBe(0);
+        expect(tgz.stdout).toMatch(/reading .*\.tar\.gz: \d+% of \d+ MB, \d+ MB uncompressed · .*cni\.log/);
+      } finally {
+        rmSync(archive, { force: true });
+      }
       const piped = run('report', dir, '--fail-on', 'none');
       expect(piped.stderr).not.toMatch(/reading /);
     } finally {
