@@ -48,7 +48,11 @@ function unpackLocal(v: number, zone: string | undefined): Stamp {
   v = (v - day) / 32;
   const month = v % 13;
   const y = (v - month) / 13;
-  const at: Stamp = y ? { kind: 'local', year: y - 1, month, day, hour, minute, second, millis } : { kind: 'local', month, day, hour, minute, second, millis };
+  // `| 0`: arithmetic on a Float64Array's number gives doubles, which an object keeps boxed, 16 bytes each (a busy
+  // node's ledger gives back a hundred thousand stamps); small integers are kept in place.
+  const at: Stamp = y
+    ? { kind: 'local', year: (y - 1) | 0, month: month | 0, day: day | 0, hour: hour | 0, minute: minute | 0, second: second | 0, millis: millis | 0 }
+    : { kind: 'local', month: month | 0, day: day | 0, hour: hour | 0, minute: minute | 0, second: second | 0, millis: millis | 0 };
   if (zone !== undefined) at.zone = zone;
   return at;
 }
