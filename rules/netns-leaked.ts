@@ -11,7 +11,9 @@ const MAX_PIDS_IN_TEXT = 8;
 export function pinnersOf(host: HostModel, n: Netns): Pinner[] {
   const out: Pinner[] = [];
   for (const m of n.mounts)
-    for (const pid of m.mntns.pids) {
+    // The host's mount namespace is shared by every ordinary process of the host: its oldest (pid 1) stands for it.
+    // Listing them all named hundreds of "pinners" on a real node, none of which holds anything of its own.
+    for (const pid of m.mntns.isHost ? m.mntns.pids.slice(0, 1) : m.mntns.pids) {
       const p = host.processes.get(pid);
       out.push({ kind: 'mount', pid, ppid: p?.ppid, command: commandOf(p), started: iso(p?.started), mntns: m.mntns.inode ? `mnt:[${m.mntns.inode}]` : m.mntns.key, path: m.path });
     }
@@ -53,13 +55,17 @@ function pinText(host: HostModel, n: Netns): string {
   const parts: string[] = [];
   for (const m of n.mounts) {
     const pids = m.mntns.pids;
+    const kernel = m.mntns.kernelThreads ? ` and ${m.mntns.kernelThreads} kernel thread${m.mntns.kernelThreads === 1 ? '' : 's'}` : '';
+    if (m.mntns.isHost) {
+      parts.push(`a bind mount at ${m.path} in ${mntnsName(m.mntns)}, seen by ${pids.length === 1 ? 'the one process' : pids.length === 2 ? 'both processes' : `all ${pids.length} processes`}${kernel} of the host`);
+      continue;
+    }
     const shown = pids.slice(0, MAX_PIDS_IN_TEXT).map((pid) => {
       const p = host.processes.get(pid);
       const cmd = commandOf(p);
       return `${pid}${cmd ? ` ${cmd.split(' ')[0]}` : ''}${p?.started !== undefined ? ` started ${when(host, p.started)}` : ''}${p?.ppid !== undefined ? ` ppid ${p.ppid}` : ''}`;
     });
     const more = pids.length > MAX_PIDS_IN_TEXT ? `, and ${pids.length - MAX_PIDS_IN_TEXT} more` : '';
-    const kernel = m.mntns.kernelThreads ? ` and ${m.mntns.kernelThreads} kernel thread${m.mntns.kernelThreads === 1 ? '' : 's'}` : '';
     parts.push(`a bind mount at ${m.path} in ${mntnsName(m.mntns)}, shared by ${pids.length} process${pids.length === 1 ? '' : 'es'}${kernel} (oldest first: ${shown.join('; ')}${more})`);
   }
   for (const f of n.fds) {

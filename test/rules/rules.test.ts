@@ -204,7 +204,9 @@ describe('mount-propagation-pin', () => {
       ]),
     });
     const [leak] = byRule(a.findings, 'netns-leaked');
-    expect(leak.pinnedBy.map((p) => p.mntns)).toEqual(['mnt:[4026531841]', 'mnt:[4026531841]', 'mnt:[4026532319]']);
+    // The host's mount namespace is named once, by its oldest process; the copy by each of its own.
+    expect(leak.pinnedBy.map((p) => [p.mntns, p.pid])).toEqual([['mnt:[4026531841]', 1], ['mnt:[4026532319]', 7393]]);
+    expect(leak.detail).toContain("in mnt:[4026531841] (the host's, pid 1), seen by both processes of the host; a bind mount at /run/netns/old-pod in mnt:[4026532319], shared by 1 process (oldest first: 7393 sleep");
     expect(leak.remediation).toEqual([
       'nsenter --net=/run/netns/old-pod ip -d addr   # check what is still inside',
       'umount /run/netns/old-pod && rm -f /run/netns/old-pod',
@@ -250,7 +252,7 @@ describe('the host namespaces, kernel threads and empty namespaces', () => {
     const a = await analyseHosts({ h: hostTree([init, ...kernel, shell], { 'blue.txt': inside() }) });
     const [f] = byRule(a.findings, 'netns-leaked');
     expect(f.pinnedBy.map((p) => p.pid)).toEqual([700]);
-    expect(f.detail).toContain("in mnt:[4026531832] (the host's, pid 1), shared by 1 process and 3 kernel threads (oldest first: 700 -bash");
+    expect(f.detail).toContain("in mnt:[4026531832] (the host's, pid 1), seen by the one process and 3 kernel threads of the host.");
     expect(f.remediation).toContain('umount /run/netns/blue && rm -f /run/netns/blue');
     expect(byRule(a.findings, 'mount-propagation-pin')).toEqual([]); // the host's own mount namespace is no foreign copy
   });
