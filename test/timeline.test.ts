@@ -77,3 +77,18 @@ describe('local time text', () => {
     );
   });
 });
+
+describe('process starts on the timeline', () => {
+  it("marks the start of a process holding a copy of a leaked namespace's mount, not of the host's oldest process", async () => {
+    const { allEvents } = await import('../src/timeline/events.js');
+    const { hostTree, nsfs } = await import('./rules/fixture.js');
+    const a = await analyseHosts({
+      h: hostTree([
+        { pid: 1, ppid: 0, comm: 'systemd', started: 'Mon Jan 16 08:00:00 2017', net: '4026531840', mnt: '4026531841', mountinfo: [nsfs('4026532777', '/run/netns/old-pod', 'shared:2')] },
+        { pid: 7393, args: 'sleep 900', started: 'Fri Feb  3 10:00:00 2017', net: '4026532900', mnt: '4026532319', mountinfo: [nsfs('4026532777', '/run/netns/old-pod')] },
+      ]),
+    });
+    expect(a.findings.find((f) => f.rule === 'netns-leaked')?.pinnedBy.map((p) => p.pid)).toEqual([1, 7393]);
+    expect(allEvents(a).filter((e) => e.kind === 'process:start').map((e) => e.pid)).toEqual([7393]);
+  });
+});

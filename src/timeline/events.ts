@@ -30,7 +30,9 @@ export function allEvents(a: Analysis): TimelineEvent[] {
   const out: TimelineEvent[] = [];
   for (const h of a.hosts) {
     for (const e of h.events) out.push(e); // a spread of a million events would overflow the stack
-    const pinners = new Set(a.findings.filter((f) => f.host.split(', ').includes(h.name)).flatMap((f) => f.pinnedBy.map((p) => p.pid)));
+    // A mount in the host's own mount namespace is the host's, not its oldest process's: that start tells nothing.
+    const hostMnt = [...h.mountNamespaces.values()].find((m) => m.isHost)?.key;
+    const pinners = new Set(a.findings.filter((f) => f.host.split(', ').includes(h.name)).flatMap((f) => f.pinnedBy.filter((p) => p.kind !== 'mount' || p.mntns !== hostMnt).map((p) => p.pid)));
     for (const pid of [...pinners].sort((x, y) => x - y)) {
       const p = h.processes.get(pid);
       if (p?.started === undefined) continue;
