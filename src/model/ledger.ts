@@ -73,6 +73,15 @@ interface IpState {
   holder: (Holder | undefined)[];
 }
 
+/** The ring slots of an IP's kept released claims, oldest first: the last FULL_CLAIMS_PER_IP keep their lines. */
+function keptSlots(s: IpState): number[] {
+  const n = Math.min(s.released, CLAIMS_PER_IP);
+  return Array.from({ length: n }, (_, i) => (s.released - n + i) % CLAIMS_PER_IP);
+}
+
+/** Whether the i-th of `n` kept claims (oldest first) is among the newest FULL_CLAIMS_PER_IP. */
+const isFull = (i: number, n: number) => i >= n - FULL_CLAIMS_PER_IP;
+
 /** A released claim, as the ring holds it. */
 interface Released {
   add: number;
@@ -194,14 +203,11 @@ export class CniLedger {
           for (let k = 0; k < c.failed.length; k++) c.failed[k] = move(c.failed[k], true);
           for (let k = 0; k < c.openN; k++) c.openAdd[k] = move(c.openAdd[k], true);
         }
-        for (const s of this.ips.values()) {
-          const kept = Math.min(s.released, CLAIMS_PER_IP);
-          for (let i = 0; i < kept; i++) {
-            const slot = (s.released - 1 - i) % CLAIMS_PER_IP;
-            s.add[slot] = move(s.add[slot], i < FULL_CLAIMS_PER_IP);
-            s.del[slot] = move(s.del[slot], i < FULL_CLAIMS_PER_IP);
-          }
-        }
+        for (const s of this.ips.values())
+          keptSlots(s).forEach((slot, i, all) => {
+            s.add[slot] = move(s.add[slot], isFull(i, all.length));
+            s.del[slot] = move(s.del[slot], isFull(i, all.length));
+          });
       },
       room,
       roomBytes,
@@ -257,11 +263,7 @@ export class CniLedger {
       ops.openAdd = ops.openAdd.map(ours);
       this.containers.set(id, ops);
     }
-    const released = (s: IpState): Released[] =>
-      Array.from({ length: Math.min(s.released, CLAIMS_PER_IP) }, (_, i) => {
-        const slot = (s.released - Math.min(s.released, CLAIMS_PER_IP) + i) % CLAIMS_PER_IP;
-        return { add: s.add[slot], del: s.del[slot], holder: s.holder[slot]! };
-      });
+    const released = (s: IpState): Released[] => keptSlots(s).map((slot) => ({ add: s.add[slot], del: s.del[slot], holder: s.holder[slot]! }));
     for (const [ip, theirs] of other.ips) {
       theirs.add = theirs.add.map(ours);
       theirs.del = theirs.del.map(ours);
@@ -321,10 +323,10 @@ export class CniLedger {
     for (const c of this.containers.values()) for (const r of [c.lastAdd, c.delAfterLastAdd, c.orphanDel, c.failedAdd, ...c.failed]) keep(r);
     const summaries = new Map<string, CniFact>();
     const ips = [...this.ips.values()].sort((a, b) => a.firstSeen - b.firstSeen);
-    for (const s of ips)
-      for (let k = Math.max(0, s.released - CLAIMS_PER_IP); k < s.released; k++) {
-        const slot = k % CLAIMS_PER_IP;
-        if (k >= s.released - FULL_CLAIMS_PER_IP) {
+    for (const s of ips) {
+      const slots = keptSlots(s);
+      for (const [i, slot] of slots.entries()) {
+        if (isFull(i, slots.length)) {
           keep(s.add[slot]);
           keep(s.del[slot]);
           continue;
@@ -348,6 +350,7 @@ export class CniLedger {
           if (op === 'ADD' && !f.ips.includes(s.ip)) f.ips.push(s.ip);
         }
       }
+    }
     // How many ADDs of each IP were not kept travels on the oldest kept ADD of that IP ("5 of 255", not "5 of 6").
     const keptAdds = new Map<string, CniFact[]>();
     for (const f of kept.values()) if (f.op === 'ADD' && !f.err) for (const ip of f.ips) pushTo(keptAdds, ip, f);

@@ -144,17 +144,18 @@ export function renderHtml(a: Analysis, events: TimelineEvent[], story?: IpStory
   const serious = a.findings.filter((f) => f.severity !== 'info');
   if (!serious.length) body.push('<p>No leaked namespace, IP conflict or failed teardown found in this evidence.</p>');
   for (const f of serious) {
+    const zone = hostZone(a, f.host);
     body.push(`<section class="finding ${f.severity}" data-rule="${h(f.rule)}"><h3><span class="tag ${f.severity}">${h(f.severity)}</span><span class="tag">${h(f.rule)}</span>${h(f.title)}</h3>`);
     body.push(`<p>${h(f.host)}</p><p>${h(f.detail)}</p>`);
     if (f.pinnedBy.length) {
       body.push('<table class="pinners"><tr><th>pinned by</th><th>pid</th><th>ppid</th><th>started</th><th>command</th><th>where</th></tr>');
-      for (const p of f.pinnedBy) body.push(`<tr><td>${p.kind}</td><td>${p.pid}</td><td>${p.ppid ?? ''}</td><td>${h(startedText(p.started, hostZone(a, f.host)))}</td><td>${h(p.command ?? '')}</td><td>${h(p.kind === 'mount' ? `${p.path} in ${p.mntns}` : `fd ${p.fd}`)}</td></tr>`);
+      for (const p of f.pinnedBy) body.push(`<tr><td>${p.kind}</td><td>${p.pid}</td><td>${p.ppid ?? ''}</td><td>${h(startedText(p.started, zone))}</td><td>${h(p.command ?? '')}</td><td>${h(p.kind === 'mount' ? `${p.path} in ${p.mntns}` : `fd ${p.fd}`)}</td></tr>`);
       body.push('</table>');
     }
     body.push(`<details open><summary>Evidence (${f.evidence.length})</summary><pre>${f.evidence.map((e) => `${h(e.source)}${e.line ? `:${e.line}` : ''}\n    ${h(e.text)}`).join('\n')}</pre></details>`);
     if (f.remediation.length) body.push(`<p>To fix (review, then run by hand):</p><pre class="remediation">${f.remediation.map((r) => h(r)).join('\n')}</pre>`);
     const evs = eventsFor(f, events);
-    if (evs.length) body.push(`<details><summary>Timeline (${evs.length})</summary><ul>${evs.map((e) => `<li>${h(localText(e.at, hostZone(a, f.host)))} — ${h(e.message)}</li>`).join('')}</ul></details>`);
+    if (evs.length) body.push(`<details><summary>Timeline (${evs.length})</summary><ul>${evs.map((e) => `<li>${h(localText(e.at, zone))} — ${h(e.message)}</li>`).join('')}</ul></details>`);
     body.push('</section>');
   }
   const info = a.findings.filter((f) => f.severity === 'info');

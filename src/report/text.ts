@@ -91,9 +91,10 @@ function renderFinding(a: Analysis, f: Finding, c: (code: string, s: string) => 
   lines.push(wrap(safeText(f.detail), width, '  '));
   if (f.pinnedBy.length) {
     lines.push(`  ${c(SGR.bold, 'Pinned by:')}`);
+    const zone = hostZone(a, f.host);
     for (const p of f.pinnedBy.slice(0, MAX_PINNERS)) {
       const what = p.kind === 'mount' ? `mount ${p.path} in ${p.mntns}` : `fd ${p.fd}`;
-      lines.push(`    ${what}: pid ${p.pid}${p.ppid !== undefined ? ` ppid ${p.ppid}` : ''}${p.started ? ` started ${startedText(p.started, hostZone(a, f.host))}` : ''} ${safeText(cut(p.command ?? '', 160))}`.trimEnd());
+      lines.push(`    ${what}: pid ${p.pid}${p.ppid !== undefined ? ` ppid ${p.ppid}` : ''}${p.started ? ` started ${startedText(p.started, zone)}` : ''} ${safeText(cut(p.command ?? '', 160))}`.trimEnd());
     }
     if (f.pinnedBy.length > MAX_PINNERS) lines.push(`    … ${f.pinnedBy.length - MAX_PINNERS} more (--format json lists all)`);
   }
