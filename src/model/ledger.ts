@@ -347,7 +347,7 @@ export class CniLedger {
             summaries.set(key, f);
             kept.set(key, f);
           }
-          if (op === 'ADD' && !f.ips.includes(s.ip)) f.ips.push(s.ip);
+          if (op === 'ADD' && !f.ips.includes(s.ip)) f.ips = f.ips.concat(s.ip); // exact size: an array pushed or spread into keeps 17+ slots
         }
       }
     }

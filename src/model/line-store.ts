@@ -152,7 +152,7 @@ export class LineStore<F extends { at: Stamp }> {
   }
 
   lineOf(r: number): number {
-    return this.line[r];
+    return this.line[r] | 0; // a small integer: one double would box every Evidence's line (see unpackLocal)
   }
 
   stampOf(r: number): Stamp {
