@@ -308,7 +308,7 @@ export function buildHost(input: HostInput, opts: ClockOptions, diags: Diagnosti
     if (op.op === 'ADD') {
       for (const ip of op.ips) {
         // `released` is set later for most claims: declared here, it is a field of the object, not one added after.
-        const claim: IpClaim = { ip, containerId: op.containerId, pod: op.pod, podNamespace: op.podNamespace, source: 'cni', at: op.at, atHow: op.atHow, netnsPath: op.netnsPath, ev: op.ev, droppedBefore: op.droppedBefore?.[ip], released: undefined };
+        const claim: IpClaim = { ip, containerId: op.containerId, pod: op.pod, podNamespace: op.podNamespace, source: 'cni', at: op.at, atHow: op.atHow, netnsPath: op.netnsPath, ev: op.ev, droppedBefore: op.droppedBefore?.[op.ips.indexOf(ip)] || undefined, released: undefined };
         claims.push(claim);
         pushTo(openByContainer, shortId(op.containerId), claim);
       }

@@ -117,8 +117,11 @@ export type Fact =
       err?: string;
       at: Stamp;
       ev: Evidence;
-      /** Set by the ledger on the oldest claim it kept for an IP: how many earlier released claims of it the file held. */
-      droppedBefore?: Record<string, number>;
+      /**
+       * Set by the ledger on the oldest claim it kept for an IP: how many earlier released claims of it the file held,
+       * in the order of `ips`. Not a record keyed by IP: each distinct key would give V8 a hidden class of its own.
+       */
+      droppedBefore?: number[];
     }
   | {
       kind: 'logEvent';

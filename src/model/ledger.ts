@@ -359,7 +359,9 @@ export class CniLedger {
       if (!list || total <= list.length) continue;
       const key = `ADD${list.reduce((a, b) => (b.ev.line < a.ev.line ? b : a)).ev.line}`;
       const cur = kept.get(key)!; // an ADD of several IPs gets one count per IP
-      kept.set(key, { ...cur, droppedBefore: { ...cur.droppedBefore, [ip]: total - list.length } });
+      const droppedBefore = cur.droppedBefore?.slice() ?? cur.ips.map(() => 0);
+      droppedBefore[cur.ips.indexOf(ip)] = total - list.length;
+      kept.set(key, { ...cur, droppedBefore });
     }
     return [...kept.values()].sort((a, b) => a.ev.line - b.ev.line || a.op.localeCompare(b.op));
   }
