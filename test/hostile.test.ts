@@ -242,6 +242,67 @@ describe('one corrupt file never hides the others', () => {
   });
 });
 
+describe('compressed files inside a bundle (rotated logs)', () => {
+  const NODE7 = join(ROOT, 'samples/cadvisor-run-pin/k8s-node-07');
+  const CALICO = 'var/log/calico/cni/cni.log';
+  type Json = ReturnType<ReturnType<typeof report>['json']> & { findings: { rule: string; evidence: { source: string; line: number }[] }[] };
+  const ops = (n: number, from = 0) => Array.from({ length: n }, (_, i) => glogAdd(`p${from + i}`, `${(from + i).toString(16).padStart(12, '0')}${'e'.repeat(52)}`, `10.77.${(from + i) >> 8}.${(from + i) & 255}`)).join('\n') + '\n';
+  const ipsOf = (j: Json) => new Set(j.findings.filter((f) => f.rule === 'ip-last-holder').flatMap((f) => f.ips));
+
+  it('a gzipped CNI log (cni.log.1.gz) is read as the log it holds, its evidence named by the .gz file', async () => {
+    const folder = join(dir, 'rotated');
+    spawnSync('cp', ['-a', NODE7, folder]);
+    writeFileSync(join(folder, `${CALICO}.1.gz`), gzipSync(readFileSync(join(folder, CALICO))));
+    rmSync(join(folder, CALICO));
+    const plain = report([NODE7, '--format', 'json', '--fail-on', 'none']).json() as Json;
+    const rotated = report([folder, '--format', 'json', '--fail-on', 'none']).json() as Json;
+    expect(rotated.findings.map((f) => f.rule)).toEqual(plain.findings.map((f) => f.rule));
+    const reused = rotated.findings.find((f) => f.rule === 'ip-reused-while-live'); // only the CNI log tells it
+    expect(reused?.evidence.map((e) => e.source)).toContain(`rotated/${CALICO}.1.gz`);
+    expect(rotated.diagnostics.filter((d) => d.source.includes('cni.log'))).toEqual([]);
+  });
+
+  it('a truncated .gz costs one warning; its lines before the cut and the files after it are read', async () => {
+    const whole = gzipSync(ops(3000));
+    const bundle = await makeTar(join(dir, 'cut-member.tar'), [
+      { name: 'var/log/cni/cni.log.2.gz', data: whole.subarray(0, Math.floor(whole.length * 0.6)) },
+      { name: 'var/log/cni/cni.log', data: ops(1, 5000) },
+    ], false);
+    const r = report([bundle, '--format', 'json', '--fail-on', 'none', '--year', '2017']);
+    expect(r.code).toBe(0);
+    const j = r.json() as Json;
+    expect(j.diagnostics).toContainEqual(expect.objectContaining({ level: 'warning', source: 'cut-member/var/log/cni/cni.log.2.gz', message: expect.stringMatching(/^corrupt gzip data .*what came before was read$/) }));
+    const ips = ipsOf(j);
+    expect(ips.has('10.77.0.0')).toBe(true); // before the cut
+    expect(ips.has('10.77.11.183')).toBe(false); // the last line, after it
+    expect(ips.has('10.77.19.136')).toBe(true); // the next file
+  });
+
+  it('a .gz that inflates past --max-bundle-bytes stops there with a warning; the next file is read', async () => {
+    const bundle = await makeTar(join(dir, 'big-member.tar'), [
+      { name: 'var/log/cni/cni.log.1.gz', data: gzipSync(ops(40000)) },
+      { name: 'var/log/cni/cni.log', data: ops(1, 50000) },
+    ], false);
+    const r = report([bundle, '--format', 'json', '--fail-on', 'none', '--year', '2017', '--max-bundle-bytes', String(4 * 1024 * 1024)]);
+    const j = r.json() as Json;
+    expect(j.diagnostics).toContainEqual(expect.objectContaining({ level: 'warning', source: 'big-member/var/log/cni/cni.log.1.gz', message: expect.stringMatching(/^more than 4194304 bytes once decompressed; the rest of this file was not read/) }));
+    const ips = ipsOf(j);
+    expect(ips.has('10.77.0.1')).toBe(true);
+    expect(ips.has('10.77.156.63')).toBe(false); // the gz's last line, past the cap
+    expect(ips.has('10.77.195.80')).toBe(true);
+  });
+
+  it('a .gz that is not evidence is skipped with a note, and the next file is read', async () => {
+    const bundle = await makeTar(join(dir, 'other-gz.tar'), [
+      { name: 'var/log/dmesg.gz', data: gzipSync(Buffer.alloc(1 << 20, 'x')) },
+      { name: 'var/log/cni/cni.log', data: ops(1, 7) },
+    ], false);
+    const j = report([bundle, '--format', 'json', '--fail-on', 'none', '--year', '2017', '--verbose']).json() as Json;
+    expect(j.diagnostics).toContainEqual(expect.objectContaining({ level: 'info', source: 'other-gz/var/log/dmesg.gz', message: expect.stringMatching(/not recognised/) }));
+    expect(ipsOf(j).has('10.77.0.7')).toBe(true);
+  });
+});
+
 describe.skipIf(process.getuid?.() !== 0 || spawnSync('sh', ['-c', 'command -v setpriv']).status !== 0)('files without read permission', () => {
   it('an unreadable bundle is unusable input (exit 2); an unreadable file in a folder costs one warning', () => {
     const locked = join(dir, 'locked.tar.gz');

@@ -5,6 +5,8 @@ export interface Entry {
   size: number;
   mtime?: number; // UTC millis
   linkTarget?: string;
+  /** The file's own path when `path` is the name it is read as: a gzip-compressed file, read without its ".gz". */
+  shownPath?: string;
   /** The file's bytes; must be consumed (or drained) before the next entry is read. */
   chunks(): AsyncIterable<Buffer>;
 }

@@ -1,6 +1,7 @@
 import { BundleError, type BundleLimits, DEFAULT_LIMITS, type Entry } from '../bundle/entry.js';
 import { LineSplitter } from '../bundle/lines.js';
 import { type BundlePosition, openBundle } from '../bundle/open.js';
+import { gunzipChunks, gunzippedName, isGzip } from '../bundle/gunzip.js';
 import type { Evidence, Fact } from '../model/facts.js';
 import { lstat, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -261,7 +262,7 @@ export type WarningTally = Map<string, { lines: number[]; total: number }>;
 const WARNING_LINES_LISTED = 3;
 
 /** What reading one entry needs: its output, its CNI ledger, and parser contexts bound to it (the main thread and the helper share this). */
-export function entryParsing(bundle: string, entry: Pick<Entry, 'path' | 'mtime'>, limits: BundleLimits, diagnostics: Diagnostic[], keepAllEvents: boolean, opts: { sayCutLines?: boolean } = {}) {
+export function entryParsing(bundle: string, entry: Pick<Entry, 'path' | 'mtime' | 'shownPath'>, limits: BundleLimits, diagnostics: Diagnostic[], keepAllEvents: boolean, opts: { sayCutLines?: boolean } = {}) {
   const out: EntryFacts = { path: entry.path, mtime: entry.mtime, facts: [], parsers: new Set() };
   const ledger = new CniLedger(keepAllEvents);
   const warnings: WarningTally = new Map();
@@ -288,7 +289,7 @@ export function entryParsing(bundle: string, entry: Pick<Entry, 'path' | 'mtime'
     warnings.clear();
     return out;
   };
-  const source = `${bundle}/${entry.path}`;
+  const source = `${bundle}/${entry.shownPath ?? entry.path}`;
   const fileState = new Map<string, unknown>();
   const ctxFor = (path: string, command: CommandContext | undefined): ParseContext => ({
     source,
@@ -381,6 +382,16 @@ async function readEntryWith(bundle: string, entry: Entry, limits: BundleLimits,
     head.push(r.value);
     headBytes += r.value.length;
   }
+  if (isGzip(head) && entry.shownPath === undefined) {
+    // A compressed file (a rotated cni.log.1.gz) is read as what it holds, under its name without ".gz".
+    const raw = (async function* () {
+      yield* head;
+      if (!done) for (let r = await it.next(); !r.done; r = await it.next()) yield r.value;
+    })();
+    const note = (message: string) => diagnostics.push({ level: 'warning', source, message });
+    const inner: Entry = { ...entry, path: gunzippedName(entry.path), shownPath: entry.path, chunks: () => gunzipChunks(raw, limits.maxBundleBytes, note) };
+    return readEntryWith(bundle, inner, limits, diagnostics, onProgress, keepAllEvents, sosManifest); // not shared with the helper: it would inflate it too
+  }
   // Only the head is joined: a whole first chunk (up to 1 MiB of a tar stream) was copied per file, 270 MB for 600 mount tables.
   const headText = Buffer.concat(head, Math.min(headBytes, HEAD_BYTES)).toString('utf8');
   // sosreport: sos_commands/<plugin>/<command with spaces as "_">; a ".tailed" file keeps only the end of the output.
@@ -395,7 +406,8 @@ async function readEntryWith(bundle: string, entry: Entry, limits: BundleLimits,
   const parser = sos ? recogniseBlock(sos.context, headText) : recogniseEntry(entry.path, headText);
   if (!parser) {
     if (headBytes > 0) diagnostics.push({ level: 'info', source, message: 'not recognised as any evidence format; skipped (`forensics formats` lists what is read)' });
-    if (!done) for (let r = await it.next(); !r.done; r = await it.next()); // drain
+    if (entry.shownPath !== undefined) await it.return?.(); // a compressed file: its bytes are drained, not inflated
+    else if (!done) for (let r = await it.next(); !r.done; r = await it.next()); // drain
     return out;
   }
   out.parsers.add(parser.id);
