@@ -242,6 +242,22 @@ describe('one corrupt file never hides the others', () => {
   });
 });
 
+describe('bundles gathered by other hands', () => {
+  it('a bundle saved with Windows line ends (CRLF) gives the same findings, with no CR in the evidence', async () => {
+    const node = join(ROOT, 'samples/cadvisor-run-pin/k8s-node-07');
+    const folder = join(dir, 'k8s-node-07-crlf');
+    spawnSync('cp', ['-a', node, folder]);
+    const files = (d: string): string[] => readdirSync(d, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(join(d, e.name)) : e.isFile() ? [join(d, e.name)] : []));
+    for (const f of files(folder)) writeFileSync(f, readFileSync(f, 'utf8').replace(/\n/g, '\r\n'));
+    const lf = report([node, '--format', 'json', '--fail-on', 'none']).json();
+    const crlf = report([folder, '--format', 'json', '--fail-on', 'none', '--verbose']);
+    const j = crlf.json() as typeof lf & { findings: { title: string }[] };
+    expect(j.findings.map((f) => `${f.rule} ${f.title}`)).toEqual((lf.findings as typeof j.findings).map((f) => `${f.rule} ${f.title}`));
+    expect(j.diagnostics).toEqual([]);
+    expect(crlf.stdout).not.toMatch(/\\r/);
+  });
+});
+
 describe('compressed files inside a bundle (rotated logs)', () => {
   const NODE7 = join(ROOT, 'samples/cadvisor-run-pin/k8s-node-07');
   const CALICO = 'var/log/calico/cni/cni.log';

@@ -393,7 +393,8 @@ async function readEntryWith(bundle: string, entry: Entry, limits: BundleLimits,
     return readEntryWith(bundle, inner, limits, diagnostics, onProgress, keepAllEvents, sosManifest); // not shared with the helper: it would inflate it too
   }
   // Only the head is joined: a whole first chunk (up to 1 MiB of a tar stream) was copied per file, 270 MB for 600 mount tables.
-  const headText = Buffer.concat(head, Math.min(headBytes, HEAD_BYTES)).toString('utf8');
+  // Line ends as the splitter gives them: a file saved on Windows (CRLF) is recognised as the same file with LF.
+  const headText = Buffer.concat(head, Math.min(headBytes, HEAD_BYTES)).toString('utf8').replace(/\r\n/g, '\n');
   // sosreport: sos_commands/<plugin>/<command with spaces as "_">; a ".tailed" file keeps only the end of the output.
   if (sosManifest && /(?:^|\/)sos_reports\/manifest\.json$/.test(entry.path) && entry.size <= limits.maxDocumentBytes) {
     const chunks: Buffer[] = [...head];
