@@ -243,18 +243,27 @@ describe('one corrupt file never hides the others', () => {
 });
 
 describe('bundles gathered by other hands', () => {
-  it('a bundle saved with Windows line ends (CRLF) gives the same findings, with no CR in the evidence', async () => {
-    const node = join(ROOT, 'samples/cadvisor-run-pin/k8s-node-07');
-    const folder = join(dir, 'k8s-node-07-crlf');
+  const node = join(ROOT, 'samples/cadvisor-run-pin/k8s-node-07');
+  const files = (d: string): string[] => readdirSync(d, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(join(d, e.name)) : e.isFile() ? [join(d, e.name)] : []));
+  const utf16be = (t: string) => Buffer.from(t, 'utf16le').swap16();
+  // What Windows does to a text file: Notepad, PowerShell 5's `>` (UTF-16LE with CRLF), and the rarer big-endian UTF-16.
+  const saved: [string, (text: string) => Buffer][] = [
+    ['CRLF line ends', (t) => Buffer.from(t.replace(/\n/g, '\r\n'))],
+    ['a UTF-8 byte order mark', (t) => Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(t)])],
+    ['UTF-16LE with CRLF (PowerShell 5)', (t) => Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(t.replace(/\n/g, '\r\n'), 'utf16le')])],
+    ['UTF-16BE', (t) => Buffer.concat([Buffer.from([0xfe, 0xff]), utf16be(t)])],
+  ];
+  it.each(saved)('every file saved with %s: the same findings, no notes, nothing of the encoding in the evidence', async (what, encode) => {
+    const folder = join(dir, `k8s-node-07-${what.replace(/\W+/g, '-')}`);
     spawnSync('cp', ['-a', node, folder]);
-    const files = (d: string): string[] => readdirSync(d, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(join(d, e.name)) : e.isFile() ? [join(d, e.name)] : []));
-    for (const f of files(folder)) writeFileSync(f, readFileSync(f, 'utf8').replace(/\n/g, '\r\n'));
+    for (const f of files(folder)) writeFileSync(f, encode(readFileSync(f, 'utf8')));
     const lf = report([node, '--format', 'json', '--fail-on', 'none']).json();
-    const crlf = report([folder, '--format', 'json', '--fail-on', 'none', '--verbose']);
-    const j = crlf.json() as typeof lf & { findings: { title: string }[] };
-    expect(j.findings.map((f) => `${f.rule} ${f.title}`)).toEqual((lf.findings as typeof j.findings).map((f) => `${f.rule} ${f.title}`));
+    const other = report([folder, '--format', 'json', '--fail-on', 'none', '--verbose']);
+    type J = typeof lf & { findings: { title: string; evidence: { text: string }[] }[] };
+    const j = other.json() as J;
+    expect(j.findings.map((f) => `${f.rule} ${f.title}`)).toEqual((lf as J).findings.map((f) => `${f.rule} ${f.title}`));
+    expect(j.findings.flatMap((f) => f.evidence.map((e) => e.text))).toEqual((lf as J).findings.flatMap((f) => f.evidence.map((e) => e.text)));
     expect(j.diagnostics).toEqual([]);
-    expect(crlf.stdout).not.toMatch(/\\r/);
   });
 });
 

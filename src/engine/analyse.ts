@@ -2,6 +2,7 @@ import { BundleError, type BundleLimits, DEFAULT_LIMITS, type Entry } from '../b
 import { LineSplitter } from '../bundle/lines.js';
 import { type BundlePosition, openBundle } from '../bundle/open.js';
 import { gunzipChunks, gunzippedName, isGzip } from '../bundle/gunzip.js';
+import { bomOf, dropUtf8Bom, utf16ToUtf8 } from '../bundle/text-encoding.js';
 import type { Evidence, Fact } from '../model/facts.js';
 import { lstat, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -382,15 +383,29 @@ async function readEntryWith(bundle: string, entry: Entry, limits: BundleLimits,
     head.push(r.value);
     headBytes += r.value.length;
   }
+  // The entry's bytes from the start; the progress line counts what parsers read, not what a decoder (below) reads.
+  const rest = async function* (count = true) {
+    yield* head;
+    if (!done)
+      for (let r = await it.next(); !r.done; r = await it.next()) {
+        if (count) onProgress?.(r.value.length, source);
+        yield r.value;
+      }
+  };
   if (isGzip(head) && entry.shownPath === undefined) {
-    // A compressed file (a rotated cni.log.1.gz) is read as what it holds, under its name without ".gz".
-    const raw = (async function* () {
-      yield* head;
-      if (!done) for (let r = await it.next(); !r.done; r = await it.next()) yield r.value;
-    })();
+    // A compressed file (a rotated cni.log.1.gz) is read as what it holds, under its name without ".gz"; one layer deep.
+    const raw = rest(false);
     const note = (message: string) => diagnostics.push({ level: 'warning', source, message });
     const inner: Entry = { ...entry, path: gunzippedName(entry.path), shownPath: entry.path, chunks: () => gunzipChunks(raw, limits.maxBundleBytes, note) };
     return readEntryWith(bundle, inner, limits, diagnostics, onProgress, keepAllEvents, sosManifest); // not shared with the helper: it would inflate it too
+  }
+  const bom = bomOf(head);
+  if (bom === 'utf8') headBytes -= dropUtf8Bom(head);
+  else if (bom) {
+    // UTF-16 (PowerShell 5's `>`), read again as UTF-8; what comes out carries no UTF-16 mark, so this happens once.
+    const raw = rest(false);
+    const inner: Entry = { ...entry, shownPath: entry.shownPath ?? entry.path, chunks: () => utf16ToUtf8(raw, bom) };
+    return readEntryWith(bundle, inner, limits, diagnostics, onProgress, keepAllEvents, sosManifest);
   }
   // Only the head is joined: a whole first chunk (up to 1 MiB of a tar stream) was copied per file, 270 MB for 600 mount tables.
   // Line ends as the splitter gives them: a file saved on Windows (CRLF) is recognised as the same file with LF.
@@ -412,14 +427,6 @@ async function readEntryWith(bundle: string, entry: Entry, limits: BundleLimits,
     return out;
   }
   out.parsers.add(parser.id);
-  const rest = async function* () {
-    yield* head;
-    if (!done)
-      for (let r = await it.next(); !r.done; r = await it.next()) {
-        onProgress?.(r.value.length, source);
-        yield r.value;
-      }
-  };
   if (helper && !keepAllEvents && parser.shardable && readAlone(parser, entry.path) && entry.size >= SHARD_MIN_BYTES) {
     // Both threads read every byte; each parses the lines of its containers, and the ledgers merge exactly.
     // Half the containers each. The main thread also reads the archive and copies each chunk over, but since the
