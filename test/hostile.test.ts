@@ -1,13 +1,14 @@
 // Hostile and broken bundles: each case is an input a stranger or a broken machine could hand us, with the
 // documented outcome. The report must never crash, hang, write outside, or pass escapes to a terminal.
 import { spawnSync } from 'node:child_process';
-import { chmodSync, createWriteStream, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, createWriteStream, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGzip, gzipSync } from 'node:zlib';
 import tar from 'tar-stream';
 import { afterAll, describe, expect, it } from 'vitest';
+import { makeZip, type ZipItem } from './zip-writer.js';
 
 const ROOT = join(__dirname, '..');
 const BIN = join(ROOT, 'dist/src/cli/main.js');
@@ -264,6 +265,85 @@ describe('bundles gathered by other hands', () => {
     expect(j.findings.map((f) => `${f.rule} ${f.title}`)).toEqual((lf as J).findings.map((f) => `${f.rule} ${f.title}`));
     expect(j.findings.flatMap((f) => f.evidence.map((e) => e.text))).toEqual((lf as J).findings.flatMap((f) => f.evidence.map((e) => e.text)));
     expect(j.diagnostics).toEqual([]);
+  });
+});
+
+describe('zip bundles', () => {
+  type J = { findings: { rule: string; title: string; ips: string[]; evidence: { source: string; text: string }[] }[]; diagnostics: { level: string; source: string; message: string }[] };
+  /** A folder as zip items, symlinks kept as links (zip -y), under `prefix`. */
+  const zipItems = (root: string, prefix: string, sep = '/'): ZipItem[] =>
+    readdirSync(root, { withFileTypes: true, recursive: true })
+      .map((e) => ({ e, abs: join(e.parentPath, e.name) }))
+      .sort((a, b) => a.abs.localeCompare(b.abs))
+      .flatMap(({ e, abs }): ZipItem[] => {
+        const name = `${prefix}${abs.slice(root.length + 1)}`.replace(/\//g, sep);
+        if (e.isSymbolicLink()) return [{ name, data: readlinkSync(abs), mode: 0o120777 }];
+        if (e.isDirectory()) return [{ name: `${name}${sep}` }];
+        return [{ name, data: readFileSync(abs), deflate: true }];
+      });
+
+  it('a zip of a host folder, symlinks and all, gives what the folder gives', async () => {
+    const zip = join(dir, '10.2.1.4.zip');
+    writeFileSync(zip, makeZip(zipItems(SEED4, '10.2.1.4/')));
+    const folder = report([SEED4, '--format', 'json', '--fail-on', 'none']).json() as J;
+    const zipped = report([zip, '--format', 'json', '--fail-on', 'none']).json() as J;
+    expect(zipped.findings.map((f) => `${f.rule} ${f.title}`)).toEqual(folder.findings.map((f) => `${f.rule} ${f.title}`));
+    // The zip holds the host's folder: its files are one folder deeper than the folder's own.
+    expect(zipped.findings.flatMap((f) => f.evidence.map((e) => `${e.source} ${e.text}`))).toEqual(folder.findings.flatMap((f) => f.evidence.map((e) => `10.2.1.4/${e.source} ${e.text}`)));
+    expect(zipped.diagnostics).toEqual(folder.diagnostics);
+  });
+
+  it("Windows PowerShell's Compress-Archive (backslashes) reads as folders too", async () => {
+    const zip = join(dir, 'backslashed.zip');
+    writeFileSync(zip, makeZip(zipItems(join(ROOT, 'samples/cadvisor-run-pin/k8s-node-07'), 'k8s-node-07\\', '\\')));
+    const folder = report([join(ROOT, 'samples/cadvisor-run-pin/k8s-node-07'), '--format', 'json', '--fail-on', 'none']).json() as J;
+    const zipped = report([zip, '--format', 'json', '--fail-on', 'none']).json() as J;
+    expect(zipped.findings.map((f) => `${f.rule} ${f.title}`)).toEqual(folder.findings.map((f) => `${f.rule} ${f.title}`));
+  });
+
+  it('.. names are refused, absolute ones read as relative, a symlink out is text, a corrupt file costs a warning', async () => {
+    const zip = join(dir, 'hostile.zip');
+    writeFileSync(zip, makeZip([
+      { name: '../../tmp/forensics-zip-escape', data: 'x' },
+      { name: '/var/log/cni/cni.log', data: `${glogAdd('abs', 'a'.repeat(64), '10.9.1.1')}\n`, deflate: true },
+      { name: 'proc/4242/ns/net', data: '/etc/shadow', mode: 0o120777 },
+      { name: 'var/log/cni/broken.log', data: `${glogAdd('crc', 'c'.repeat(64), '10.9.1.2')}\n`, corrupt: true },
+      { name: 'var/log/cni/after.log', data: `${glogAdd('after', 'd'.repeat(64), '10.9.1.3')}\n` },
+    ]));
+    const r = report([zip, '--format', 'json', '--fail-on', 'none', '--year', '2017', '--verbose']);
+    expect(r.code).toBe(0);
+    const j = r.json() as J;
+    expect(j.diagnostics).toContainEqual(expect.objectContaining({ level: 'warning', source: 'hostile/../../tmp/forensics-zip-escape', message: expect.stringMatching(/climbs out/) }));
+    expect(j.diagnostics).toContainEqual(expect.objectContaining({ level: 'info', source: 'hostile//var/log/cni/cni.log', message: expect.stringMatching(/absolute entry path/) }));
+    expect(j.diagnostics).toContainEqual(expect.objectContaining({ level: 'warning', source: 'hostile/var/log/cni/broken.log', message: expect.stringMatching(/cannot read \(corrupt zip entry\)/) }));
+    const ips = new Set(j.findings.flatMap((f) => f.ips));
+    expect([...ips].sort()).toEqual(['10.9.1.1', '10.9.1.3']);
+    expect(readdirSync('/tmp')).not.toContain('forensics-zip-escape');
+    expect(r.stdout).not.toMatch(/root:/); // the symlink's target is text: /etc/shadow is never opened
+  });
+
+  it('a zip of node archives says to extract them: archives inside a bundle are not opened', async () => {
+    const healthy = readdirSync(join(ROOT, 'samples/healthy-node')).find((f) => f.endsWith('.tar.gz'))!;
+    const zip = join(dir, 'nodes.zip');
+    const data = readFileSync(join(ROOT, 'samples/healthy-node', healthy));
+    writeFileSync(zip, makeZip([{ name: 'node-a.tar.gz', data }, { name: 'node-b.tar.gz', data }]));
+    const r = report([zip]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/nodes\.zip: no evidence recognised in this bundle, which holds archives \(node-a\.tar\.gz, node-b\.tar\.gz\): archives inside a bundle are not opened\. Extract it/);
+  });
+
+  it('a zip bomb stops at --max-bundle-bytes with exit 2; a truncated zip says what to do', async () => {
+    const bomb = join(dir, 'bomb.zip');
+    writeFileSync(bomb, makeZip([{ name: 'var/log/cni/cni.log', data: Buffer.alloc(64 << 20, 'a\n'), deflate: true }]));
+    const r = report([bomb, '--max-bundle-bytes', String(8 << 20)]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/more than 8388608 bytes once decompressed; raise --max-bundle-bytes/);
+    const cut = join(dir, 'cut.zip');
+    const whole = makeZip(zipItems(SEED4, '10.2.1.4/'));
+    writeFileSync(cut, whole.subarray(0, whole.length - 100));
+    const t = report([cut]);
+    expect(t.code).toBe(2);
+    expect(t.stderr).toMatch(/cut\.zip: not a readable zip \(.*\)\. A zip is read from its end/);
   });
 });
 

@@ -6,6 +6,7 @@ import { PassThrough, Readable } from 'node:stream';
 
 import tar from 'tar-stream';
 import { BundleError, type BundleLimits, type Entry, safeEntryPath } from './entry.js';
+import { zipEntries } from './zip.js';
 
 /** How far into an archive on disk the reading is: `read()` bytes of `size`. */
 export interface BundlePosition {
@@ -15,7 +16,7 @@ export interface BundlePosition {
 
 export interface OpenedBundle {
   name: string; // display name: the file or folder name
-  kind: 'dir' | 'tar' | 'tar.gz' | 'tar.xz' | 'file';
+  kind: 'dir' | 'tar' | 'tar.gz' | 'tar.xz' | 'zip' | 'file';
   entries: AsyncIterable<Entry>;
   /** Entries refused for safety ('..' paths), filled while iterating. */
   refused: string[];
@@ -45,10 +46,10 @@ function isTarHeader(b: Buffer): boolean {
 }
 
 export function bundleName(path: string): string {
-  return basename(path).replace(/\.(tar\.gz|tgz|tar\.xz|txz|tar|gz)$/i, '') || path;
+  return basename(path).replace(/\.(tar\.gz|tgz|tar\.xz|txz|tar|gz|zip)$/i, '') || path;
 }
 
-/** Opens a directory, .tar, .tar.gz/.tgz, or a single evidence file, as a stream of entries. */
+/** Opens a directory, .tar, .tar.gz/.tgz, .tar.xz, .zip, or a single evidence file, as a stream of entries. */
 export async function openBundle(path: string, limits: BundleLimits): Promise<OpenedBundle> {
   let st;
   try {
@@ -56,7 +57,7 @@ export async function openBundle(path: string, limits: BundleLimits): Promise<Op
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     throw new BundleError(
-      code === 'ENOENT' ? `${path}: no such file or directory. Pass a bundle folder, .tar or .tar.gz made by \`forensics collect\` or by hand.` : `${path}: cannot open (${code ?? (e as Error).message}).`,
+      code === 'ENOENT' ? `${path}: no such file or directory. Pass a bundle folder, .tar, .tar.gz or .zip made by \`forensics collect\` or by hand.` : `${path}: cannot open (${code ?? (e as Error).message}).`,
     );
   }
   const name = bundleName(path);
@@ -78,6 +79,11 @@ export async function openBundle(path: string, limits: BundleLimits): Promise<Op
   if (isTarHeader(magic)) return archive('tar', 'none');
   // sosreport's default: .tar.xz
   if (magic[0] === 0xfd && magic.toString('latin1', 1, 6) === '7zXZ\0') return archive('tar.xz', 'xz');
+  // A zip, as a ticket system or a Windows hand sends it (a local file header, or an empty zip's end record).
+  if (magic.toString('latin1', 0, 4) === 'PK\x03\x04' || magic.toString('latin1', 0, 4) === 'PK\x05\x06') {
+    const position: BundlePosition = { size: st.size, read: () => 0 };
+    return { name, kind: 'zip', entries: zipEntries(path, limits, refused, absolute, position), refused, absolute, position };
+  }
   // A loose evidence file (a pasted transcript, one command's output) is a one-file bundle.
   return {
     name,

@@ -179,7 +179,7 @@ export async function main(args: string[]): Promise<number> {
     .usage('$0 <command> [options]\n\nDocker/CNI forensics: leaked network namespaces, what pins them, and who last held an IP.')
     .command(
       'report <bundles..>',
-      'Analyse evidence bundles (folders, .tar, .tar.gz, .tar.xz sosreports; one per host, or one folder per host inside)',
+      'Analyse evidence bundles (folders, .tar, .tar.gz, .tar.xz sosreports, .zip; one per host, or one folder per host inside)',
       (y) =>
         bundleOptions(y)
           .option('format', { alias: 'f', choices: FORMATS, default: 'text' as const, describe: 'output format' })

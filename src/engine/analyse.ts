@@ -53,6 +53,7 @@ export interface Analysis {
 }
 
 const HEAD_BYTES = 4096;
+const INNER_ARCHIVE = 'an archive inside the bundle';
 
 export interface BundleResult {
   hosts: HostInput[];
@@ -113,7 +114,10 @@ export async function readBundle(path: string, limits: BundleLimits, deadline: n
     const own = `${bundle.name}/`;
     return { hosts: [], diagnostics: [...diagnostics.filter((d) => !(d.level === 'info' && d.source.startsWith(own))), { level: 'info', source: path, message: 'not evidence; skipped' }], usable: false };
   }
-  diagnostics.push({ level: 'error', source: path, message: 'no evidence recognised in this bundle. `forensics formats` lists what is read; run `forensics collect` on the host to gather it.' });
+  const inner = diagnostics.filter((d) => d.message.startsWith(INNER_ARCHIVE)).map((d) => d.source.slice(bundle.name.length + 1));
+  if (inner.length)
+    diagnostics.push({ level: 'error', source: path, message: `no evidence recognised in this bundle, which holds archives (${inner.slice(0, 3).join(', ')}${inner.length > 3 ? `, and ${inner.length - 3} more` : ''}): archives inside a bundle are not opened. Extract it and pass them: forensics report <folder>/*` });
+  else diagnostics.push({ level: 'error', source: path, message: 'no evidence recognised in this bundle. `forensics formats` lists what is read; run `forensics collect` on the host to gather it.' });
   return { hosts: [], diagnostics, usable: false };
 }
 
@@ -421,7 +425,10 @@ async function readEntryWith(bundle: string, entry: Entry, limits: BundleLimits,
   if (sos?.tailed) diagnostics.push({ level: 'info', source, message: 'sosreport kept only the tail of this output (.tailed): earlier lines are missing' });
   const parser = sos ? recogniseBlock(sos.context, headText) : recogniseEntry(entry.path, headText);
   if (!parser) {
-    if (headBytes > 0) diagnostics.push({ level: 'info', source, message: 'not recognised as any evidence format; skipped (`forensics formats` lists what is read)' });
+    // An archive inside a bundle (a zip of node archives) is not opened: one level of archive is read, as one bundle.
+    const archive = /\.(?:tar|tar\.gz|tgz|tar\.xz|txz|zip)$/i.test(entry.shownPath ?? entry.path) || headText.startsWith('PK\x03\x04') || /^.{257}ustar/s.test(headText);
+    if (archive) diagnostics.push({ level: 'warning', source, message: `${INNER_ARCHIVE}; not opened. Extract it and pass it as a bundle of its own (one per host).` });
+    else if (headBytes > 0) diagnostics.push({ level: 'info', source, message: 'not recognised as any evidence format; skipped (`forensics formats` lists what is read)' });
     if (entry.shownPath !== undefined) await it.return?.(); // a compressed file: its bytes are drained, not inflated
     else if (!done) for (let r = await it.next(); !r.done; r = await it.next()); // drain
     return out;

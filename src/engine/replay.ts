@@ -18,7 +18,7 @@ export async function sampleBundles(dir: string): Promise<string[]> {
   return (await readdir(dir)).filter((n) => !NOT_BUNDLES.has(n)).sort().map((n) => join(dir, n));
 }
 
-const ARCHIVE = /\.(?:tar|tar\.gz|tgz|tar\.xz|txz)$/i;
+const ARCHIVE = /\.(?:tar|tar\.gz|tgz|tar\.xz|txz|zip)$/i;
 const DOC = /^(?:README(?:\.\w+)?|.*\.md|expected\.json)$/i;
 
 /**

@@ -1,0 +1,76 @@
+// A minimal zip writer for tests: stored or deflated entries, unix modes (symlinks), and the faults a hostile or
+// broken zip carries (data that does not inflate). Written here rather than shelling out to `zip`, which a CI machine may lack.
+import { deflateRawSync } from 'node:zlib';
+
+export interface ZipItem {
+  name: string;
+  data?: string | Buffer;
+  /** Unix mode, e.g. 0o120777 for a symlink (its data is the target), 0o40755 for a folder. */
+  mode?: number;
+  deflate?: boolean;
+  /** Deflated data that does not inflate (a reserved block type). */
+  corrupt?: boolean;
+}
+
+const CRC_TABLE = Array.from({ length: 256 }, (_, n) => {
+  let c = n;
+  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+  return c >>> 0;
+});
+
+function crc32(b: Buffer): number {
+  let c = 0xffffffff;
+  for (const x of b) c = CRC_TABLE[(c ^ x) & 0xff] ^ (c >>> 8);
+  return (c ^ 0xffffffff) >>> 0;
+}
+
+export function makeZip(items: ZipItem[]): Buffer {
+  const locals: Buffer[] = [];
+  const centrals: Buffer[] = [];
+  let offset = 0;
+  for (const it of items) {
+    const data = typeof it.data === 'string' ? Buffer.from(it.data) : (it.data ?? Buffer.alloc(0));
+    const body = it.corrupt ? Buffer.alloc(Math.max(8, data.length >> 1), 0xff) : it.deflate ? deflateRawSync(data) : data;
+    const name = Buffer.from(it.name, 'utf8');
+    const crc = crc32(data);
+    const method = it.deflate || it.corrupt ? 8 : 0;
+    const dosTime = (13 << 11) | (41 << 5) | 10; // 13:41:20
+    const dosDate = ((2021 - 1980) << 9) | (10 << 5) | 19; // 2021-10-19
+    const local = Buffer.alloc(30);
+    local.writeUInt32LE(0x04034b50, 0);
+    local.writeUInt16LE(20, 4);
+    local.writeUInt16LE(0x800, 6); // names in UTF-8
+    local.writeUInt16LE(method, 8);
+    local.writeUInt16LE(dosTime, 10);
+    local.writeUInt16LE(dosDate, 12);
+    local.writeUInt32LE(crc, 14);
+    local.writeUInt32LE(body.length, 18);
+    local.writeUInt32LE(data.length, 22);
+    local.writeUInt16LE(name.length, 26);
+    locals.push(local, name, body);
+    const central = Buffer.alloc(46);
+    central.writeUInt32LE(0x02014b50, 0);
+    central.writeUInt16LE((3 << 8) | 20, 4); // made on unix: the external attributes hold a mode
+    central.writeUInt16LE(20, 6);
+    central.writeUInt16LE(0x800, 8);
+    central.writeUInt16LE(method, 10);
+    central.writeUInt16LE(dosTime, 12);
+    central.writeUInt16LE(dosDate, 14);
+    central.writeUInt32LE(crc, 16);
+    central.writeUInt32LE(body.length, 20);
+    central.writeUInt32LE(data.length, 24);
+    central.writeUInt16LE(name.length, 28);
+    central.writeUInt32LE(((it.mode ?? (it.name.endsWith('/') ? 0o40755 : 0o100644)) << 16) >>> 0, 38);
+    central.writeUInt32LE(offset, 42);
+    centrals.push(central, name);
+    offset += local.length + name.length + body.length;
+  }
+  const cd = Buffer.concat(centrals);
+  const end = Buffer.alloc(22);
+  end.writeUInt32LE(0x06054b50, 0);
+  end.writeUInt16LE(items.length, 8);
+  end.writeUInt16LE(items.length, 10);
+  end.writeUInt32LE(cd.length, 12);
+  end.writeUInt32LE(offset, 16);
+  return Buffer.concat([...locals, cd, end]);
+}
