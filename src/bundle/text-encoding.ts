@@ -7,7 +7,8 @@ export type Bom = 'utf8' | 'utf-16le' | 'utf-16be';
 
 /** The byte order mark a file's first bytes carry, if any (the head may come in pieces of any size). */
 export function bomOf(head: readonly Buffer[]): Bom | undefined {
-  const b = Buffer.concat(head.length > 1 ? head.slice(0, 3) : head).subarray(0, 3);
+  const b: number[] = []; // the first three bytes, not a copy of the first chunk (up to 1 MiB per file)
+  for (const chunk of head) for (let i = 0; i < chunk.length && b.length < 3; i++) b.push(chunk[i]);
   if (b[0] === 0xef && b[1] === 0xbb && b[2] === 0xbf) return 'utf8';
   if (b[0] === 0xff && b[1] === 0xfe) return 'utf-16le';
   if (b[0] === 0xfe && b[1] === 0xff) return 'utf-16be';
