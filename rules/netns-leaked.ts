@@ -1,7 +1,7 @@
 import { shellQuote } from '../src/util.js';
 import { type Evidence } from '../src/model/facts.js';
 import type { HostModel, Netns } from '../src/model/host.js';
-import { containerLabel, netnsId, podName } from '../src/model/host.js';
+import { containerLabel, isKernelThread, netnsId, podName } from '../src/model/host.js';
 import {
   commandOf, configuredAddrs, defineRule, type Finding, findingContainer, hostPeers, isLeaked, iso, mntnsName, netnsName, netnsSubject, type Pinner, uniqueEvidence, when,
 } from '../src/engine/rule.js';
@@ -92,7 +92,10 @@ export default defineRule({
   evaluate(_run, hosts) {
     const findings: Finding[] = [];
     for (const host of hosts) {
-      const checked = [...host.processes.keys()].length;
+      // Whose network namespace the bundle shows, and who else it lists (ps) without one: one of those may be inside.
+      const known = new Set<number>();
+      for (const n of host.netns.values()) for (const pid of n.members) known.add(pid);
+      const unseen = [...host.processes.values()].filter((p) => !known.has(p.pid) && p.pid !== 1 && !isKernelThread(p.pid, p)).length;
       for (const n of host.netns.values()) {
         if (!isLeaked(n)) continue;
         const addrs = configuredAddrs(n);
@@ -122,7 +125,7 @@ export default defineRule({
           host: host.name,
           title: `Network namespace ${netnsId(n)} has no process but is still alive${ips.length ? `, holding ${ips.join(', ')}` : empty ? ', empty' : ''}${owners[0]?.pod ? ` (pod ${podName(owners[0].pod, owners[0].podNamespace)})` : ''}`,
           detail:
-            `None of the ${checked} processes in the bundle has ${netnsName(n)} as its network namespace, yet it exists, pinned by ${pinText(host, n)}.${inside}${owner}` +
+            `None of the ${known.size} processes whose network namespace the bundle shows is in ${netnsName(n)}${unseen ? ` (${unseen} more process${unseen === 1 ? ' has' : 'es have'} no /proc/<pid>/ns/net link in the bundle: if one is inside, it has not leaked${n.inode ? `; \`ls -l /proc/*/ns/net | grep ${n.inode}\` tells` : ''})` : ''}, yet it exists, pinned by ${pinText(host, n)}.${inside}${owner}` +
             `${peerText || (veths.length ? ` Interfaces: ${[...new Set(veths)].join(', ')}.` : '')} A namespace lives as long as any mount or fd refers to it,` +
             (empty
               ? ' but this one holds only lo: it costs kernel memory, not traffic. `ip netns add` makes such namespaces on purpose, so check that nothing means to join it again before removing it.'

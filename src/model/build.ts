@@ -1,7 +1,7 @@
 import type { Evidence, Fact, NetnsRef, SandboxEventKind, Stamp } from './facts.js';
 import { normalisePath } from './facts.js';
 import type { CniOp, Container, Daemon, Diagnostic, HostModel, IpClaim, Leftover, MountNamespace, Netns, Process, Reservation, SandboxEvent, TimelineEvent, UnitSetting } from './host.js';
-import { findContainer, isKernelThread, podName } from './host.js';
+import { findContainer, isKernelThread, netnsId, podName } from './host.js';
 import { type HostClock, isValidZone, offsetZone, resolveStamp } from '../timeline/time.js';
 import { flat, pushAll, pushTo, shortId } from '../util.js';
 
@@ -50,6 +50,8 @@ function hostClock(facts: Fact[], input: HostInput, opts: ClockOptions, diags: D
 }
 
 const DOCKERD = /(?:^|\/)(dockerd|dockerd-current)(?:\s|$)|(?:^|\/)docker(?:-current)? (?:daemon|-d)\b/;
+/** Container states whose process should be alive. */
+const RUNNING: readonly string[] = ['running', 'paused', 'restarting'];
 
 const SANDBOX_WORDS: Record<SandboxEventKind, string> = {
   run: 'sandbox created',
@@ -273,7 +275,7 @@ export function buildHost(input: HostInput, opts: ClockOptions, diags: Diagnosti
       for (const c of containers.values()) if (c.netnsKey === n.key) c.netnsKey = into.key;
       pushAll(into.containers, n.containers.filter((c) => !into.containers.includes(c)));
       netns.delete(n.key);
-    } else if (!owner || ['running', 'paused', 'restarting'].includes(owner.state)) {
+    } else if (!owner || RUNNING.includes(owner.state)) {
       n.livenessUnknown = owner
         ? `container ${owner.id.slice(0, 12)} owns it and is ${owner.state}, but its process's /proc/<pid>/ns/net is not in the bundle`
         : 'the kernel shows no inode for this mount (before 3.19) and no container in the bundle owns its path';
@@ -356,6 +358,26 @@ export function buildHost(input: HostInput, opts: ClockOptions, diags: Diagnosti
       }
     }
   }
+
+  // A namespace with no member seen, owned by a container the runtime says is running: its process's ns/net link is
+  // just not in the bundle (links gathered for a few pids, or by a user who cannot read the others). Not a leak to
+  // report: whether a process is inside is unknown, and one note says so.
+  const ownersOf = new Map<string, Container[]>();
+  for (const c of containers.values()) if (c.netnsKey) pushTo(ownersOf, c.netnsKey, c);
+  const unsure: string[] = [];
+  for (const n of netns.values()) {
+    if (n.isHost || n.members.length || n.livenessUnknown || !(n.mounts.length || n.fds.length)) continue;
+    const live = ownersOf.get(n.key)?.find((c) => RUNNING.includes(c.state) && !(c.pid && netOf.has(c.pid)));
+    if (!live) continue;
+    n.livenessUnknown = `container ${live.id.slice(0, 12)} owns it and is ${live.state}, but ${live.pid ? `/proc/${live.pid}/ns/net` : 'its process'} is not in the bundle`;
+    unsure.push(`${netnsId(n)}: ${n.livenessUnknown}`);
+  }
+  if (unsure.length)
+    diags.push({
+      level: 'warning',
+      source: input.name,
+      message: `${unsure.length === 1 ? 'a network namespace has' : `${unsure.length} network namespaces have`} no process seen inside, yet a running container owns ${unsure.length === 1 ? 'it' : 'each'}, so whether ${unsure.length === 1 ? 'it' : 'they'} leaked is unknown (${unsure.slice(0, 3).join('; ')}${unsure.length > 3 ? `; and ${unsure.length - 3} more` : ''}). Collect \`ls -l /proc/*/ns/net\` as root, for every process.`,
+    });
 
   // What kubelet and the runtime said about sandboxes
   const sandboxEvents: SandboxEvent[] = [];

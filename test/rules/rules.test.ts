@@ -52,6 +52,39 @@ describe('netns-leaked', () => {
     expect(a.skipped).toContainEqual(expect.objectContaining({ rule: 'netns-leaked', reason: expect.stringContaining('/proc/<pid>/ns/net') }));
   });
 
+  describe('a bundle with ns/net links for some processes only', () => {
+    // The daemon's table mounts two sandboxes' namespaces; the runtime says both run. Only the second pause
+    // process's link was gathered, and it points elsewhere: that sandbox's process really is not in its namespace.
+    const mounts = `${nsfs('4026532610', '/run/docker/netns/aaaaaaaaaaaa', 'shared:9')}\n${nsfs('4026532620', '/run/docker/netns/bbbbbbbbbbbb', 'shared:10')}\n`;
+    const tree = (state: string, withLink: boolean) =>
+      hostTree([...base, { pid: 81, comm: 'pause', ...(withLink ? { net: '4026532699', mnt: '4026532499' } : {}) }, { pid: 82, comm: 'pause', net: '4026532699', mnt: '4026532498' }], {
+        'proc/900/mountinfo': mounts,
+        'inspect.json': JSON.stringify([
+          inspect({ id: ID('a'), state, pid: 81, sandboxKey: '/var/run/docker/netns/aaaaaaaaaaaa', pod: 'web', ip: '10.9.0.21' }),
+          inspect({ id: ID('b'), state: 'running', pid: 82, sandboxKey: '/var/run/docker/netns/bbbbbbbbbbbb', pod: 'api', ip: '10.9.0.22' }),
+        ]),
+      });
+
+    it("does not call a running container's namespace leaked when its process's link is missing; one note says so", async () => {
+      const a = await analyseHosts({ h: tree('running', false) });
+      const leaks = byRule(a.findings, 'netns-leaked');
+      expect(leaks.map((f) => f.netns[0].inode)).toEqual(['4026532620']);
+      // ps lists pid 81 without its link: the one leak found says it could be inside, and how to check.
+      expect(leaks[0].detail).toMatch(/^None of the 3 processes whose network namespace the bundle shows is in net:\[4026532620\] at \/run\/docker\/netns\/bbbbbbbbbbbb \(1 more process has no \/proc\/<pid>\/ns\/net link in the bundle: if one is inside, it has not leaked; `ls -l \/proc\/\*\/ns\/net \| grep 4026532620` tells\)/);
+      expect(a.diagnostics.filter((d) => d.level === 'warning')).toEqual([
+        expect.objectContaining({ source: 'h', message: expect.stringMatching(/^a network namespace has no process seen inside, yet a running container owns it, so whether it leaked is unknown \(net:\[4026532610\]: container aaaaaaaaaaaa owns it and is running, but \/proc\/81\/ns\/net is not in the bundle\)\. Collect `ls -l \/proc\/\*\/ns\/net` as root/) }),
+      ]);
+    });
+
+    it("still fires when the link is there and points elsewhere, or when the owner is not running", async () => {
+      const linked = await analyseHosts({ h: tree('running', true) });
+      expect(byRule(linked.findings, 'netns-leaked').map((f) => f.netns[0].inode)).toEqual(['4026532610', '4026532620']);
+      const exited = await analyseHosts({ h: tree('exited', false) });
+      expect(byRule(exited.findings, 'netns-leaked').map((f) => f.netns[0].inode)).toEqual(['4026532610', '4026532620']);
+      expect(exited.diagnostics.filter((d) => d.message.includes('whether it leaked is unknown'))).toEqual([]);
+    });
+  });
+
   describe('before kernel 3.19 (procfs mounts without an inode)', () => {
     const oldMount = (id: string) => `201 124 0:3 / /run/docker/netns/${id} rw,nosuid,nodev,noexec,relatime - proc proc rw`;
     const procs = [...base, { pid: 70, comm: 'pause', net: '4026532500', mnt: '4026532499' }, { pid: 71, comm: 'monitor', net: '4026531840', mnt: '4026532201', mountinfo: [oldMount('aaaaaaaaaaaa'), oldMount('bbbbbbbbbbbb'), oldMount('cccccccccccc')] }];
