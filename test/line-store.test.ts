@@ -155,6 +155,68 @@ describe('CNI ledger memory', () => {
   });
 });
 
+describe('CNI ledger on a node that churns pods', () => {
+  const stamps0: Stamp = { kind: 'local', month: 1, day: 1, hour: 0, minute: 0, second: 0, millis: 0 };
+  const ledgerOf = () => {
+    const ledger = new CniLedger(false);
+    ledger.keepLinesOnly((ev: Evidence) => ({ kind: 'cniOp', op: ev.text.startsWith('ADD') ? 'ADD' : 'DEL', containerId: ev.text.split(' ')[1], ips: [], at: stamps0, ev }));
+    return ledger;
+  };
+  const idOf = (k: number) => k.toString(16).padStart(12, '0') + 'e'.repeat(52);
+
+  it('holds lines in proportion to IPs, not to the sandboxes that passed through them', () => {
+    // Every pod is a new sandbox with a new id, as on a real node: ADD, DEL, never seen again.
+    const held = (sandboxes: number) => {
+      const ledger = ledgerOf();
+      let line = 0;
+      for (let k = 0; k < sandboxes; k++)
+        for (const op of ['ADD', 'DEL'] as const) {
+          line++;
+          ledger.push({ kind: 'cniOp', op, containerId: idOf(k), ips: op === 'ADD' ? [`10.0.0.${k % 50}`] : [], at: stamps0, ev: { source: 'cni.log', line, text: `${op} ${idOf(k)} ${line}` } });
+        }
+      return ledger.held();
+    };
+    const few = held(1000);
+    expect(few).toBeLessThanOrEqual(50 * 2 * 6); // per IP its last claims' ADD and DEL, at most
+    expect(held(20000)).toBe(few);
+  });
+
+  it('takes a DEL repeated after a clean release as nothing new: no orphan DEL, no failure', () => {
+    const ledger = new CniLedger(false); // keeping facts, errors and all
+    const id = idOf(7);
+    const push = (line: number, op: 'ADD' | 'DEL', err?: string) => ledger.push({ kind: 'cniOp', op, containerId: id, ips: op === 'ADD' ? ['10.0.0.7'] : [], err, at: stamps0, ev: { source: 'cni.log', line, text: `${op} ${id} ${line}` } });
+    push(1, 'ADD');
+    push(2, 'DEL');
+    push(3, 'DEL');
+    push(4, 'DEL', 'failed to Statfs "/proc/99/ns/net": no such file or directory');
+    expect(ledger.facts().map((f) => [f.op, f.ev.line])).toEqual([['ADD', 1], ['DEL', 2]]);
+    // A new ADD of the same id (set up again) is told again, with what follows it.
+    push(5, 'ADD');
+    push(6, 'DEL', 'netns busy');
+    expect(ledger.facts().map((f) => [f.op, f.ev.line, f.err])).toEqual([['ADD', 1, undefined], ['DEL', 2, undefined], ['ADD', 5, undefined], ['DEL', 6, 'netns busy']]);
+  });
+});
+
+describe('IdSet', () => {
+  it('holds short ids as numbers, grows, and keeps other ids apart', async () => {
+    const { IdSet } = await import('../src/model/id-set.js');
+    const set = new IdSet();
+    const ids = Array.from({ length: 5000 }, (_, k) => (((k + 1) * 2654435761) % 2 ** 48).toString(16).padStart(12, '0'));
+    for (const id of ids.slice(0, 2500)) set.add(id);
+    for (const id of ids.slice(0, 2500)) set.add(id); // twice: counted once
+    expect(set.size).toBe(2500);
+    expect(ids.slice(0, 2500).every((id) => set.has(id))).toBe(true);
+    expect(ids.slice(2500).some((id) => set.has(id))).toBe(false);
+    expect([set.has('ffffffffffff'), set.has('000000000000')]).toEqual([false, false]);
+    set.add('ffffffffffff');
+    set.add('000000000000');
+    set.add('ABCDEF012345'); // not lowercase hex: a plain Set
+    set.add('short');
+    expect([set.has('ffffffffffff'), set.has('000000000000'), set.has('ABCDEF012345'), set.has('abcdef012345'), set.has('short'), set.has('shor')]).toEqual([true, true, true, false, true, false]);
+    expect(set.size).toBe(2504);
+  });
+});
+
 describe('reading one CNI log', () => {
   it('releases the ledger once the file\'s facts are taken', async () => {
     const { entryParsing } = await import('../src/engine/analyse.js');

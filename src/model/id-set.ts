@@ -1,0 +1,72 @@
+/**
+ * A set of short container ids (12 hex digits: 48 bits, exact in a double), in an open-addressing table of doubles:
+ * 16 bytes an id where a Set of strings takes about 50. A busy node's CNI log names hundreds of thousands of
+ * sandboxes. Other ids (not 12 hex digits) go to a plain Set. Ids are only added.
+ */
+export class IdSet {
+  private table = new Float64Array(1 << 10); // 0: empty; else the id's value + 1
+  private count = 0;
+  private readonly other = new Set<string>();
+
+  has(id: string): boolean {
+    const v = valueOf(id);
+    if (v < 0) return this.other.has(id);
+    const mask = this.table.length - 1;
+    for (let i = slotOf(v, mask); ; i = (i + 1) & mask) {
+      const x = this.table[i];
+      if (x === 0) return false;
+      if (x === v + 1) return true;
+    }
+  }
+
+  add(id: string): void {
+    const v = valueOf(id);
+    if (v < 0) {
+      this.other.add(id);
+      return;
+    }
+    if (this.insert(this.table, v)) this.count++;
+    if (this.count * 2 > this.table.length) this.grow();
+  }
+
+  get size(): number {
+    return this.count + this.other.size;
+  }
+
+  private insert(table: Float64Array, v: number): boolean {
+    const mask = table.length - 1;
+    for (let i = slotOf(v, mask); ; i = (i + 1) & mask) {
+      const x = table[i];
+      if (x === v + 1) return false;
+      if (x === 0) {
+        table[i] = v + 1;
+        return true;
+      }
+    }
+  }
+
+  private grow(): void {
+    const old = this.table;
+    this.table = new Float64Array(old.length * 2);
+    for (const x of old) if (x !== 0) this.insert(this.table, x - 1);
+  }
+}
+
+/** The id's 48-bit value, or -1 when it is not 12 lowercase hex digits. */
+function valueOf(id: string): number {
+  if (id.length !== 12) return -1;
+  let v = 0;
+  for (let i = 0; i < 12; i++) {
+    const c = id.charCodeAt(i);
+    const d = c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : -1;
+    if (d < 0) return -1;
+    v = v * 16 + d;
+  }
+  return v;
+}
+
+function slotOf(v: number, mask: number): number {
+  const lo = v % 4294967296 | 0;
+  const hi = Math.floor(v / 4294967296) | 0;
+  return Math.imul(lo ^ Math.imul(hi, 0x85ebca6b), 0x9e3779b1) >>> Math.clz32(mask); // the product's high bits: its best mixed
+}
