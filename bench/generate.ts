@@ -9,7 +9,12 @@ import tar from 'tar-stream';
 export interface Planted {
   leaks: { inode: string; path: string; ip: string; pinner: number }[];
   bytes: number;
+  /** GENERATOR_VERSION when it was written: a bundle cached by an older generator is written again. */
+  version?: number;
 }
+
+/** Raised whenever the bundle's content changes (2: each short-lived sandbox has its own id). */
+export const GENERATOR_VERSION = 2;
 
 function rng(seed: number): () => number {
   let a = seed >>> 0;
@@ -29,6 +34,18 @@ const hex = (r: () => number, n: number) => {
 };
 
 const pad2 = (n: number) => String(n).padStart(2, '0');
+
+/** A 64-hex-digit id for the n-th short-lived sandbox: stateless, so any line can name its cycle's sandbox. */
+const cycleId = (seed: number, n: number) => {
+  let s = '';
+  for (let k = 0; k < 8; k++) {
+    let t = Math.imul(n ^ Math.imul(seed + k, 0x9e3779b1), 0x85ebca6b) ^ Math.imul(k + 1, 0xc2b2ae35);
+    t = Math.imul(t ^ (t >>> 16), 0x85ebca6b);
+    t = Math.imul(t ^ (t >>> 13), 0xc2b2ae35);
+    s += ((t ^ (t >>> 16)) >>> 0).toString(16).padStart(8, '0');
+  }
+  return s;
+};
 
 /** Writes the bundle for `scale` to `file`; returns what it planted. */
 export async function generate(file: string, scale: number, seed = 42): Promise<Planted> {
@@ -171,7 +188,9 @@ export async function generate(file: string, scale: number, seed = 42): Promise<
     await big(`proc/${p}/mountinfo`, lines.length, (i) => lines[i]);
   }
 
-  // CNI plugin log: ADD/DEL pairs cycling short-lived pods through an IP pool; the sandboxes' own ADDs.
+  // CNI plugin log: ADD/DEL pairs cycling short-lived pods through an IP pool, each a new sandbox with its own id
+  // and pod name, as on a real node (a log that reused a few thousand ids hid a ledger that kept every sandbox);
+  // and the long-lived sandboxes' own ADDs.
   const t0 = bootEpoch + 3600;
   const stamp = (i: number, total: number) => {
     const d = new Date((t0 + Math.floor((i / total) * 8 * 86400)) * 1000);
@@ -181,12 +200,14 @@ export async function generate(file: string, scale: number, seed = 42): Promise<
   for (let i = 0; i < running + leakedCount; i++) sandboxAdds.set(Math.floor(((i + 1) / (running + leakedCount + 1)) * cniLines) & ~1, i);
   await big('var/log/cni/cni.log', cniLines, (i) => {
     const owner = sandboxAdds.get(i);
-    const c = owner ?? running + leakedCount + (Math.floor(i / 2) % (containers - running - leakedCount));
-    const id = ids[c];
+    const cycle = Math.floor(i / 2);
+    const c = owner ?? running + leakedCount + (cycle % (containers - running - leakedCount));
+    const id = owner !== undefined ? ids[c] : cycleId(seed * 1000 + scale, cycle);
+    const pod = owner !== undefined ? `job-${c}` : `job-${cycle}`;
     const op = owner !== undefined ? 'ADD' : i % 2 === 0 ? 'ADD' : 'DEL';
-    const args = `IgnoreUnknown=1;K8S_POD_NAMESPACE=bench;K8S_POD_NAME=job-${c};K8S_POD_INFRA_CONTAINER_ID=${id} ;`;
+    const args = `IgnoreUnknown=1;K8S_POD_NAMESPACE=bench;K8S_POD_NAME=${pod};K8S_POD_INFRA_CONTAINER_ID=${id} ;`;
     const data = op === 'ADD' ? `{"cniVersion":"0.3.1","ips":[{"version":"4","address":"${ipOf(c)}/16","gateway":"10.64.0.1","interface":0}],"dns":{}}` : '<nil>';
-    return `I${stamp(i, cniLines)}   3110 server.go:${op === 'ADD' ? 81 : 95}] ${op} job-${c}_bench, ${id}, /proc/${20000 + (c % 30000)}/ns/net, ${args}, data ${data}, err <nil>, Nov 25 10:00:00.000000-`;
+    return `I${stamp(i, cniLines)}   3110 server.go:${op === 'ADD' ? 81 : 95}] ${op} ${pod}_bench, ${id}, /proc/${20000 + (cycle % 30000)}/ns/net, ${args}, data ${data}, err <nil>, Nov 25 10:00:00.000000-`;
   });
   await big('var/log/docker.log', dockerdLines, (i) => {
     const d = new Date((t0 + Math.floor((i / dockerdLines) * 8 * 86400)) * 1000).toISOString().replace('Z', '000000+00:00');

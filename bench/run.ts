@@ -6,7 +6,7 @@ import { cpus, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createGunzip } from 'node:zlib';
-import { generate, type Planted } from './generate.js';
+import { GENERATOR_VERSION, generate, type Planted } from './generate.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = join(HERE, '../..');
@@ -23,10 +23,14 @@ async function bundle(scale: number): Promise<{ file: string; planted: Planted }
   mkdirSync(OUT, { recursive: true });
   const file = join(OUT, `busy-node-${scale}x.tar.gz`);
   const meta = `${file}.json`;
-  if (existsSync(file) && existsSync(meta)) return { file, planted: JSON.parse(readFileSync(meta, 'utf8')) };
+  if (existsSync(file) && existsSync(meta)) {
+    const planted = JSON.parse(readFileSync(meta, 'utf8')) as Planted;
+    if (planted.version === GENERATOR_VERSION) return { file, planted };
+  }
   const t0 = performance.now();
-  const planted = await generate(file, scale);
+  const planted = { ...(await generate(file, scale)), version: GENERATOR_VERSION };
   writeFileSync(meta, JSON.stringify(planted));
+  if (scale === 1) rmSync(join(OUT, 'busy-node-1x-second-host.tar.gz'), { force: true }); // a copy of the old one
   console.log(`generated ${file}: ${(planted.bytes / 1e6).toFixed(0)} MB uncompressed, ${(statSync(file).size / 1e6).toFixed(0)} MB gzip, in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   return { file, planted };
 }
