@@ -26,7 +26,7 @@ export class IdSet {
       return;
     }
     if (this.insert(this.table, v)) this.count++;
-    if (this.count * 2 > this.table.length) this.grow();
+    if (this.count * 4 > this.table.length * 3) this.grow(); // up to three quarters full: linear probing stays short
   }
 
   get size(): number {
