@@ -34,32 +34,25 @@ export function makeZip(items: ZipItem[]): Buffer {
     const name = Buffer.from(it.name, 'utf8');
     const crc = crc32(data);
     const method = it.deflate || it.corrupt ? 8 : 0;
-    const dosTime = (13 << 11) | (41 << 5) | 10; // 13:41:20
-    const dosDate = ((2021 - 1980) << 9) | (10 << 5) | 19; // 2021-10-19
-    const local = Buffer.alloc(30);
+    // The fields both headers share, from "version needed" on: the local header has them at 4, the central at 6.
+    const shared = (b: Buffer, at: number) => {
+      b.writeUInt16LE(20, at);
+      b.writeUInt16LE(0x800, at + 2); // names in UTF-8
+      b.writeUInt16LE(method, at + 4);
+      b.writeUInt16LE((13 << 11) | (41 << 5) | 10, at + 6); // 13:41:20
+      b.writeUInt16LE(((2021 - 1980) << 9) | (10 << 5) | 19, at + 8); // 2021-10-19
+      b.writeUInt32LE(crc, at + 10);
+      b.writeUInt32LE(body.length, at + 14);
+      b.writeUInt32LE(data.length, at + 18);
+      b.writeUInt16LE(name.length, at + 22);
+      return b;
+    };
+    const local = shared(Buffer.alloc(30), 4);
     local.writeUInt32LE(0x04034b50, 0);
-    local.writeUInt16LE(20, 4);
-    local.writeUInt16LE(0x800, 6); // names in UTF-8
-    local.writeUInt16LE(method, 8);
-    local.writeUInt16LE(dosTime, 10);
-    local.writeUInt16LE(dosDate, 12);
-    local.writeUInt32LE(crc, 14);
-    local.writeUInt32LE(body.length, 18);
-    local.writeUInt32LE(data.length, 22);
-    local.writeUInt16LE(name.length, 26);
     locals.push(local, name, body);
-    const central = Buffer.alloc(46);
+    const central = shared(Buffer.alloc(46), 6);
     central.writeUInt32LE(0x02014b50, 0);
     central.writeUInt16LE((3 << 8) | 20, 4); // made on unix: the external attributes hold a mode
-    central.writeUInt16LE(20, 6);
-    central.writeUInt16LE(0x800, 8);
-    central.writeUInt16LE(method, 10);
-    central.writeUInt16LE(dosTime, 12);
-    central.writeUInt16LE(dosDate, 14);
-    central.writeUInt32LE(crc, 16);
-    central.writeUInt32LE(body.length, 20);
-    central.writeUInt32LE(data.length, 24);
-    central.writeUInt16LE(name.length, 28);
     central.writeUInt32LE(((it.mode ?? (it.name.endsWith('/') ? 0o40755 : 0o100644)) << 16) >>> 0, 38);
     central.writeUInt32LE(offset, 42);
     centrals.push(central, name);
