@@ -19,7 +19,7 @@ import { parsers } from '../../parsers/index.js';
 import { rules as allRules } from '../../rules/index.js';
 import { type Finding, type Rule, SEVERITY_RANK } from './rule.js';
 import { splitHosts, type EntryFacts } from './hosts.js';
-import { builtWorker, type HelperResult, HelperSlot } from './helper.js';
+import { builtWorker, type HelperResult, HelperSlot, READER_LIMITS } from './helper.js';
 import { flat, pushAll } from '../util.js';
 import { collectGarbage } from './heap.js';
 
@@ -123,7 +123,7 @@ export async function readBundle(path: string, limits: BundleLimits, deadline: n
 
 function readInWorker(url: URL, path: string, limits: BundleLimits, deadline: number, keepAllEvents: boolean): Promise<BundleResult> {
   return new Promise((resolve, reject) => {
-    const worker = new Worker(url, { workerData: { path, limits, deadline, keepAllEvents } });
+    const worker = new Worker(url, { workerData: { path, limits, deadline, keepAllEvents }, resourceLimits: READER_LIMITS });
     worker.once('message', (m: { ok: true; result: BundleResult } | { ok: false; message: string; bundleError: boolean }) => {
       void worker.terminate();
       if (m.ok) resolve(m.result);
