@@ -1,5 +1,5 @@
 import type { ContainerRecord, ContainerState, Stamp } from '../src/model/facts.js';
-import { jsonObj as obj, jsonStr as str, parseFirstJson } from '../src/recognise/json.js';
+import { eachJsonItem, jsonObj as obj, jsonStr as str } from '../src/recognise/json.js';
 import { defineParser, wholeText } from '../src/recognise/parser.js';
 
 interface Inspect {
@@ -87,7 +87,7 @@ export function containerFromInspect(raw: Inspect): ContainerRecord | undefined 
 
 export default defineParser({
   id: 'docker-inspect',
-  describe: '`docker inspect` JSON (an array or one object): state, pid, SandboxKey, IPs and pod labels of every container, dead ones too',
+  describe: '`docker inspect` JSON (arrays, objects, or one object per line as --format \'{{json .}}\' prints): state, pid, SandboxKey, IPs and pod labels of every container, dead ones too',
   collect: 'docker inspect $(docker ps -aq)',
   recognise: {
     // `-f '{{.State.Pid}}'` prints a template, not JSON; `-f '{{json .}}'` is JSON again.
@@ -96,27 +96,27 @@ export default defineParser({
   },
   open(ctx) {
     return wholeText(ctx, (text, firstLine) => {
-      const parsed = parseFirstJson(text);
-      if ('error' in parsed) return ctx.warn(firstLine, `invalid JSON in docker inspect output: ${parsed.error}`);
-      if (parsed.trailing) ctx.warn(firstLine, 'text after the docker inspect JSON document ignored');
-      const doc = parsed.value;
-      const items = Array.isArray(doc) ? doc : [doc];
+      // One array (docker inspect a b c), several (one command per container), or one object per line
+      // (docker inspect --format '{{json .}}'): every document is read, not just the first.
       const lines = text.split('\n');
       const idLine = new Map<string, number>();
       lines.forEach((l, i) => {
-        const m = /"Id"\s*:\s*"([0-9a-f]{64})"/.exec(l);
-        if (m && !idLine.has(m[1])) idLine.set(m[1], firstLine + i);
+        for (const m of l.matchAll(/"Id"\s*:\s*"([0-9a-f]{64})"/g)) if (!idLine.has(m[1])) idLine.set(m[1], firstLine + i);
       });
-      for (const item of items) {
-        if (!item || typeof item !== 'object') continue;
+      const visit = (item: unknown) => {
+        if (!item || typeof item !== 'object') return;
         const c = containerFromInspect(item as Inspect);
-        if (!c) {
-          ctx.warn(firstLine, 'docker inspect item without a valid Id; skipped');
-          continue;
-        }
+        if (!c) return ctx.warn(firstLine, 'docker inspect item without a valid Id; skipped');
         const line = idLine.get(c.id) ?? firstLine;
         ctx.emit({ kind: 'container', container: c, ev: ctx.evidence(line, `"Id": "${c.id}" (${c.name ?? 'no name'}, state ${c.state}${c.sandboxKey ? `, SandboxKey ${c.sandboxKey}` : ''})`) });
+      };
+      let whole: unknown;
+      try {
+        whole = JSON.parse(text); // one document, the usual case: parsed natively, not scanned for its end
+      } catch {
+        return eachJsonItem(text, firstLine, 'docker inspect', ctx.warn, visit);
       }
+      for (const item of Array.isArray(whole) ? whole : [whole]) visit(item);
     });
   },
 });

@@ -347,6 +347,37 @@ describe('zip bundles', () => {
   });
 });
 
+describe('docker inspect saved other ways', () => {
+  const node = join(ROOT, 'samples/cadvisor-run-pin/k8s-node-07');
+  const saved = readFileSync(join(node, 'commands/docker-inspect.json'), 'utf8');
+  const items = JSON.parse(saved.slice(saved.indexOf('\n') + 1)) as unknown[]; // after the "# docker inspect …" line
+  type J = { findings: { rule: string; title: string }[]; diagnostics: { level: string; source: string; message: string }[] };
+  const titles = (j: J) => j.findings.map((f) => `${f.rule} ${f.title}`);
+  const withInspect = (name: string, text: string) => {
+    const folder = join(dir, name);
+    spawnSync('cp', ['-a', node, folder]);
+    writeFileSync(join(folder, 'commands/docker-inspect.json'), text);
+    return report([folder, '--format', 'json', '--fail-on', 'none']).json() as J;
+  };
+  const asSaved = report([node, '--format', 'json', '--fail-on', 'none']).json() as J;
+
+  it.each([
+    ["one object per line (docker inspect --format '{{json .}}')", items.map((c) => JSON.stringify(c)).join('\n')],
+    ['one array per container, one after the other', items.map((c) => JSON.stringify([c], null, 4)).join('\n')],
+  ])('%s: every container is read', (what, text) => {
+    const j = withInspect(`inspect-${what.length}`, `${text}\n`);
+    expect(titles(j)).toEqual(titles(asSaved));
+    expect(j.diagnostics).toEqual([]);
+  });
+
+  it('a document cut short after the first ones keeps those, with a warning', () => {
+    const text = `${items.slice(0, 2).map((c) => JSON.stringify(c)).join('\n')}\n${JSON.stringify(items[2]).slice(0, 200)}\n`;
+    const j = withInspect('inspect-cut', text);
+    expect(j.diagnostics).toContainEqual(expect.objectContaining({ level: 'warning', message: 'docker inspect output is not complete JSON' }));
+    expect(j.findings.some((f) => f.rule === 'sandbox-netns-not-closed')).toBe(true); // the first container, read
+  });
+});
+
 describe('compressed files inside a bundle (rotated logs)', () => {
   const NODE7 = join(ROOT, 'samples/cadvisor-run-pin/k8s-node-07');
   const CALICO = 'var/log/calico/cni/cni.log';
