@@ -21,11 +21,15 @@ export interface MountNamespace {
 }
 
 /**
- * A kernel thread: kthreadd (pid 2, parent 0) or a child of it without a command line of its own ("[kworker/0:1]").
+ * A kernel thread: kthreadd (pid 2, parent 0) or a child of it without a command line of its own ("[kworker/0:1]"),
+ * or, when the bundle does not say whose child it is, a process ps lists by a bracketed name.
  * They all run in the initial namespaces, and no fix restarts them: as pinners of a mount they are noise.
  */
 export function isKernelThread(pid: number, p: Pick<Process, 'ppid' | 'args'> | undefined): boolean {
-  return p !== undefined && (pid === 2 ? p.ppid === 0 : p.ppid === 2) && (!p.args || /^\[.*\]$/.test(p.args));
+  if (p === undefined) return false;
+  // Without a parent (`ps aux` has no PPID column), the bracketed name ps gives a process with no command line.
+  if (p.ppid === undefined) return !!p.args && /^\[.*\]$/.test(p.args);
+  return (pid === 2 ? p.ppid === 0 : p.ppid === 2) && (!p.args || /^\[.*\]$/.test(p.args));
 }
 
 export interface MountPin {

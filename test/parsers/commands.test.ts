@@ -161,6 +161,27 @@ describe('host facts', () => {
     expect(only((await parseText('etc/localtime', '../usr/share/zoneinfo/Asia/Shanghai')).facts, 'timezone')[0].zone).toBe('Asia/Shanghai');
   });
 
+  it('reads ps by its header whatever the columns: ps aux (no parent), ps auxf (a tree), ps -eo with lstart in the middle', async () => {
+    const aux = [
+      'USER         PID %CPU %MEM    VSZ   RSS TTY      STAT START   TIME COMMAND',
+      'root           2  0.0  0.0      0     0 ?        S    Oct11   0:00 [kthreadd]',
+      'root        3100  0.2  0.9 812345 76543 ?        Ssl  Oct11  10:11 /usr/bin/cadvisor -logtostderr --docker_only',
+      'root        9396  0.0  0.0 712000  9000 ?        Sl   13:41   0:00  \\_ /usr/bin/containerd-shim-runc-v2 -namespace moby',
+      '65535       9415  0.0  0.0    972     4 ?        Ss   13:41   0:00      \\_ /pause',
+    ].join('\n');
+    const procs = only((await parseText('ps-aux.txt', `${aux}\n`)).facts, 'process');
+    expect(procs.map((p) => [p.pid, p.ppid, p.args, p.started])).toEqual([
+      [2, undefined, '[kthreadd]', undefined],
+      [3100, undefined, '/usr/bin/cadvisor -logtostderr --docker_only', undefined], // START is too coarse for a start time
+      [9396, undefined, '/usr/bin/containerd-shim-runc-v2 -namespace moby', undefined],
+      [9415, undefined, '/pause', undefined],
+    ]);
+    const eo = only((await parseText('p.txt', '  PID USER      PPID                  STARTED COMM\n 8581 root         1 Fri Feb  3 14:02:11 2017 docker_monitor\n')).facts, 'process');
+    expect(eo).toMatchObject([{ pid: 8581, ppid: 1, comm: 'docker_monitor', started: { kind: 'local', year: 2017, month: 2, day: 3, hour: 14, minute: 2, second: 11 } }]);
+    // Not a ps header: a table that only looks like one is left to other parsers.
+    expect(only((await parseText('t.txt', 'NAME PID COMMAND\nx 1 y\n')).facts, 'process')).toEqual([]);
+  });
+
   it('does not take a shell error for a zone name', async () => {
     const r = await parseText('etc/timezone', 'cat: /etc/timezone: No such file or directory\n');
     expect(only(r.facts, 'timezone')).toHaveLength(0);

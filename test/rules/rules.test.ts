@@ -76,6 +76,19 @@ describe('netns-leaked', () => {
       ]);
     });
 
+    it('does not count kernel threads of a ps without parents (ps aux) among the processes with no link', async () => {
+      const a = await analyseHosts({
+        h: {
+          ...hostTree([...base, { pid: 81, comm: 'pause', net: '4026532699', mnt: '4026532499' }]),
+          'ps.txt': ['USER PID %CPU %MEM VSZ RSS TTY STAT START TIME COMMAND', 'root 1 0.0 0.1 1 1 ? Ss Oct11 0:42 /sbin/init', 'root 2 0.0 0.0 0 0 ? S Oct11 0:00 [kthreadd]', 'root 3 0.0 0.0 0 0 ? I< Oct11 0:00 [rcu_gp]', 'root 900 0.0 0.0 1 1 ? Ssl Oct11 0:00 /usr/bin/dockerd -H fd://', 'root 81 0.0 0.0 1 1 ? Ss Oct11 0:00 /pause'].join('\n'),
+          'proc/900/mountinfo': mounts,
+        },
+      });
+      const leaks = byRule(a.findings, 'netns-leaked');
+      expect(leaks.length).toBe(2);
+      expect(leaks[0].detail).toMatch(/^None of the 3 processes whose network namespace the bundle shows is in net:\[\d+\] at [^ ]+, yet it exists/);
+    });
+
     it("still fires when the link is there and points elsewhere, or when the owner is not running", async () => {
       const linked = await analyseHosts({ h: tree('running', true) });
       expect(byRule(linked.findings, 'netns-leaked').map((f) => f.netns[0].inode)).toEqual(['4026532610', '4026532620']);
