@@ -6,6 +6,8 @@ const LINK = /^(\d+): ([^:@\s]+)(?:@([^:\s]+))?: <([^>]*)>/;
 const LINK_LAYER = /^\s+link\/(\S+)(?: (\S+))?(?: brd \S+)?(?: link-netns (\S+)| link-netnsid (\d+))?/;
 // "inet 10.2.1.15/24 [peer P] [metric N] [brd B] scope global [dynamic …] label"
 const ADDR = /^\s+inet(6?) ([0-9a-fA-F.:]+)(?:\/(\d+))?(?: (?:peer|metric|brd) \S+)* scope (\S+)(.*)$/;
+// `ip -all netns exec …` prints this before each named namespace's output.
+const NETNS_HEADING = /^netns: (\S+)\s*$/;
 const DETAIL_KIND = /^\s+(veth|bridge|ipip|macvlan|ipvlan|vxlan|dummy|bond|vlan|tun|geneve|wireguard|bridge_slave)\b/;
 
 /** The namespace a view was taken in: the transcript's command prefix, a collector path, or the host. */
@@ -23,20 +25,39 @@ export function peerIndex(at: string | undefined): number | undefined {
 
 export default defineParser({
   id: 'ip-addr',
-  describe: '`ip addr`, `ip -d addr`, `ip link`: interfaces, addresses and veth peers of one network namespace',
+  describe: '`ip addr`, `ip -d addr`, `ip link`: interfaces, addresses and veth peers of one network namespace (or of each, from `ip -all netns exec ip -d addr`)',
   collect: 'ip -d addr   (inside a namespace: nsenter -t <pid> -n ip -d addr)',
   recognise: {
     command: /^ip\s+(?:-\w+\s+)*(?:a|ad|addr|address|l|li|link)\b/,
-    sniff: (h) => /^\d+: [^:\s]+: <[A-Z0-9_,-]*> mtu \d+/.test(h.split('\n')[0]),
+    // Its first line, or the first of `ip -all netns exec ip addr` ("netns: NAME", then the links).
+    sniff: (h) => {
+      const lines = h.split('\n').filter((l) => l.trim());
+      const at = NETNS_HEADING.test(lines[0] ?? '') ? 1 : 0;
+      return /^\d+: [^:\s]+: <[A-Z0-9_,-]*> mtu \d+/.test(lines[at] ?? '');
+    },
   },
   open(ctx) {
-    const links: Link[] = [];
+    let links: Link[] = [];
     let cur: Link | undefined;
     let sawLinkLayer = false;
     let first = 0;
     let firstText = '';
+    // `ip -all netns exec ip addr` heads each namespace's part with "netns: NAME"; before the first, nothing is known.
+    let where: NetnsRef | undefined = ctx.command?.eachNetns ? undefined : viewLocation(ctx);
+    const flush = () => {
+      if (links.length && where) ctx.emit({ kind: 'netnsView', where, links, ev: ctx.evidence(first, firstText) });
+      links = [];
+      cur = undefined;
+      first = 0;
+    };
     return {
       line(text, no) {
+        const named = NETNS_HEADING.exec(text);
+        if (named) {
+          flush();
+          where = { kind: 'path', path: `/run/netns/${named[1]}`, viaPid: ctx.command?.netns?.kind === 'path' ? ctx.command.netns.viaPid : undefined };
+          return;
+        }
         const l = LINK.exec(text);
         if (l) {
           if (!first) {
@@ -71,7 +92,7 @@ export default defineParser({
         if (d && d[1] !== 'bridge_slave') cur.type = d[1];
       },
       end() {
-        if (links.length) ctx.emit({ kind: 'netnsView', where: viewLocation(ctx), links, ev: ctx.evidence(first, firstText) });
+        flush();
       },
     };
   },

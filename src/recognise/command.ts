@@ -24,12 +24,14 @@ function refForNetPath(path: string, viaPid: number | undefined): NetnsRef {
 /**
  * Reads what a command line says about where its output comes from:
  * `nsenter -t PID -m nsenter --net=PATH ip addr` is PATH as seen from PID's mount namespace,
- * `nsenter --net=/proc/PID/fd/N …` the netns held by that fd, `ip netns exec NAME …` /run/netns/NAME.
+ * `nsenter --net=/proc/PID/fd/N …` the netns held by that fd, `ip netns exec NAME …` /run/netns/NAME, and
+ * `ip -all netns exec …` each named namespace in turn (the output says which).
  */
 export function commandContext(command: string): CommandContext {
   let words = shellWords(command.trim());
   let netns: NetnsRef | undefined;
   let mountPid: number | undefined;
+  let eachNetns = false;
   for (;;) {
     while (words[0] === 'sudo' || words[0] === 'exec' || words[0] === 'command') words = words.slice(1);
     if (words[0] === 'nsenter') {
@@ -61,6 +63,11 @@ export function commandContext(command: string): CommandContext {
       words = words.slice(i);
       continue;
     }
+    if (words[0] === 'ip' && (words[1] === '-all' || words[1] === '-a') && words[2] === 'netns' && words[3] === 'exec' && words[4]) {
+      eachNetns = true; // every named namespace in turn, each part of the output headed "netns: NAME"
+      words = words.slice(4);
+      continue;
+    }
     if (words[0] === 'ip' && words[1] === 'netns' && words[2] === 'exec' && words[3]) {
       netns = { kind: 'path', path: `/run/netns/${words[3]}`, viaPid: mountPid };
       words = words.slice(4);
@@ -76,5 +83,5 @@ export function commandContext(command: string): CommandContext {
   let pathHint: string | undefined;
   const cat = /^(?:cat|tail(?: -\S+)*|head(?: -\S+)*)\s+(\/\S+)$/.exec(inner);
   if (cat) pathHint = cat[1].replace(/^\/+/, '');
-  return { command: command.trim(), inner, netns, pathHint };
+  return { command: command.trim(), inner, netns, pathHint, ...(eachNetns ? { eachNetns } : {}) };
 }

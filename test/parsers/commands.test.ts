@@ -188,6 +188,37 @@ describe('host facts', () => {
   });
 });
 
+describe('ip -all netns exec', () => {
+  const output = [
+    '',
+    'netns: cni-3276e31b',
+    '1: lo: <LOOPBACK,UP,LOWER_UP> mtu 65536 qdisc noqueue state UNKNOWN group default qlen 1000',
+    '    inet 127.0.0.1/8 scope host lo',
+    '3: eth0@if27: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1450 qdisc noqueue state UP group default',
+    '    inet 10.244.1.37/24 scope global eth0',
+    '',
+    'netns: blue',
+    '5: eth0@if41: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1450 qdisc noqueue state UP group default',
+    '    inet 10.244.1.52/24 scope global eth0',
+  ];
+  const views = (facts: Awaited<ReturnType<typeof parseText>>['facts']) => only(facts, 'netnsView').map((v) => [v.where, v.links.flatMap((l) => l.addrs.map((a) => a.ip)), v.ev.line]);
+  const expected = (offset: number) => [
+    [{ kind: 'path', path: '/run/netns/cni-3276e31b' }, ['127.0.0.1', '10.244.1.37'], 3 + offset],
+    [{ kind: 'path', path: '/run/netns/blue' }, ['10.244.1.52'], 9 + offset],
+  ];
+
+  it('gives each part of the output to the named namespace it is headed with, in a transcript and in a file of its own', async () => {
+    expect(commandContext('sudo ip -all netns exec ip -d addr')).toMatchObject({ inner: 'ip -d addr', eachNetns: true, netns: undefined });
+    expect(views((await parseText('session.log', ['# ip -all netns exec ip -d addr', ...output].join('\n'))).facts)).toEqual(expected(1));
+    expect(views((await parseText('all-netns.txt', output.join('\n'))).facts)).toEqual(expected(0));
+  });
+
+  it('does not give the host what comes before the first heading', async () => {
+    const text = ['# ip -all netns exec ip -d addr', ...output.slice(2, 6), ...output.slice(6)].join('\n');
+    expect(views((await parseText('session.log', text)).facts)).toEqual([expected(-1)[1]]);
+  });
+});
+
 describe('terminal transcripts', () => {
   it('reads what each command line says about where its output comes from', () => {
     expect(commandContext('nsenter -t 8581 -m nsenter --net=/var/run/docker/netns/cf51d21b4b4e ip ad').netns).toEqual({ kind: 'path', path: '/run/docker/netns/cf51d21b4b4e', viaPid: 8581 });
