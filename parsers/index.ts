@@ -23,6 +23,7 @@ import ipAddrJson from './ip-addr-json.js';
 import ipNetns from './ip-netns.js';
 import kubeletLog from './kubelet-log.js';
 import lsfdJson from './lsfd-json.js';
+import findmnt from './findmnt.js';
 import lsnsJson from './lsns-json.js';
 import mountinfo from './mountinfo.js';
 import mounts from './mounts.js';
@@ -68,6 +69,7 @@ export const parsers: readonly Parser[] = [
   dockerPs,
   lsnsJson,
   lsfdJson,
+  findmnt,
   ipAddrJson,
   ipNetns,
   ipAddr,

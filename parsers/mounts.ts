@@ -25,7 +25,7 @@ export default defineParser({
         if (!m) return;
         const path = normalisePath(unescape(m[2]));
         if (!NETNS_DIR.test(path)) return; // /proc itself; nsfs mounts of other namespace types (snapd's mnt namespaces)
-        ctx.emit({ kind: 'nsMount', pid: 1, path, ns: m[3] === 'nsfs' ? 'net' : 'unknown', fstype: m[3], propagation: '', ev: ctx.evidence(no, text) });
+        ctx.emit({ kind: 'nsMount', pid: ctx.command?.mountPid ?? 1, path, ns: m[3] === 'nsfs' ? 'net' : 'unknown', fstype: m[3], propagation: '', ev: ctx.evidence(no, text) });
       },
       end() {},
     };

@@ -83,5 +83,5 @@ export function commandContext(command: string): CommandContext {
   let pathHint: string | undefined;
   const cat = /^(?:cat|tail(?: -\S+)*|head(?: -\S+)*)\s+(\/\S+)$/.exec(inner);
   if (cat) pathHint = cat[1].replace(/^\/+/, '');
-  return { command: command.trim(), inner, netns, pathHint, ...(eachNetns ? { eachNetns } : {}) };
+  return { command: command.trim(), inner, netns, pathHint, ...(mountPid !== undefined ? { mountPid } : {}), ...(eachNetns ? { eachNetns } : {}) };
 }

@@ -5,6 +5,7 @@ export interface CommandContext {
   command: string; // the command as typed, prompt removed
   inner: string; // the command after nsenter / ip netns exec prefixes
   netns?: NetnsRef; // the namespace the command ran in, when a prefix says so
+  mountPid?: number; // `nsenter -t PID -m …`: the output is seen from PID's mount namespace
   eachNetns?: boolean; // `ip -all netns exec …`: the output says which named namespace each part is from ("netns: NAME")
   pathHint?: string; // e.g. `cat /proc/8581/mountinfo` → "proc/8581/mountinfo"
 }

@@ -188,6 +188,16 @@ describe('host facts', () => {
   });
 });
 
+describe('findmnt', () => {
+  it('reads each network namespace mount by its inode, flat or drawn as a tree, and nothing else', async () => {
+    const text = ['TARGET                        SOURCE                 FSTYPE OPTIONS', '/run/netns                    tmpfs[/netns]          tmpfs  rw', '├─/run/netns/cni-a           nsfs[net:[4026532773]] nsfs   rw', '└─/run/netns/blue\\x20x       nsfs[net:[4026532901]] nsfs   rw', '/run/snapd/ns/lxd.mnt         nsfs[mnt:[4026532222]] nsfs   rw'].join('\n');
+    const mounts = only((await parseText('findmnt.txt', text)).facts, 'nsMount').map((m) => [m.path, m.inode, m.pid, m.ev.line]);
+    expect(mounts).toEqual([['/run/netns/cni-a', '4026532773', 1, 3], ['/run/netns/blue x', '4026532901', 1, 4]]);
+    const entered = only((await parseText('s.log', `# nsenter -t 900 -m -- findmnt -t nsfs\n${text}`)).facts, 'nsMount');
+    expect(entered.map((m) => m.pid)).toEqual([900, 900]); // pid 900's mount table, not the host's
+  });
+});
+
 describe('ip -all netns exec', () => {
   const output = [
     '',

@@ -98,6 +98,20 @@ describe('netns-leaked', () => {
     });
   });
 
+  it('finds the pin in findmnt -t nsfs output when the bundle has no mount tables, and what is inside in ip -all netns exec', async () => {
+    const a = await analyseHosts({
+      h: hostTree([...base, { pid: 70, comm: 'pause', net: '4026532500', mnt: '4026532499' }], {
+        'findmnt.txt': ['TARGET                      SOURCE                 FSTYPE OPTIONS', '/run/netns/cni-live        nsfs[net:[4026532500]] nsfs   rw', '/run/netns/cni-ghost       nsfs[net:[4026532777]] nsfs   rw', '/run/snapd/ns/lxd.mnt      nsfs[mnt:[4026532222]] nsfs   rw'].join('\n'),
+        'all-netns.txt': ['# ip -all netns exec ip -d addr', '', 'netns: cni-ghost', '3: eth0@if12: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1450 qdisc noqueue state UP', '    inet 10.9.0.77/24 scope global eth0'].join('\n'),
+      }),
+    });
+    expect(a.skipped.filter((s) => s.rule === 'netns-leaked')).toEqual([]);
+    const leaks = byRule(a.findings, 'netns-leaked');
+    expect(leaks.map((f) => [f.netns[0].inode, f.ips])).toEqual([['4026532777', ['10.9.0.77']]]);
+    expect(leaks[0].pinnedBy).toMatchObject([{ kind: 'mount', pid: 1, path: '/run/netns/cni-ghost', mntns: 'mnt:[4026531841]' }]);
+    expect(leaks[0].evidence.map((e) => e.source)).toEqual(expect.arrayContaining(['h/findmnt.txt', 'h/all-netns.txt']));
+  });
+
   describe('before kernel 3.19 (procfs mounts without an inode)', () => {
     const oldMount = (id: string) => `201 124 0:3 / /run/docker/netns/${id} rw,nosuid,nodev,noexec,relatime - proc proc rw`;
     const procs = [...base, { pid: 70, comm: 'pause', net: '4026532500', mnt: '4026532499' }, { pid: 71, comm: 'monitor', net: '4026531840', mnt: '4026532201', mountinfo: [oldMount('aaaaaaaaaaaa'), oldMount('bbbbbbbbbbbb'), oldMount('cccccccccccc')] }];
