@@ -25,6 +25,7 @@ import kubeletLog from './kubelet-log.js';
 import lsfdJson from './lsfd-json.js';
 import findmnt from './findmnt.js';
 import lsnsJson from './lsns-json.js';
+import lsnsTable from './lsns-table.js';
 import mountinfo from './mountinfo.js';
 import mounts from './mounts.js';
 import multusLog from './multus-log.js';
@@ -68,6 +69,7 @@ export const parsers: readonly Parser[] = [
   crictlPods,
   dockerPs,
   lsnsJson,
+  lsnsTable,
   lsfdJson,
   findmnt,
   ipAddrJson,

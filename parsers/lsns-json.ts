@@ -8,7 +8,7 @@ export default defineParser({
   id: 'lsns-json',
   describe: '`lsns --json -t net`: each network namespace with a process in it (pid), and where it is bind-mounted (nsfs)',
   collect: 'lsns --json -t net -o NS,TYPE,NPROCS,PID,PPID,COMMAND,NETNSID,NSFS',
-  recognise: { command: /^lsns\b/, sniff: (h) => /^\s*\{\s*"namespaces"\s*:\s*\[/.test(h) },
+  recognise: { command: /^lsns\b.*(?:\s-\w*J\w*\b|--json)/, sniff: (h) => /^\s*\{\s*"namespaces"\s*:\s*\[/.test(h) },
   open(ctx) {
     return wholeText(ctx, (text, first) => {
       const parsed = parseFirstJson(text);

@@ -81,7 +81,7 @@ export default defineRule({
   summary: 'A network namespace with no process in it is kept alive by a bind mount or an open fd',
   needs: [
     { anyOf: ['nsLink'], what: '/proc/<pid>/ns/net links of every process (to know which namespaces have a process)', collect: 'ls -l /proc/*/ns/net' },
-    { anyOf: ['parser:mountinfo', 'parser:findmnt', 'parser:lsns-json', 'fdLink', 'parser:ns-listing'], what: 'mount tables or fd links (to see what pins a namespace)', collect: "awk '$9 == \"nsfs\" {print FILENAME,$0}' /proc/*/mountinfo" },
+    { anyOf: ['parser:mountinfo', 'parser:findmnt', 'parser:lsns-json', 'parser:lsns-table', 'fdLink', 'parser:ns-listing'], what: 'mount tables or fd links (to see what pins a namespace)', collect: "awk '$9 == \"nsfs\" {print FILENAME,$0}' /proc/*/mountinfo" },
   ],
   explain: {
     detects: 'A network namespace that no process is a member of, yet still exists because an nsfs bind mount (in some mount namespace) or an open file descriptor refers to it.',

@@ -188,6 +188,31 @@ describe('host facts', () => {
   });
 });
 
+describe('lsns -t net, the table', () => {
+  // util-linux 2.39+ also lists a namespace only a mount holds: no processes, no PID, no command.
+  const table = [
+    '        NS TYPE NPROCS   PID USER     NETNSID NSFS                     COMMAND',
+    '4026531840 net     210     1 root  unassigned                          /sbin/init splash',
+    '4026532773 net       1 20633 65535          0 /run/netns/cni-3276e31b  ceph-mon --fsid=7d2a',
+    '4026532777 net       0       root           1 /run/netns/cni-ghost     ',
+  ].join('\n');
+
+  it('reads each cell under its header, empty ones included', async () => {
+    const { facts } = await parseText('lsns.txt', `${table}\n`);
+    expect(only(facts, 'nsLink').map((f) => [f.pid, f.inode])).toEqual([[1, '4026531840'], [20633, '4026532773']]);
+    expect(only(facts, 'process').map((f) => [f.pid, f.args])).toEqual([[1, '/sbin/init splash'], [20633, 'ceph-mon --fsid=7d2a']]);
+    expect(only(facts, 'nsMount').map((f) => [f.path, f.inode, f.pid])).toEqual([['/run/netns/cni-3276e31b', '4026532773', 1], ['/run/netns/cni-ghost', '4026532777', 1]]);
+  });
+
+  it('is enough, with ps, for netns-leaked to find the namespace only a mount holds', async () => {
+    const { analyseHosts } = await import('../helpers.js');
+    const a = await analyseHosts({ h: { 'lsns.txt': `# lsns -t net\n${table}\n`, 'ps.txt': 'USER PID %CPU %MEM VSZ RSS TTY STAT START TIME COMMAND\nroot 1 0 0 1 1 ? Ss Oct11 0:01 /sbin/init splash\n' } });
+    const leaks = a.findings.filter((f) => f.rule === 'netns-leaked');
+    expect(leaks.map((f) => f.netns[0].inode)).toEqual(['4026532777']);
+    expect(leaks[0].pinnedBy).toMatchObject([{ kind: 'mount', path: '/run/netns/cni-ghost' }]);
+  });
+});
+
 describe('findmnt', () => {
   it('reads each network namespace mount by its inode, flat or drawn as a tree, and nothing else', async () => {
     const text = ['TARGET                        SOURCE                 FSTYPE OPTIONS', '/run/netns                    tmpfs[/netns]          tmpfs  rw', '├─/run/netns/cni-a           nsfs[net:[4026532773]] nsfs   rw', '└─/run/netns/blue\\x20x       nsfs[net:[4026532901]] nsfs   rw', '/run/snapd/ns/lxd.mnt         nsfs[mnt:[4026532222]] nsfs   rw'].join('\n');
