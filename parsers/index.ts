@@ -1,5 +1,6 @@
 // The explicit parser registry. Order matters: the first parser whose recogniser confirms an entry wins.
 // Path-specific parsers come first, then strong content signatures, then the transcript reader.
+import awsVpcCniLog from './aws-vpc-cni-log.js';
 import calicoCniLog from './calico-cni-log.js';
 import ciliumCniLog from './cilium-cni-log.js';
 import clkTck from './clk-tck.js';
@@ -84,6 +85,7 @@ export const parsers: readonly Parser[] = [
   // daemon and plugin logs: a file recognised by one is read by all of them (family 'log')
   cniGlog,
   calicoCniLog,
+  awsVpcCniLog,
   multusLog,
   ciliumCniLog,
   kubeletLog,

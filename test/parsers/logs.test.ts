@@ -189,3 +189,42 @@ describe('CNI plugin logs', () => {
     expect(only(facts, 'logEvent')).toEqual([]);
   });
 });
+
+describe('Amazon VPC CNI plugin.log', () => {
+  const A = '6397e269c6b847d56d8d99b0a423bb50444f861fe68fff9a6773f70467dc1cdc';
+  const B = 'd78e79e2f3c65976885cf228da933b8d35471497f1bdfacbff8d24644f175222';
+  const C = '401bc7b65225585f61faa3c078f45c5abc7479f4f3fa442e74214a30c4f8a0e4';
+  const zap = (ts: string, msg: string, level = 'info') => JSON.stringify({ level, ts, caller: 'routed-eni-cni-plugin/cni.go:125', msg });
+  const request = (op: string, id: string, netns: string, pod: string) =>
+    `Received CNI ${op} request: ContainerID(${id}) Netns(${netns}) IfName(eth0) Args(IgnoreUnknown=1;K8S_POD_NAMESPACE=shop;K8S_POD_NAME=${pod};K8S_POD_INFRA_CONTAINER_ID=${id}) Path(/opt/cni/bin) argsStdinData({"cniVersion":"0.4.0","name":"aws-cni","type":"aws-cni","vethPrefix":"eni"})`;
+  const log = [
+    zap('2024-03-10T17:25:08.487Z', request('add', A, '/var/run/netns/cni-eaf6f3e4', 'web-1')),
+    zap('2024-03-10T17:25:08.487Z', 'Prev Result: <nil>\n', 'debug'),
+    zap('2024-03-10T17:25:08.499Z', `Received add network response from ipamd for container ${A} interface eth0: Success:true IPv4Addr:"10.0.1.186" VPCv4CIDRs:"10.0.0.0/16" `),
+    zap('2024-03-10T18:00:00.100Z', request('del', A, '/var/run/netns/cni-eaf6f3e4', 'web-1')),
+    zap('2024-03-10T18:00:00.200Z', `Received del network response for pod web-1 namespace shop sandbox ${A}: Success:true IPv4Addr:"10.0.1.186" `),
+    zap('2024-03-10T18:00:01.000Z', request('add', B, '/var/run/netns/cni-a1e04c19', 'web-2')),
+    zap('2024-03-10T18:00:01.200Z', `Received add network response from ipamd for container ${B} interface eth0: Success:true IPv4Addr:"10.0.1.186" DeviceNumber:2 `),
+    '2019-03-12T20:40:42Z [INFO] ' + request('del', C, '', 'ingress-1'),
+    `2019-03-12T20:40:42Z [ERROR] Failed to process delete request for pod ingress-1 namespace kube-ingress container ${C}: <nil>`,
+  ].join('\n');
+
+  it('joins each request to ipamd\'s reply: the address, the netns, the pod; and a failed DEL', async () => {
+    const ops = only((await parseText('var/log/aws-routed-eni/plugin.log', `${log}\n`)).facts, 'cniOp');
+    expect(ops.map((o) => [o.op, o.containerId.slice(0, 4), o.ips, o.netnsPath, o.pod, o.podNamespace, o.err, o.ev.line])).toEqual([
+      ['ADD', '6397', ['10.0.1.186'], '/var/run/netns/cni-eaf6f3e4', 'web-1', 'shop', undefined, 3],
+      ['DEL', '6397', [], '/var/run/netns/cni-eaf6f3e4', 'web-1', 'shop', undefined, 5],
+      ['ADD', 'd78e', ['10.0.1.186'], '/var/run/netns/cni-a1e04c19', 'web-2', 'shop', undefined, 7],
+      ['DEL', '401b', [], undefined, 'ingress-1', 'shop', 'ipamd returned no success', 9],
+    ]);
+    expect(ops[0].at).toEqual({ kind: 'exact', utc: Date.parse('2024-03-10T17:25:08.499Z') });
+  });
+
+  it('tells who last held an address, whatever the file is called', async () => {
+    const { analyseHosts } = await import('../helpers.js');
+    const a = await analyseHosts({ h: { 'plugin.log.2024-03-10-18': `${log}\n` } });
+    const holder = a.findings.find((f) => f.rule === 'ip-last-holder' && f.ips[0] === '10.0.1.186');
+    expect(holder?.title).toMatch(/^10\.0\.1\.186 is held by d78e79e2f3c6 \(pod shop\/web-2\)/);
+    expect(holder?.detail).toMatch(/Earlier holders, most recent first: 6397e269c6b8 \(pod shop\/web-1\), state unknown, CNI ADD at .*, released at /);
+  });
+});
