@@ -37,7 +37,7 @@ export default defineParser({
           const i = cols!.findIndex((c) => c.name === name);
           if (i < 0) return undefined;
           const c = cols![i];
-          if (i === cols!.length - 1) return text.slice(Math.min(c.start, words.find((w) => w.end > c.start)?.start ?? c.start)).trim() || undefined;
+          if (i === cols!.length - 1) return text.slice(c.start).trim() || undefined; // text, left-aligned: it starts under its header
           return words.find((w) => w.start < c.end && w.end > c.start)?.word;
         };
         const inode = cell('NS');
