@@ -147,7 +147,9 @@ export function buildHost(input: HostInput, opts: ClockOptions, diags: Diagnosti
     else pidsByMnt.set(inode, [pid]);
   }
   const mntnsOfPid = (pid: number): MountNamespace => {
-    const inode = mntOf.get(pid);
+    // Pid 1's mount namespace is the host's, even where its link could not be read (a mount table printed from a host
+    // shell is attributed to pid 1).
+    const inode = mntOf.get(pid) ?? (pid === 1 ? hostMnt : undefined);
     const key = inode ? `mnt:[${inode}]` : `pid ${pid}`;
     let m = mountNamespaces.get(key);
     if (!m) {

@@ -33,6 +33,7 @@ describe.skipIf(Boolean(reason))('real kernel: collect then report', () => {
   const tag = String(process.pid % 100000).padStart(5, '0');
   const mountFile = join(dir, 'docker/netns', `3f2a9c${tag}7`.slice(0, 12));
   const fdFile = join(dir, `fd-held-${tag}`);
+  const named = `fx-${tag}`;
   const procs: ChildProcess[] = [];
   const links: string[] = [];
   let mountPinner = 0;
@@ -72,6 +73,12 @@ describe.skipIf(Boolean(reason))('real kernel: collect then report', () => {
     // The runtime's way (MNT_DETACH): the fd now reads back as "/", and only stat says it is a namespace.
     sh('umount', ['-l', fdFile]);
 
+    // (4) A named netns (ip netns add) with an address and no process: pinned by the host's own mount.
+    sh('ip', ['netns', 'add', named]);
+    sh('ip', ['-n', named, 'link', 'add', 'fxn0', 'type', 'veth', 'peer', 'name', 'fxn0p']);
+    sh('ip', ['-n', named, 'addr', 'add', '198.51.100.8/24', 'dev', 'fxn0']);
+    inode.named = String(statSync(`/run/netns/${named}`).ino);
+
     // (3) A healthy netns with a member process.
     const member = spawn('unshare', ['--net', 'sleep', '600'], { stdio: 'ignore' });
     procs.push(member);
@@ -87,6 +94,7 @@ describe.skipIf(Boolean(reason))('real kernel: collect then report', () => {
     for (const p of procs) p.kill('SIGKILL');
     for (const f of [mountFile, fdFile]) spawnSync('umount', [f]);
     for (const l of links) spawnSync('ip', ['link', 'del', l]);
+    spawnSync('ip', ['netns', 'del', named]);
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -128,6 +136,27 @@ describe.skipIf(Boolean(reason))('real kernel: collect then report', () => {
     const r = spawnSync('sh', [join(ROOT, 'collect.sh'), '-o', out, '--no-logs'], { encoding: 'utf8', cwd: dir });
     expect(r.status, r.stderr).toBe(0);
     check(report(out));
+  });
+
+  it('a bundle made by hand (ps aux, ls -l, lsns, findmnt, ip -all netns exec) gives the same mount-held leaks', () => {
+    // What an SRE types on the node, saved as transcripts: the real outputs of this machine's util-linux and iproute2.
+    const hand = join(dir, 'by-hand');
+    mkdirSync(hand);
+    const save = (name: string, cmd: string) => writeFileSync(join(hand, name), `# ${cmd}\n${sh('sh', ['-c', `${cmd} 2>/dev/null; true`])}`);
+    save('ps.txt', 'ps aux');
+    save('ns-links.txt', 'ls -l /proc/[0-9]*/ns/net /proc/[0-9]*/ns/mnt');
+    save('lsns.txt', 'lsns -t net');
+    save('findmnt.txt', 'findmnt -t nsfs');
+    save('findmnt-pinner.txt', `nsenter -t ${mountPinner} -m findmnt -t nsfs`);
+    save('all-netns.txt', 'ip -all netns exec ip -d addr');
+    save('pinned.txt', `nsenter -t ${mountPinner} -m nsenter --net=${mountFile} ip -d addr`);
+    const leaks = report(hand).filter((f) => f.rule === 'netns-leaked');
+    const byInode = (i: string) => leaks.find((f) => f.netns.some((n) => n.inode === i));
+    expect(byInode(inode.mount)?.ips).toEqual(['198.51.100.5']);
+    expect(byInode(inode.mount)?.pinnedBy).toContainEqual(expect.objectContaining({ kind: 'mount', pid: mountPinner, path: mountFile }));
+    expect(byInode(inode.named)?.ips).toEqual(['198.51.100.8']);
+    expect(byInode(inode.named)?.pinnedBy).toContainEqual(expect.objectContaining({ kind: 'mount', path: `/run/netns/${named}` }));
+    expect(byInode(inode.healthy), 'the namespace with a process is not reported').toBeUndefined();
   });
 
   it('leaves the mount table and the set of network namespaces as they were', () => {
