@@ -92,3 +92,21 @@ describe('process starts on the timeline', () => {
     expect(allEvents(a).filter((e) => e.kind === 'process:start').map((e) => e.pid)).toEqual([7393]);
   });
 });
+
+describe('localIso', () => {
+  it("writes exactly what luxon's toISO writes, across zones, fixed offsets and DST changes", async () => {
+    const { DateTime } = await import('luxon');
+    const { localIso } = await import('../src/timeline/time.js');
+    const zones = ['UTC', 'Etc/UTC', 'Europe/Berlin', 'America/Sao_Paulo', 'Asia/Kolkata', 'Australia/Lord_Howe', 'America/St_Johns', 'UTC+8', 'UTC-3:30'];
+    // Every 7 minutes 13 seconds and 17 milliseconds over the days around spring-forward and fall-back in both hemispheres.
+    const starts = [Date.UTC(2024, 2, 30), Date.UTC(2024, 9, 26), Date.UTC(2024, 3, 6), Date.UTC(2017, 1, 6)];
+    let checked = 0;
+    for (const zone of zones)
+      for (const start of starts)
+        for (let ms = start; ms < start + 2 * 86_400_000; ms += 433_017) {
+          expect(localIso(ms, zone), `${zone} ${ms}`).toBe(DateTime.fromMillis(ms, { zone }).toISO());
+          checked++;
+        }
+    expect(checked).toBeGreaterThan(10_000);
+  });
+});

@@ -1,11 +1,10 @@
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Writable } from 'node:stream';
-import { DateTime } from 'luxon';
 import type { Analysis } from '../engine/analyse.js';
 import type { TimelineEvent } from '../model/host.js';
 import { TIMESTAMP_DESC } from '../timeline/events.js';
-import { localText } from '../timeline/time.js';
+import { localIso, localText } from '../timeline/time.js';
 import { safeText } from './escape.js';
 
 function zoneOf(a: Analysis, host: string): string {
@@ -20,10 +19,9 @@ export function renderTimelineText(a: Analysis, events: TimelineEvent[]): string
 
 /** One flat object per event, as Timesketch imports it: every field always present with one type. */
 export function timesketchRecord(a: Analysis, e: TimelineEvent) {
-  const dt = DateTime.fromMillis(e.at, { zone: zoneOf(a, e.host) });
   return {
     message: e.message,
-    datetime: dt.toISO() ?? new Date(e.at).toISOString(),
+    datetime: localIso(e.at, zoneOf(a, e.host)),
     timestamp: Math.round(e.at * 1000),
     timestamp_desc: TIMESTAMP_DESC[e.kind] ?? e.kind,
     data_type: `cni_forensics:${e.kind}`,
@@ -42,5 +40,9 @@ export function timesketchRecord(a: Analysis, e: TimelineEvent) {
 
 export async function writeNdjson(a: Analysis, events: TimelineEvent[], out: Writable): Promise<void> {
   const { default: ndjson } = await import('ndjson'); // only this output needs it
-  await pipeline(Readable.from(events.map((e) => timesketchRecord(a, e))), ndjson.stringify(), out, { end: false });
+  // One record at a time: a million of them built up front held a gigabyte.
+  const records = function* () {
+    for (const e of events) yield timesketchRecord(a, e);
+  };
+  await pipeline(Readable.from(records()), ndjson.stringify(), out, { end: false });
 }

@@ -108,6 +108,28 @@ export function isoUtc(ms: number): string {
 const utcHourOffset = new Map<string, number | null>();
 const p2 = (n: number) => String(n).padStart(2, '0');
 
+/**
+ * Local time in ISO form, exactly as luxon's toISO() writes it ("2020-02-06T12:22:17.123+08:00", "…Z" in UTC), from
+ * the offset and luxon's own suffix cached per UTC hour: a timeline export writes a million of them.
+ */
+export function localIso(ms: number, zone: string): string {
+  const hour = Math.floor(ms / 3_600_000) * 3_600_000;
+  const key = `${zone}|${hour}`;
+  let cached = utcHourIso.get(key);
+  if (cached === undefined) {
+    if (utcHourIso.size > 100_000) utcHourIso.clear();
+    const a = DateTime.fromMillis(hour, { zone });
+    const b = DateTime.fromMillis(hour + 3_599_999, { zone });
+    const iso = a.isValid && a.offset === b.offset ? a.toISO() : null;
+    cached = iso ? { offset: a.offset, suffix: iso.slice(23) } : null; // "yyyy-MM-ddTHH:mm:ss.SSS" is 23 characters
+    utcHourIso.set(key, cached);
+  }
+  const d = new Date(ms + (cached?.offset ?? 0) * 60_000);
+  if (!cached || d.getUTCFullYear() < 1000 || d.getUTCFullYear() > 9999) return DateTime.fromMillis(ms, { zone }).toISO() ?? new Date(ms).toISOString();
+  return `${d.toISOString().slice(0, 23)}${cached.suffix}`;
+}
+const utcHourIso = new Map<string, { offset: number; suffix: string } | null>();
+
 /** Local time with zone for text reports: "2020-02-06 12:22:17 +08:00" (offset cached per UTC hour). */
 export function localText(ms: number, zone: string): string {
   const key = `${zone}|${Math.floor(ms / 3_600_000)}`;
