@@ -344,21 +344,30 @@ export function buildHost(input: HostInput, opts: ClockOptions, diags: Diagnosti
       k.podNamespace = c.podNamespace;
     }
   }
-  // Join the containers that own a netns by IP when nothing else did (dockershim passes /proc/<pid>/ns/net, gone with the pid).
+  // Join the containers that own a netns when nothing else did. First by the netns path their CNI ADD was given (a
+  // runtime's /run/netns/cni-… is seen as /host/run/netns/cni-… from an agent that mounts the host's root); then by
+  // IP (dockershim passes /proc/<pid>/ns/net, gone with the pid), leaving out claimants whose ADD names another
+  // namespace's path: when an IP was given again while its old namespace lived on, both claim it.
   const openByIp = new Map<string, IpClaim[]>();
   for (const k of claims) if (!k.released) pushTo(openByIp, k.ip, k);
-  for (const n of netns.values()) {
+  const seenAt = (n: Netns, path: string | undefined) => {
+    if (!path || !/\/netns\//.test(path)) return false;
+    const p = normalisePath(path);
+    return n.paths.some((q) => q === p || q.endsWith(p));
+  };
+  const attach = (n: Netns, c: Container | undefined) => {
+    if (!c || c.netnsKey) return;
+    c.netnsKey = n.key;
+    n.containers.push(c);
+  };
+  const unowned = [...netns.values()].filter((n) => !n.containers.length);
+  for (const n of unowned) for (const k of claims) if (!k.released && seenAt(n, k.netnsPath)) attach(n, findContainer(lookup, k.containerId));
+  for (const n of unowned) {
     if (n.containers.length) continue;
     const ips = new Set(n.views.flatMap((v) => v.links.flatMap((l) => l.addrs.map((a) => a.ip))));
     const owners = new Set<string>();
-    for (const ip of ips) for (const k of openByIp.get(ip) ?? []) owners.add(k.containerId);
-    for (const id of owners) {
-      const c = findContainer(lookup, id);
-      if (c && !c.netnsKey) {
-        c.netnsKey = n.key;
-        n.containers.push(c);
-      }
-    }
+    for (const ip of ips) for (const k of openByIp.get(ip) ?? []) if (!k.netnsPath || !unowned.some((o) => o !== n && seenAt(o, k.netnsPath))) owners.add(k.containerId);
+    for (const id of owners) attach(n, findContainer(lookup, id));
   }
 
   // A namespace with no member seen, owned by a container the runtime says is running: its process's ns/net link is
