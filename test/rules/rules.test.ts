@@ -128,6 +128,33 @@ describe('netns-leaked', () => {
   });
 });
 
+describe('who owns a namespace, when an IP was given again while its old namespace lived on', () => {
+  it('joins each sandbox to the namespace its CNI ADD named, also when an agent sees that path under /host', async () => {
+    const OLD = ID('a');
+    const NEW = ID('b');
+    const a = await analyseHosts({
+      h: hostTree([...base, { pid: 81, comm: 'pause', net: '4026533011', mnt: '4026533020' }, { pid: 90, comm: 'agent', net: '4026531840', mnt: '4026532650', mountinfo: [nsfs('4026532890', '/host/run/netns/cni-old'), nsfs('4026533011', '/host/run/netns/cni-new')] }], {
+        'proc/1/mountinfo': `${nsfs('4026533011', '/run/netns/cni-new', 'shared:5')}\n`,
+        // New first: by IP alone, the old sandbox would have been given the first namespace with the address.
+        'views.txt': [
+          ipAddr('nsenter -t 90 -m nsenter --net=/host/run/netns/cni-new ip addr', 'eth0@if21', '10.9.0.9/32'),
+          ipAddr('nsenter -t 90 -m nsenter --net=/host/run/netns/cni-old ip addr', 'eth0@if17', '10.9.0.9/32'),
+        ].join('\n'),
+        'cni.log': [
+          cniLine('ADD', '0514 08:11:02.131000', OLD, 'old', '10.9.0.9', '<nil>', '/var/run/netns/cni-old'),
+          cniLine('DEL', '0516 09:30:00.112000', OLD, 'old', undefined, 'rpc error: connection refused', '/var/run/netns/cni-old'),
+          cniLine('ADD', '0516 09:42:17.549000', NEW, 'new', '10.9.0.9', '<nil>', '/var/run/netns/cni-new'),
+        ].join('\n'),
+        'inspect.json': JSON.stringify([inspect({ id: OLD, state: 'exited', pod: 'old' }), inspect({ id: NEW, state: 'running', pod: 'new' })]), // the new one without a pid, as crictl pods or docker ps give it
+      }),
+    }, { year: 2017 });
+    const [leak] = byRule(a.findings, 'netns-leaked');
+    expect(leak.netns[0].inode).toBe('4026532890');
+    expect(leak.containers.map((c) => c.id)).toEqual([OLD]);
+    expect(byRule(a.findings, 'sandbox-netns-not-closed').map((f) => [f.containers[0].id, f.netns[0]?.inode])).toEqual([[OLD, '4026532890']]);
+  });
+});
+
 describe('ip-conflict', () => {
   it('fires for one IP live in two namespaces of one host', async () => {
     const a = await analyseHosts({
