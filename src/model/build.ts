@@ -361,12 +361,19 @@ export function buildHost(input: HostInput, opts: ClockOptions, diags: Diagnosti
     n.containers.push(c);
   };
   const unowned = [...netns.values()].filter((n) => !n.containers.length);
-  for (const n of unowned) for (const k of claims) if (!k.released && seenAt(n, k.netnsPath)) attach(n, findContainer(lookup, k.containerId));
+  // Claims and namespaces by the last part of a netns path (cni-…): lookups, not a scan of every pair.
+  const base = (path: string) => path.slice(path.lastIndexOf('/') + 1);
+  const byNetnsName = new Map<string, IpClaim[]>();
+  for (const k of claims) if (!k.released && k.netnsPath && /\/netns\//.test(k.netnsPath)) pushTo(byNetnsName, base(k.netnsPath), k);
+  const unownedByName = new Map<string, Netns[]>();
+  for (const n of unowned) for (const path of n.paths) pushTo(unownedByName, base(path), n);
+  const namesAnother = (k: IpClaim, n: Netns) => !!k.netnsPath && (unownedByName.get(base(k.netnsPath)) ?? []).some((o) => o !== n && seenAt(o, k.netnsPath));
+  for (const n of unowned) for (const path of n.paths) for (const k of byNetnsName.get(base(path)) ?? []) if (seenAt(n, k.netnsPath)) attach(n, findContainer(lookup, k.containerId));
   for (const n of unowned) {
     if (n.containers.length) continue;
     const ips = new Set(n.views.flatMap((v) => v.links.flatMap((l) => l.addrs.map((a) => a.ip))));
     const owners = new Set<string>();
-    for (const ip of ips) for (const k of openByIp.get(ip) ?? []) if (!k.netnsPath || !unowned.some((o) => o !== n && seenAt(o, k.netnsPath))) owners.add(k.containerId);
+    for (const ip of ips) for (const k of openByIp.get(ip) ?? []) if (!namesAnother(k, n)) owners.add(k.containerId);
     for (const id of owners) attach(n, findContainer(lookup, id));
   }
 
