@@ -301,12 +301,13 @@ describe('zip bundles', () => {
     expect(zipped.findings.map((f) => `${f.rule} ${f.title}`)).toEqual(folder.findings.map((f) => `${f.rule} ${f.title}`));
   });
 
-  it('.. names are refused, absolute ones read as relative, a symlink out is text, a corrupt file costs a warning', async () => {
+  it('.. names are refused, absolute ones read as relative, a symlink out is text, a corrupt file or link costs no more', async () => {
     const zip = join(dir, 'hostile.zip');
     writeFileSync(zip, makeZip([
       { name: '../../tmp/forensics-zip-escape', data: 'x' },
       { name: '/var/log/cni/cni.log', data: `${glogAdd('abs', 'a'.repeat(64), '10.9.1.1')}\n`, deflate: true },
       { name: 'proc/4242/ns/net', data: '/etc/shadow', mode: 0o120777 },
+      { name: 'proc/4243/ns/net', data: 'net:[4026532999]', mode: 0o120777, corrupt: true }, // a link that does not inflate
       { name: 'var/log/cni/broken.log', data: `${glogAdd('crc', 'c'.repeat(64), '10.9.1.2')}\n`, corrupt: true },
       { name: 'var/log/cni/after.log', data: `${glogAdd('after', 'd'.repeat(64), '10.9.1.3')}\n` },
     ]));

@@ -220,6 +220,8 @@ describe('findmnt', () => {
     expect(mounts).toEqual([['/run/netns/cni-a', '4026532773', 1, 3], ['/run/netns/blue x', '4026532901', 1, 4]]);
     const entered = only((await parseText('s.log', `# nsenter -t 900 -m -- findmnt -t nsfs\n${text}`)).facts, 'nsMount');
     expect(entered.map((m) => m.pid)).toEqual([900, 900]); // pid 900's mount table, not the host's
+    const mount = only((await parseText('m.log', '# nsenter -t 900 -m mount\nnsfs on /run/netns/blue type nsfs (rw)\n')).facts, 'nsMount');
+    expect(mount.map((m) => [m.pid, m.path])).toEqual([[900, '/run/netns/blue']]); // `mount` too
   });
 });
 

@@ -344,6 +344,14 @@ describe('the host namespaces, kernel threads and empty namespaces', () => {
     expect(byRule(a.findings, 'mount-propagation-pin')).toEqual([]); // the host's own mount namespace is no foreign copy
   });
 
+  it("gives the host's mount namespace a mount table printed from a host shell (findmnt), though pid 1's links cannot be read", async () => {
+    const kthreadd = { ...kernel[0], mountinfo: [] };
+    const findmnt = '# findmnt -t nsfs\nTARGET          SOURCE                 FSTYPE OPTIONS\n/run/netns/blue nsfs[net:[4026532177]] nsfs   rw\n';
+    const [f] = byRule((await analyseHosts({ h: hostTree([init, kthreadd, ...kernel.slice(1), shell], { 'findmnt.txt': findmnt, 'blue.txt': inside() }) })).findings, 'netns-leaked');
+    expect(f.pinnedBy.map((p) => [p.kind, p.mntns, p.path])).toEqual([['mount', 'mnt:[4026531832]', '/run/netns/blue']]);
+    expect(f.detail).toContain("(the host's, pid 1)");
+  });
+
   it('calls a namespace holding only lo, never owned by a container, a warning; one still holding an address stays an error', async () => {
     const empty = byRule((await analyseHosts({ h: hostTree([init, ...kernel, shell], { 'blue.txt': inside() }) })).findings, 'netns-leaked')[0];
     expect(empty).toMatchObject({ severity: 'warning', title: expect.stringMatching(/, empty$/) });
