@@ -45,6 +45,19 @@ function isTarHeader(b: Buffer): boolean {
   return b.length >= 263 && b.toString('latin1', 257, 262) === 'ustar';
 }
 
+/** An archive's name, as `forensics report` reads one (a folder holding only these is a set of bundles). */
+export const ARCHIVE_NAME = /\.(?:tar|tar\.gz|tgz|tar\.xz|txz|zip)$/i;
+
+/** Which archive a file's first bytes (up to 512) say it is, if any. */
+export function archiveKind(magic: Buffer): 'tar.gz' | 'tar' | 'tar.xz' | 'zip' | undefined {
+  if (magic[0] === 0x1f && magic[1] === 0x8b) return 'tar.gz';
+  if (isTarHeader(magic)) return 'tar';
+  if (magic[0] === 0xfd && magic.toString('latin1', 1, 6) === '7zXZ\0') return 'tar.xz'; // sosreport's default
+  // A zip, as a ticket system or a Windows hand sends it (a local file header, or an empty zip's end record).
+  if (magic.toString('latin1', 0, 4) === 'PK\x03\x04' || magic.toString('latin1', 0, 4) === 'PK\x05\x06') return 'zip';
+  return undefined;
+}
+
 export function bundleName(path: string): string {
   return basename(path).replace(/\.(tar\.gz|tgz|tar\.xz|txz|tar|gz|zip)$/i, '') || path;
 }
@@ -75,12 +88,11 @@ export async function openBundle(path: string, limits: BundleLimits): Promise<Op
     const position: BundlePosition = { size: st.size, read: () => 0 };
     return { name, kind, entries: tarEntries(path, compression, limits, refused, absolute, position), refused, absolute, position };
   };
-  if (magic[0] === 0x1f && magic[1] === 0x8b) return archive('tar.gz', 'gzip');
-  if (isTarHeader(magic)) return archive('tar', 'none');
-  // sosreport's default: .tar.xz
-  if (magic[0] === 0xfd && magic.toString('latin1', 1, 6) === '7zXZ\0') return archive('tar.xz', 'xz');
-  // A zip, as a ticket system or a Windows hand sends it (a local file header, or an empty zip's end record).
-  if (magic.toString('latin1', 0, 4) === 'PK\x03\x04' || magic.toString('latin1', 0, 4) === 'PK\x05\x06') {
+  const kind = archiveKind(magic);
+  if (kind === 'tar.gz') return archive('tar.gz', 'gzip');
+  if (kind === 'tar') return archive('tar', 'none');
+  if (kind === 'tar.xz') return archive('tar.xz', 'xz');
+  if (kind === 'zip') {
     const position: BundlePosition = { size: st.size, read: () => 0 };
     return { name, kind: 'zip', entries: zipEntries(path, limits, refused, absolute, position), refused, absolute, position };
   }

@@ -1,6 +1,6 @@
 import { BundleError, type BundleLimits, DEFAULT_LIMITS, type Entry } from '../bundle/entry.js';
 import { LineSplitter } from '../bundle/lines.js';
-import { type BundlePosition, openBundle } from '../bundle/open.js';
+import { ARCHIVE_NAME, archiveKind, type BundlePosition, openBundle } from '../bundle/open.js';
 import { gunzipChunks, gunzippedName, isGzip } from '../bundle/gunzip.js';
 import { bomOf, dropUtf8Bom, utf16ToUtf8 } from '../bundle/text-encoding.js';
 import type { Evidence, Fact } from '../model/facts.js';
@@ -426,7 +426,7 @@ async function readEntryWith(bundle: string, entry: Entry, limits: BundleLimits,
   const parser = sos ? recogniseBlock(sos.context, headText) : recogniseEntry(entry.path, headText);
   if (!parser) {
     // An archive inside a bundle (a zip of node archives) is not opened: one level of archive is read, as one bundle.
-    const archive = /\.(?:tar|tar\.gz|tgz|tar\.xz|txz|zip)$/i.test(entry.shownPath ?? entry.path) || headText.startsWith('PK\x03\x04') || /^.{257}ustar/s.test(headText);
+    const archive = ARCHIVE_NAME.test(entry.shownPath ?? entry.path) || archiveKind(Buffer.concat(head, Math.min(headBytes, 512))) !== undefined;
     if (archive) diagnostics.push({ level: 'warning', source, message: `${INNER_ARCHIVE}; not opened. Extract it and pass it as a bundle of its own (one per host).` });
     else if (headBytes > 0) diagnostics.push({ level: 'info', source, message: 'not recognised as any evidence format; skipped (`forensics formats` lists what is read)' });
     if (entry.shownPath !== undefined) await it.return?.(); // a compressed file: its bytes are drained, not inflated

@@ -1,6 +1,7 @@
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { analyse } from './analyse.js';
+import { ARCHIVE_NAME } from '../bundle/open.js';
 import { diffExpected, type ExpectedFinding, expectedOf } from './expected.js';
 
 export const EXPECTED_FILE = 'expected.json';
@@ -18,7 +19,6 @@ export async function sampleBundles(dir: string): Promise<string[]> {
   return (await readdir(dir)).filter((n) => !NOT_BUNDLES.has(n)).sort().map((n) => join(dir, n));
 }
 
-const ARCHIVE = /\.(?:tar|tar\.gz|tgz|tar\.xz|txz|zip)$/i;
 const DOC = /^(?:README(?:\.\w+)?|.*\.md|expected\.json)$/i;
 
 /**
@@ -35,7 +35,7 @@ export async function expandBundleFolders(paths: string[]): Promise<string[]> {
       out.push(p); // not a folder (or unreadable): the reader says what is wrong
       continue;
     }
-    const archives = names.filter((d) => d.isFile() && ARCHIVE.test(d.name));
+    const archives = names.filter((d) => d.isFile() && ARCHIVE_NAME.test(d.name));
     const rest = names.filter((d) => !DOC.test(d.name) && !archives.includes(d));
     if (archives.length && !rest.length) out.push(...archives.map((d) => join(p, d.name)).sort());
     else out.push(p);

@@ -21,7 +21,9 @@ export function eventsFor(f: Finding, events: TimelineEvent[], max = 12): Timeli
 
 /** The zone a finding's times are shown in: its (first) host's; UTC when the host is unknown. */
 export function hostZone(a: Pick<Analysis, 'hosts'>, host: string): string {
-  return a.hosts.find((h) => h.name === host.split(', ')[0])?.clock.zone ?? 'UTC';
+  const comma = host.indexOf(', '); // no split: the timeline export asks once per event
+  const first = comma < 0 ? host : host.slice(0, comma);
+  return a.hosts.find((h) => h.name === first)?.clock.zone ?? 'UTC';
 }
 
 /**

@@ -6,13 +6,10 @@ import type { TimelineEvent } from '../model/host.js';
 import { TIMESTAMP_DESC } from '../timeline/events.js';
 import { localIso, localText } from '../timeline/time.js';
 import { safeText } from './escape.js';
-
-function zoneOf(a: Analysis, host: string): string {
-  return a.hosts.find((h) => h.name === host)?.clock.zone ?? 'UTC';
-}
+import { hostZone } from './related.js';
 
 export function renderTimelineText(a: Analysis, events: TimelineEvent[]): string {
-  const lines = events.map((e) => `${localText(e.at, zoneOf(a, e.host))}${e.how === 'exact' || e.how === 'local' ? ' ' : '~'} ${safeText(e.host).padEnd(14)} ${e.kind.padEnd(17)} ${safeText(e.message)}`);
+  const lines = events.map((e) => `${localText(e.at, hostZone(a, e.host))}${e.how === 'exact' || e.how === 'local' ? ' ' : '~'} ${safeText(e.host).padEnd(14)} ${e.kind.padEnd(17)} ${safeText(e.message)}`);
   const inferred = events.some((e) => e.how !== 'exact' && e.how !== 'local');
   return `${lines.join('\n')}${lines.length ? '\n' : ''}${events.length} event${events.length === 1 ? '' : 's'}${inferred ? '; "~" marks a time whose year or zone was inferred' : ''}.\n`;
 }
@@ -21,7 +18,7 @@ export function renderTimelineText(a: Analysis, events: TimelineEvent[]): string
 export function timesketchRecord(a: Analysis, e: TimelineEvent) {
   return {
     message: e.message,
-    datetime: localIso(e.at, zoneOf(a, e.host)),
+    datetime: localIso(e.at, hostZone(a, e.host)),
     timestamp: Math.round(e.at * 1000),
     timestamp_desc: TIMESTAMP_DESC[e.kind] ?? e.kind,
     data_type: `cni_forensics:${e.kind}`,
