@@ -1,5 +1,5 @@
 import { normalisePath } from '../src/model/facts.js';
-import { defineParser } from '../src/recognise/parser.js';
+import { defineParser, mountReader } from '../src/recognise/parser.js';
 
 // `findmnt -t nsfs` (util-linux): "TARGET SOURCE FSTYPE OPTIONS", a network namespace's bind mount as
 //   /run/netns/cni-1aff84c7 nsfs[net:[4026531840]] nsfs rw
@@ -19,7 +19,7 @@ export default defineParser({
     sniff: (h) => HEADER.test(h.split('\n')[0]) && /nsfs\[/.test(h),
   },
   open(ctx) {
-    const reader = ctx.command?.mountPid ?? 1; // whose mount table it printed
+    const reader = mountReader(ctx);
     return {
       line(text, no) {
         const m = ROW.exec(text);

@@ -1,5 +1,23 @@
 import { jsonObj as obj, parseFirstJson } from '../src/recognise/json.js';
-import { defineParser, wholeText } from '../src/recognise/parser.js';
+import { defineParser, mountReader, type ParseContext, wholeText } from '../src/recognise/parser.js';
+import { type Evidence, normalisePath } from '../src/model/facts.js';
+
+/**
+ * The facts of one network namespace lsns lists, as JSON or as a table: a process in it, that process, and where
+ * the namespace is bind-mounted, seen from lsns's own mount namespace (the host's from a host shell).
+ */
+export function lsnsRow(
+  ctx: Pick<ParseContext, 'emit' | 'command'>,
+  row: { inode: string; pid?: number; ppid?: number; command?: { comm: string } | { args: string }; nsfs: string[] },
+  ev: Evidence,
+): void {
+  if (row.pid !== undefined && row.pid > 0) {
+    ctx.emit({ kind: 'nsLink', pid: row.pid, ns: 'net', inode: row.inode, ev });
+    if (row.command) ctx.emit({ kind: 'process', pid: row.pid, ppid: row.ppid, ...row.command, ev });
+  }
+  for (const path of row.nsfs.map((p) => p.trim()).filter((p) => p.startsWith('/')))
+    ctx.emit({ kind: 'nsMount', pid: mountReader(ctx), path: normalisePath(path), ns: 'net', inode: row.inode, fstype: 'nsfs', propagation: '', ev });
+}
 
 // `lsns --json -t net` (util-linux): {"namespaces":[{"ns":4026531833,"type":"net","nprocs":66,"pid":2,"netnsid":…,"nsfs":…,"command":…}]}
 // "ns" is a number (a string in some versions); "nsfs" is null, a path, or several paths separated by newlines; newer
@@ -24,12 +42,8 @@ export default defineParser({
         const at = lines.findIndex((l) => l.includes(`"ns": ${inode}`) || l.includes(`"ns":${inode}`) || l.includes(`"ns": "${inode}"`));
         const ev = ctx.evidence(first + Math.max(at, 0), `lsns: net:[${inode}] nprocs=${String(e.nprocs ?? '?')} pid=${String(e.pid ?? '-')} command=${String(e.command ?? '-')} nsfs=${String(e.nsfs ?? '-')}`);
         const pid = typeof e.pid === 'number' ? e.pid : typeof e.pid === 'string' && /^\d+$/.test(e.pid) ? Number(e.pid) : undefined;
-        if (pid !== undefined && pid > 0) ctx.emit({ kind: 'nsLink', pid, ns: 'net', inode, ev });
-        if (pid !== undefined && pid > 0 && typeof e.command === 'string') ctx.emit({ kind: 'process', pid, ppid: typeof e.ppid === 'number' ? e.ppid : undefined, comm: e.command, ev });
-        // Seen from lsns's own mount namespace, which is the host's when it ran from a host shell.
-        if (typeof e.nsfs === 'string')
-          for (const path of e.nsfs.split('\n').map((p) => p.trim()).filter((p) => p.startsWith('/')))
-            ctx.emit({ kind: 'nsMount', pid: 1, path, ns: 'net', inode, fstype: 'nsfs', propagation: '', ev });
+        const nsfs = typeof e.nsfs === 'string' ? e.nsfs.split('\n') : [];
+        lsnsRow(ctx, { inode, pid, ppid: typeof e.ppid === 'number' ? e.ppid : undefined, command: typeof e.command === 'string' ? { comm: e.command } : undefined, nsfs }, ev);
       }
     });
   },

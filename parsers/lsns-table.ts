@@ -1,4 +1,4 @@
-import { normalisePath } from '../src/model/facts.js';
+import { lsnsRow } from './lsns-json.js';
 import { defineParser } from '../src/recognise/parser.js';
 
 // `lsns -t net` as a table (util-linux): "NS TYPE NPROCS PID USER NETNSID NSFS COMMAND", any of them with -o.
@@ -24,7 +24,6 @@ export default defineParser({
   },
   open(ctx) {
     let cols: Column[] | undefined;
-    const reader = ctx.command?.mountPid ?? 1; // whose mount table NSFS comes from
     return {
       line(text, no) {
         if (HEADER.test(text)) {
@@ -42,16 +41,9 @@ export default defineParser({
         };
         const inode = cell('NS');
         if (!inode || !/^\d+$/.test(inode) || (cell('TYPE') ?? 'net') !== 'net') return;
-        const ev = ctx.evidence(no, text);
         const pid = Number(cell('PID'));
-        const nprocs = cell('NPROCS');
-        if (Number.isInteger(pid) && pid > 0 && nprocs !== '0') {
-          ctx.emit({ kind: 'nsLink', pid, ns: 'net', inode, ev });
-          const command = cols[cols.length - 1].name === 'COMMAND' ? cell('COMMAND') : undefined;
-          if (command) ctx.emit({ kind: 'process', pid, args: command, ev });
-        }
-        const nsfs = cell('NSFS');
-        if (nsfs?.startsWith('/')) ctx.emit({ kind: 'nsMount', pid: reader, path: normalisePath(nsfs), ns: 'net', inode, fstype: 'nsfs', propagation: '', ev });
+        const command = cols[cols.length - 1].name === 'COMMAND' ? cell('COMMAND') : undefined;
+        lsnsRow(ctx, { inode, pid: Number.isInteger(pid) && cell('NPROCS') !== '0' ? pid : undefined, command: command ? { args: command } : undefined, nsfs: [cell('NSFS') ?? ''] }, ctx.evidence(no, text));
       },
       end() {},
     };

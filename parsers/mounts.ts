@@ -1,5 +1,5 @@
 import { normalisePath } from '../src/model/facts.js';
-import { defineParser } from '../src/recognise/parser.js';
+import { defineParser, mountReader } from '../src/recognise/parser.js';
 
 // /proc/mounts (fstab format: "nsfs /run/netns/cni-x nsfs rw 0 0") and `mount` ("nsfs on /run/netns/cni-x type nsfs (rw)"):
 // the mount table of the reader's mount namespace (the host's, for a sosreport or a host shell). No inode is shown, so a
@@ -25,7 +25,7 @@ export default defineParser({
         if (!m) return;
         const path = normalisePath(unescape(m[2]));
         if (!NETNS_DIR.test(path)) return; // /proc itself; nsfs mounts of other namespace types (snapd's mnt namespaces)
-        ctx.emit({ kind: 'nsMount', pid: ctx.command?.mountPid ?? 1, path, ns: m[3] === 'nsfs' ? 'net' : 'unknown', fstype: m[3], propagation: '', ev: ctx.evidence(no, text) });
+        ctx.emit({ kind: 'nsMount', pid: mountReader(ctx), path, ns: m[3] === 'nsfs' ? 'net' : 'unknown', fstype: m[3], propagation: '', ev: ctx.evidence(no, text) });
       },
       end() {},
     };

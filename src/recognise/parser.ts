@@ -157,6 +157,11 @@ export function defineParser(p: Parser): Parser {
 }
 
 /** Helper for parsers that need the whole text (JSON documents); bounded by maxBytes. */
+/** Whose mount table a command printed: the pid whose mount namespace `nsenter -t PID -m` entered, else the host's (pid 1). */
+export function mountReader(ctx: Pick<ParseContext, 'command'>): number {
+  return ctx.command?.mountPid ?? 1;
+}
+
 export function wholeText(ctx: ParseContext, done: (text: string, firstLine: number) => void): LineSink {
   const maxBytes = ctx.maxDocumentBytes ?? 256 * 1024 * 1024;
   const parts: string[] = [];

@@ -204,6 +204,14 @@ describe('lsns -t net, the table', () => {
     expect(only(facts, 'nsMount').map((f) => [f.path, f.inode, f.pid])).toEqual([['/run/netns/cni-3276e31b', '4026532773', 1], ['/run/netns/cni-ghost', '4026532777', 1]]);
   });
 
+  it('reads NSFS from the mount namespace nsenter -m entered, as a table and as --json', async () => {
+    const json = JSON.stringify({ namespaces: [{ ns: 4026532777, type: 'net', nprocs: 0, pid: null, command: null, nsfs: '/run/netns/cni-ghost' }] });
+    for (const [cmd, out] of [['lsns -t net', table], ['lsns --json -t net', json]]) {
+      const mounts = only((await parseText('s.log', `# nsenter -t 900 -m ${cmd}\n${out}\n`)).facts, 'nsMount').filter((m) => m.inode === '4026532777');
+      expect(mounts.map((m) => [m.pid, m.path]), cmd).toEqual([[900, '/run/netns/cni-ghost']]);
+    }
+  });
+
   it('is enough, with ps, for netns-leaked to find the namespace only a mount holds', async () => {
     const { analyseHosts } = await import('../helpers.js');
     const a = await analyseHosts({ h: { 'lsns.txt': `# lsns -t net\n${table}\n`, 'ps.txt': 'USER PID %CPU %MEM VSZ RSS TTY STAT START TIME COMMAND\nroot 1 0 0 1 1 ? Ss Oct11 0:01 /sbin/init splash\n' } });
