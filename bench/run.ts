@@ -13,6 +13,17 @@ const ROOT = join(HERE, '../..');
 const OUT = join(ROOT, 'bench/out');
 const CLI = join(ROOT, 'dist/src/cli/main.js');
 const MEASURE = join(ROOT, 'dist/bench/measure.js');
+/**
+ * The node flags the `forensics` program starts with (its sh launcher line): the bench runs the CLI under measure.js,
+ * not through sh, so it passes them itself and measures what a user runs.
+ */
+const LAUNCH_FLAGS = launcherFlags(readFileSync(CLI, 'utf8'));
+
+function launcherFlags(cli: string): string[] {
+  const m = /^\/\/usr\/bin\/env true; exec \/usr\/bin\/env node ((?:--[\w-]+(?:=\S+)? )*)"\$0" "\$@"$/m.exec(cli.split('\n', 2).join('\n'));
+  if (!m) throw new Error(`${CLI}: its second line is not the sh launcher line this bench knows; update launcherFlags`);
+  return m[1].trim().split(' ').filter(Boolean);
+}
 
 const args = process.argv.slice(2);
 // Shared VMs drift by ±10-25% between identical runs: --repeat N keeps the fastest of N (memory: the largest).
@@ -43,7 +54,7 @@ async function bundle(scale: number): Promise<{ file: string; planted: Planted }
 function report(files: string[], ...extra: string[]): { seconds: number; rssMb: number; leaks: (string | null)[] } {
   const out = join(tmpdir(), `bench-report-${process.pid}.json`);
   const t0 = performance.now();
-  const r = spawnSync(process.execPath, [MEASURE, CLI, 'report', ...files, '--format', 'json', '-o', out, '--fail-on', 'none', '--max-bundle-bytes', String(64 * 1024 ** 3), ...extra], { encoding: 'utf8' });
+  const r = spawnSync(process.execPath, [...LAUNCH_FLAGS, MEASURE, CLI, 'report', ...files, '--format', 'json', '-o', out, '--fail-on', 'none', '--max-bundle-bytes', String(64 * 1024 ** 3), ...extra], { encoding: 'utf8' });
   const seconds = (performance.now() - t0) / 1000;
   if (r.status !== 0) throw new Error(`report failed (${r.status}): ${r.stderr}`);
   const rssMb = Number(/maxrss_kb=(\d+)/.exec(r.stderr)?.[1] ?? 0) / 1024;
@@ -77,7 +88,7 @@ function manualBaseline(file: string, ip: string): number {
 }
 
 const pad = (s: string | number, n: number) => String(s).padStart(n);
-console.log(`cni-forensics bench on ${cpus().length} cores (${cpus()[0]?.model ?? '?'}), node ${process.version}`);
+console.log(`cni-forensics bench on ${cpus().length} cores (${cpus()[0]?.model ?? '?'}), node ${process.version}, CLI started as the program starts it: node ${LAUNCH_FLAGS.join(' ')}`);
 const rows: { scale: number; mb: number; seconds: number; rssMb: number }[] = [];
 for (const scale of scales) {
   const { file, planted } = await bundle(scale);

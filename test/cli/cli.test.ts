@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -178,6 +178,29 @@ describe('forensics CLI', () => {
     expect(r.stderr).not.toMatch(/EPIPE|Unhandled/);
     const missing = run('report', '/nonexistent/x.tar.gz');
     expect(missing.stderr.match(/\/nonexistent\/x\.tar\.gz/g)).toHaveLength(1);
+  });
+
+  it('runs as a program through its sh launcher line: node gets the young-generation cap, and every argument as given', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fx launcher $HOME '));
+    try {
+      // A path with spaces, a $ and a quote must reach the report unchanged through sh's "$@".
+      const bundle = join(dir, `node "a" $x`);
+      cpSync(join(__dirname, '../../samples/seed-incident/10.2.1.4'), bundle, { recursive: true, verbatimSymlinks: true });
+      const plainDir = mkdtempSync(join(tmpdir(), 'fx-probe-'));
+      const probe = join(plainDir, 'probe.mjs'); // NODE_OPTIONS splits at spaces
+      writeFileSync(probe, `process.stderr.write('execArgv=' + JSON.stringify(process.execArgv) + '\\n');\n`);
+      const r = spawnSync(BIN, ['report', bundle, '--format', 'json', '--fail-on', 'none'], { encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: `--import=${probe}` } });
+      expect(r.status, r.stderr).toBe(0);
+      expect(JSON.parse(/^execArgv=(.*)$/m.exec(r.stderr)![1])).toContain('--max-semi-space-size=4');
+      const got = JSON.parse(r.stdout) as { hosts: { sources: string[] }[]; findings: { title: string }[] };
+      expect(got.hosts[0].sources).toEqual([`node "a" $x`]); // the name as given, through sh and yargs
+      const plain = JSON.parse(run('report', SEED[0], '--format', 'json', '--fail-on', 'none').stdout) as typeof got;
+      expect(got.findings.length).toBeGreaterThan(0);
+      expect(got.findings.map((f) => f.title)).toEqual(plain.findings.map((f) => f.title));
+      rmSync(plainDir, { recursive: true, force: true });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('prints a shell completion script', () => {
