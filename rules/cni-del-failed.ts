@@ -32,7 +32,9 @@ export default defineRule({
         const deletedAfterAdd = lastAdd ? okDel.some((d) => (d.at ?? 0) >= (lastAdd.at ?? 0)) : okDel.length > 0;
         const { container, state } = holderOf(host, id);
         const deadOrGone = ['dead', 'gone', 'removing'].includes(state);
-        const unresolvedFailure = failed.length > 0 && !deletedAfterAdd;
+        // A DEL that failed after a clean one (kubelet tears a sandbox down again; the retry finds no /proc/<pid>/ns/net)
+        // left nothing behind: the clean one may be in an older log file, kept there only as the container's id.
+        const unresolvedFailure = failed.length > 0 && !deletedAfterAdd && !host.cniReleasedBefore.has(shortId(id));
         const missingDel = lastAdd && !deletedAfterAdd && deadOrGone && !failed.length;
         if (!unresolvedFailure && !missingDel) continue;
         const ips = [...new Set(adds.flatMap((o) => o.ips))].sort();

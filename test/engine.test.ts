@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { guarded, parseText } from '../src/engine/analyse.js';
 import type { Diagnostic } from '../src/model/host.js';
+import type { Fact } from '../src/model/facts.js';
 import { defineParser, type ParseContext } from '../src/recognise/parser.js';
 import { analyseHosts, link, only } from './helpers.js';
 
@@ -144,6 +145,12 @@ describe('one big CNI log read by two threads', () => {
     const ctx: ParseContext = { source: 'b/var/log/cni/cni.log', path, emit: (f) => f.kind === 'cniOp' && plain.push(f), warn: (l, m) => warnings.push(`${l} ${m}`), evidence: (line, text) => ({ source: 'b/var/log/cni/cni.log', line, text: text.length > 1000 ? `${text.slice(0, 1000)}…` : text }) };
     feed(new LineSplitter(cni.open(ctx), DEFAULT_LIMITS.maxLineBytes, () => {}));
     const expected = JSON.stringify(plain.facts());
+    // The containers released cleanly and dropped, as sorted ids: each thread lists its own.
+    const releasedIds = (facts: Fact[]) =>
+      facts.flatMap((f) => (f.kind === 'cniReleased' ? [...Array.from(f.released.ids, String), ...f.released.others] : [])).sort();
+    const expectedReleased = releasedIds(plain.released('b/var/log/cni/cni.log'));
+    expect(expectedReleased.length).toBeGreaterThan(10);
+    const ops = (facts: Fact[]) => JSON.stringify(facts.filter((f) => f.kind === 'cniOp'));
     const read = (shard?: { count: number; from: number; to: number }) => {
       const diagnostics: Diagnostic[] = [];
       const e = entryParsing('b', { path }, DEFAULT_LIMITS, diagnostics, false);
@@ -152,7 +159,9 @@ describe('one big CNI log read by two threads', () => {
     };
     // One thread, lines kept as evidence and read again at the end.
     const one = read();
-    expect(JSON.stringify(one.kept().facts)).toBe(expected);
+    const oneFacts = one.kept().facts;
+    expect(ops(oneFacts)).toBe(expected);
+    expect(releasedIds(oneFacts)).toEqual(expectedReleased);
     // Two threads, split by container, merged.
     const [a, b] = [read({ count: 3, from: 0, to: 1 }), read({ count: 3, from: 1, to: 3 })]; // as the main thread and the helper split it
     const facts = (x: typeof a) => x.ledger.facts().length;
@@ -160,7 +169,9 @@ describe('one big CNI log read by two threads', () => {
     expect(facts(b)).toBeGreaterThan(100);
     a.ledger.absorb(structuredClone(b.ledger.state()));
     a.absorbWarnings(structuredClone(b.warnings));
-    expect(JSON.stringify(a.kept().facts)).toBe(expected);
+    const merged = a.kept().facts;
+    expect(ops(merged)).toBe(expected);
+    expect(releasedIds(merged)).toEqual(expectedReleased);
     expect(a.diagnostics).toEqual(one.diagnostics);
     // Sanity of the sample itself: IPs changed hands, some claims were compacted, some lines were cut.
     const kept = JSON.parse(expected) as { ev: { text: string } }[];

@@ -286,6 +286,7 @@ export function entryParsing(bundle: string, entry: Pick<Entry, 'path' | 'mtime'
   };
   const kept = () => {
     for (const f of ledger.facts()) out.facts.push(f);
+    pushAll(out.facts, ledger.released(source));
     ledger.release();
     for (const [message, w] of warnings) {
       for (const line of w.lines) diagnostics.push({ level: 'warning', source: `${source}:${line}`, message });

@@ -1,4 +1,5 @@
 // Typed facts that parsers emit. Every fact carries the evidence line it came from.
+import type { IdValues } from './id-set.js';
 
 export interface Evidence {
   source: string; // path inside the bundle, prefixed by the bundle name
@@ -106,6 +107,15 @@ export type Fact =
     }
   | { kind: 'netnsView'; where: NetnsRef; links: Link[]; ev: Evidence }
   | { kind: 'container'; container: ContainerRecord; ev: Evidence }
+  | {
+      /**
+       * The containers of one CNI log file that a clean DEL released and the ledger then dropped (CniLedger): another
+       * file's failed DEL of one of them is a retry (kubelet tears a sandbox down more than once), not a failure left.
+       */
+      kind: 'cniReleased';
+      released: IdValues;
+      ev: Evidence; // the file, line 0
+    }
   | {
       kind: 'cniOp';
       op: 'ADD' | 'DEL';

@@ -159,6 +159,11 @@ export interface HostModel {
   containerIndex: Map<string, Container>;
   claims: IpClaim[];
   cniOps: CniOp[];
+  /**
+   * Short ids of containers whose only DELs in `cniOps` failed, yet whose clean DEL a CNI log file showed: the ledger
+   * dropped that line (a released sandbox keeps only its id), so the failure was a retry after the release.
+   */
+  cniReleasedBefore: Set<string>;
   sandboxEvents: SandboxEvent[];
   reservations: Reservation[];
   leftovers: Leftover[];

@@ -9,7 +9,7 @@ export class IdSet {
   private readonly other = new Set<string>();
 
   has(id: string): boolean {
-    const v = valueOf(id);
+    const v = idValue(id);
     if (v < 0) return this.other.has(id);
     const mask = this.table.length - 1;
     for (let i = slotOf(v, mask); ; i = (i + 1) & mask) {
@@ -20,13 +20,21 @@ export class IdSet {
   }
 
   add(id: string): void {
-    const v = valueOf(id);
+    const v = idValue(id);
     if (v < 0) {
       this.other.add(id);
       return;
     }
     if (this.insert(this.table, v)) this.count++;
     if (this.count * 4 > this.table.length * 3) this.grow(); // up to three quarters full: linear probing stays short
+  }
+
+  /** The ids, as exact-size arrays that can cross threads: 12-hex-digit ids by value (idValue), the others as text. */
+  values(): IdValues {
+    const ids = new Float64Array(this.count);
+    let n = 0;
+    for (const x of this.table) if (x !== 0) ids[n++] = x - 1;
+    return { ids, others: [...this.other] };
   }
 
   get size(): number {
@@ -52,8 +60,14 @@ export class IdSet {
   }
 }
 
+/** Ids as IdSet.values gives them. */
+export interface IdValues {
+  ids: Float64Array;
+  others: string[];
+}
+
 /** The id's 48-bit value, or -1 when it is not 12 lowercase hex digits. */
-function valueOf(id: string): number {
+export function idValue(id: string): number {
   if (id.length !== 12) return -1;
   let v = 0;
   for (let i = 0; i < 12; i++) {

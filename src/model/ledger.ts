@@ -1,7 +1,7 @@
 import type { Evidence, Fact } from './facts.js';
 import { flat, pushAll, pushTo, shortId } from '../util.js';
 import { FULL, LineStore, NONE, type LineStoreState } from './line-store.js';
-import { IdSet } from './id-set.js';
+import { IdSet, type IdValues } from './id-set.js';
 
 type CniFact = Extract<Fact, { kind: 'cniOp' }>;
 
@@ -51,6 +51,7 @@ export interface LedgerState {
   everything: CniFact[];
   store: LineStoreState<CniFact>;
   source: string | undefined;
+  retired: IdValues[];
 }
 
 /** Which of `count` ledgers reads a container's lines: by its short id, as the ledger keys containers. */
@@ -105,7 +106,9 @@ export class CniLedger {
   private readonly everything: CniFact[] = [];
   private readonly containers = new Map<string, ContainerOps>();
   /** Containers released cleanly and dropped (short ids): a later DEL of one is a retry, not an orphan. */
-  private readonly retired = new IdSet();
+  private retired = new IdSet();
+  /** The retired ids of ledgers absorbed (the other thread's containers of the same file). */
+  private readonly retiredElsewhere: IdValues[] = [];
   private readonly ips = new Map<string, IpState>();
   private store = new LineStore<CniFact>();
   /** The file every line kept as text comes from (a ledger reads one file). */
@@ -241,6 +244,8 @@ export class CniLedger {
     this.ips.clear();
     this.everything.length = 0;
     this.store = new LineStore<CniFact>();
+    this.retired = new IdSet();
+    this.retiredElsewhere.length = 0;
   }
 
   /** How many lines the ledger holds (after dropping those nothing refers to): what its memory grows with. */
@@ -252,7 +257,7 @@ export class CniLedger {
   /** What this ledger holds, for another thread's ledger to absorb (structured-clonable). */
   state(): LedgerState {
     if (!this.keepAll) this.compact();
-    return { containers: this.containers, ips: this.ips, everything: this.everything, store: this.store.state(), source: this.source };
+    return { containers: this.containers, ips: this.ips, everything: this.everything, store: this.store.state(), source: this.source, retired: [this.retired.values(), ...this.retiredElsewhere] };
   }
 
   /**
@@ -263,6 +268,7 @@ export class CniLedger {
    */
   absorb(other: LedgerState): void {
     pushAll(this.everything, other.everything);
+    pushAll(this.retiredElsewhere, other.retired);
     if (other.store.count === 0 && other.containers.size === 0) return;
     if (this.source !== undefined && other.source !== undefined && other.source !== this.source) throw new Error(`CNI ledgers of two files cannot merge: ${this.source} and ${other.source}`);
     this.source ??= other.source;
@@ -314,6 +320,17 @@ export class CniLedger {
     const h = c.holder ?? (previous && add.containerId.startsWith(previous.containerId) ? previous : undefined);
     if (h && h.pod === add.pod && h.podNamespace === add.podNamespace && h.netnsPath === add.netnsPath) return (c.holder = h);
     return (c.holder = { containerId: add.containerId.slice(0, 12), pod: flat(add.pod), podNamespace: flat(add.podNamespace), netnsPath: flat(add.netnsPath) });
+  }
+
+  /** The containers released cleanly and dropped, as one fact of the file `source` (none when there are none). */
+  released(source: string): Extract<Fact, { kind: 'cniReleased' }>[] {
+    const parts = [this.retired.values(), ...this.retiredElsewhere].filter((p) => p.ids.length || p.others.length);
+    if (!parts.length) return [];
+    const ids = new Float64Array(parts.reduce((n, p) => n + p.ids.length, 0));
+    let n = 0;
+    for (const p of parts) ids.set(p.ids, (n += p.ids.length) - p.ids.length);
+    const others = parts.flatMap((p) => p.others);
+    return [{ kind: 'cniReleased', released: { ids, others }, ev: { source, line: 0, text: `(${ids.length + others.length} containers whose clean DEL released them, their lines not kept)` } }];
   }
 
   /** A kept record as its fact. */

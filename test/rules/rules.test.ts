@@ -250,6 +250,24 @@ describe('ip-last-holder and cni-del-failed', () => {
     expect(byRule(a.findings, 'ip-last-holder')[0].containers[0].state).toBe('unknown');
   });
 
+  it('takes a failed DEL in the newer log file for a retry when the older file shows a clean DEL of that sandbox, however many claims of its IP came after', async () => {
+    // kubelet tears a sandbox down more than once; the retry, after rotation, cannot find /proc/<pid>/ns/net any more.
+    const older = (released: string) => [
+      cniLine('ADD', '0203 16:20:01.000000', released, 'first', '10.2.1.15'),
+      cniLine('DEL', '0203 16:30:00.000000', released, 'first', undefined),
+      // The IP passes to eight more sandboxes: the ledger's ring of six claims per IP no longer holds the first one.
+      ...Array.from({ length: 8 }, (_, i) => [cniLine('ADD', `0204 1${i}:00:00.000000`, ID(String(i + 1)), `job-${i}`, '10.2.1.15'), cniLine('DEL', `0204 1${i}:30:00.000000`, ID(String(i + 1)), `job-${i}`, undefined)]).flat(),
+    ];
+    const newer = cniLine('DEL', '0206 09:00:00.000000', A, 'first', undefined, 'failed to Statfs "/proc/99/ns/net": no such file or directory');
+    const bundle = (released: string) =>
+      hostTree(base, { 'var/log/cni/cni.log.1': `${older(released).join('\n')}\n`, 'var/log/cni/cni.log': `${newer}\n`, 'inspect.json': JSON.stringify([inspect({ id: C, state: 'running', pid: 1, pod: 'third' })]) });
+    expect(byRule((await analyseHosts({ h: bundle(A) })).findings, 'cni-del-failed')).toEqual([]);
+    // The same files where the clean DEL was another sandbox's: A's failed DEL stands alone, and is reported.
+    const other = byRule((await analyseHosts({ h: bundle(ID('9')) })).findings, 'cni-del-failed');
+    expect(other.map((f) => f.containers[0].id)).toEqual([A]);
+    expect(other[0].title).toMatch(/^CNI DEL failed for aaaaaaaaaaaa/);
+  });
+
   it('fires for a dead container with an ADD and no DEL at all', async () => {
     const a = await analyseHosts({ h: hostTree(base, { 'galaxy.INFO': `${cniLine('ADD', '0203 16:20:01.000000', A, 'first', '10.2.1.15')}\n`, 'inspect.json': JSON.stringify([inspect({ id: A, state: 'dead', pod: 'first' })]) }) });
     expect(byRule(a.findings, 'cni-del-failed')).toMatchObject([{ title: expect.stringMatching(/never a DEL/) }]);
