@@ -493,15 +493,15 @@ export function buildHost(input: HostInput, opts: ClockOptions, diags: Diagnosti
 }
 
 /**
- * Of the containers whose every DEL kept failed, those a clean DEL had released in a line the ledger did not keep (in
- * another file of the log: within one file a later DEL of a released container is dropped as a retry). Only these
- * few ids are looked up: the released ones number hundreds of thousands on a busy node.
+ * Of the containers whose every DEL kept failed, with no ADD kept, those a clean DEL had released in a line the ledger
+ * did not keep (in another file of the log: within one file a later DEL of a released container is dropped as a
+ * retry). Only these few ids are looked up: the released ones number hundreds of thousands on a busy node.
  */
 function releasedBefore(facts: Fact[], cniOps: CniOp[]): Set<string> {
   const failedOnly = new Set<string>();
-  const cleanly = new Set<string>();
-  for (const op of cniOps) if (op.op === 'DEL') (op.err ? failedOnly : cleanly).add(shortId(op.containerId));
-  for (const id of cleanly) failedOnly.delete(id);
+  const settled = new Set<string>(); // a clean DEL kept, or an ADD kept: a DEL failing after a new ADD is no retry
+  for (const op of cniOps) if (op.op === 'DEL' || !op.err) (op.op === 'DEL' && op.err ? failedOnly : settled).add(shortId(op.containerId));
+  for (const id of settled) failedOnly.delete(id);
   const found = new Set<string>();
   if (!failedOnly.size) return found;
   const wanted = new Map<number, string>();

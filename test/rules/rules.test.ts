@@ -266,6 +266,14 @@ describe('ip-last-holder and cni-del-failed', () => {
     const other = byRule((await analyseHosts({ h: bundle(ID('9')) })).findings, 'cni-del-failed');
     expect(other.map((f) => f.containers[0].id)).toEqual([A]);
     expect(other[0].title).toMatch(/^CNI DEL failed for aaaaaaaaaaaa/);
+    // The same sandbox set up again in the newer file (docker restarts a container under its id): that DEL's failure
+    // follows a new ADD, and is reported, whatever the older file released.
+    const readded = hostTree(base, {
+      'var/log/cni/cni.log.1': `${older(A).join('\n')}\n`,
+      'var/log/cni/cni.log': `${cniLine('ADD', '0206 08:00:00.000000', A, 'first', '10.2.1.30')}\n${newer}\n`,
+      'inspect.json': JSON.stringify([inspect({ id: C, state: 'running', pid: 1, pod: 'third' })]),
+    });
+    expect(byRule((await analyseHosts({ h: readded })).findings, 'cni-del-failed')).toMatchObject([{ containers: [{ id: A }], ips: ['10.2.1.30'] }]);
   });
 
   it('fires for a dead container with an ADD and no DEL at all', async () => {
