@@ -500,7 +500,10 @@ export function buildHost(input: HostInput, opts: ClockOptions, diags: Diagnosti
 function releasedBefore(facts: Fact[], cniOps: CniOp[]): Set<string> {
   const failedOnly = new Set<string>();
   const settled = new Set<string>(); // a clean DEL kept, or an ADD kept: a DEL failing after a new ADD is no retry
-  for (const op of cniOps) if (op.op === 'DEL' || !op.err) (op.op === 'DEL' && op.err ? failedOnly : settled).add(shortId(op.containerId));
+  for (const op of cniOps) {
+    if (op.op === 'DEL' && op.err) failedOnly.add(shortId(op.containerId));
+    else if (!op.err) settled.add(shortId(op.containerId));
+  }
   for (const id of settled) failedOnly.delete(id);
   const found = new Set<string>();
   if (!failedOnly.size) return found;

@@ -322,15 +322,11 @@ export class CniLedger {
     return (c.holder = { containerId: add.containerId.slice(0, 12), pod: flat(add.pod), podNamespace: flat(add.podNamespace), netnsPath: flat(add.netnsPath) });
   }
 
-  /** The containers released cleanly and dropped, as one fact of the file `source` (none when there are none). */
+  /** The containers released cleanly and dropped: a fact of the file `source` per thread that read it (none when none). */
   released(source: string): Extract<Fact, { kind: 'cniReleased' }>[] {
-    const parts = [this.retired.values(), ...this.retiredElsewhere].filter((p) => p.ids.length || p.others.length);
-    if (!parts.length) return [];
-    const ids = new Float64Array(parts.reduce((n, p) => n + p.ids.length, 0));
-    let n = 0;
-    for (const p of parts) ids.set(p.ids, (n += p.ids.length) - p.ids.length);
-    const others = parts.flatMap((p) => p.others);
-    return [{ kind: 'cniReleased', released: { ids, others }, ev: { source, line: 0, text: `(${ids.length + others.length} containers whose clean DEL released them, their lines not kept)` } }];
+    return [this.retired.values(), ...this.retiredElsewhere]
+      .filter((r) => r.ids.length || r.others.length)
+      .map((released) => ({ kind: 'cniReleased', released, ev: { source, line: 0, text: `(${released.ids.length + released.others.length} containers whose clean DEL released them, their lines not kept)` } }));
   }
 
   /** A kept record as its fact. */
