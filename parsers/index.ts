@@ -1,6 +1,7 @@
 // The explicit parser registry. Order matters: the first parser whose recogniser confirms an entry wins.
 // Path-specific parsers come first, then strong content signatures, then the transcript reader.
 import awsVpcCniLog from './aws-vpc-cni-log.js';
+import azureCniLog from './azure-cni-log.js';
 import calicoCniLog from './calico-cni-log.js';
 import ciliumCniLog from './cilium-cni-log.js';
 import clkTck from './clk-tck.js';
@@ -86,6 +87,7 @@ export const parsers: readonly Parser[] = [
   cniGlog,
   calicoCniLog,
   awsVpcCniLog,
+  azureCniLog,
   multusLog,
   ciliumCniLog,
   kubeletLog,

@@ -42,7 +42,7 @@ export interface CollectResult {
 }
 
 // Where CNI plugins and runtimes log, on the distributions seen in bug reports.
-const WELL_KNOWN_CNI_LOGS = ['/var/log/cni/*.log*', '/var/log/calico/cni/*.log*', '/var/log/multus*.log*', '/var/log/galaxy/*', '/var/log/aws-routed-eni/*.log*', '/var/log/flannel*.log*', '/var/run/cilium/cilium-cni.log*'];
+const WELL_KNOWN_CNI_LOGS = ['/var/log/cni/*.log*', '/var/log/calico/cni/*.log*', '/var/log/multus*.log*', '/var/log/galaxy/*', '/var/log/aws-routed-eni/*.log*', '/var/log/azure-vnet.log*', '/var/log/flannel*.log*', '/var/run/cilium/cilium-cni.log*'];
 const UNIT_FILES = ['/lib/systemd/system/docker.service', '/usr/lib/systemd/system/docker.service', '/etc/systemd/system/docker.service', '/etc/systemd/system/docker.service.d/*.conf', '/run/systemd/system/docker.service.d/*.conf'];
 
 type Item = { path: string; data: Buffer } | { path: string; link: string };

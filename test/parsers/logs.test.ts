@@ -228,3 +228,81 @@ describe('Amazon VPC CNI plugin.log', () => {
     expect(holder?.detail).toMatch(/Earlier holders, most recent first: 6397e269c6b8 \(pod shop\/web-1\), state unknown, CNI ADD at .*, released at /);
   });
 });
+
+describe('Azure CNI azure-vnet.log', () => {
+  // Lines as AKS nodes write them (Azure/azure-container-networking cni/network/network.go; a 2024 AKS node's log quoted
+  // in a bug report): the text logger before 2023 and on older releases, zap JSON since.
+  const A = 'd3fd815826ae0dfd564d257a17c19ff5c6601f4b0638874393321b0e0c666e1a';
+  const B = 'ee86fb8be61987b83e1da1338b09fc0a83dcd12f9754455e668b16dc98f20f48';
+  const C = '0ffde0741e3e96ac0394991ae0fa86f01ffdcb39acdd0877c04843de7a8f7a6d';
+  const netns = (k: string) => `/var/run/netns/cni-${k}-ae7f-ca68-274b-8f3259a70896`;
+  const args = (pod: string, id: string) => `IgnoreUnknown=1;K8S_POD_NAMESPACE=shop;K8S_POD_NAME=${pod};K8S_POD_INFRA_CONTAINER_ID=${id};K8S_POD_UID=d02bf488-3589-4d20-9dcf-5aee17dac3a7`;
+  const stdin = '{"cniVersion":"0.3.0","ipam":{"type":"azure-vnet-ipam"},"ipsToRouteViaHost":["169.254.20.10"],"mode":"transparent","name":"azure","type":"azure-vnet"}';
+  const text = [
+    `2024/12/02 18:32:16 [5205] [cni-net] Processing ADD command with args {ContainerID:${A} Netns:${netns('2474')} IfName:eth0 Args:${args('web-1', A)} Path:/opt/cni/bin StdinData:${stdin}}.`,
+    // another invocation runs meanwhile: lines are joined by pid, not by order
+    `2024/12/02 18:32:16 [5230] [cni-net] Processing DEL command with args {ContainerID:${C} Netns: IfName:eth0 Args:${args('old-0', C)} Path:/opt/cni/bin, StdinData:${stdin}}.`,
+    '2024/12/02 18:32:17 [5205] [cni] Plugin azure-vnet-ipam returned result:&{CNIVersion:1.0.0 Interfaces:[] IPs:[{Interface:<nil> Address:{IP:10.224.0.39 Mask:ffff0000} Gateway:10.224.0.1}] Routes:[{Dst:{IP:0.0.0.0 Mask:00000000} GW:10.224.0.1}] DNS:{Nameservers:[168.63.129.16] Domain: Search:[] Options:[]}}, err:<nil>.',
+    '2024/12/02 18:32:17 [5223] [cni-ipam] ADD command completed with result:&{CNIVersion:1.0.0 Interfaces:[] IPs:[{Interface:<nil> Address:{IP:10.224.0.77 Mask:ffff0000} Gateway:10.224.0.1}]} err:<nil>.',
+    '2024/12/02 18:32:17 [5205] [cni-net] ADD command completed for pod web-1 with IPs:[{Interface:<nil> Address:{IP:10.224.0.39 Mask:ffff0000} Gateway:10.224.0.1}] err:<nil>.',
+    '2024/12/02 18:32:18 [5230] [cni-net] DEL command completed for pod old-0 with err:Failed to delete endpoint: netlink: no such file or directory.',
+    `2024/12/02 19:00:00 [6120] [cni-net] Processing DEL command with args {ContainerID:${A} Netns:${netns('2474')} IfName:eth0 Args:${args('web-1', A)} Path:/opt/cni/bin, StdinData:${stdin}}.`,
+    '2024/12/02 19:00:01 [6120] [cni-net] DEL command completed for pod web-1 with err:<nil>.',
+    // an older release prints the whole result; its routes hold addresses too
+    `2024/12/02 19:00:05 [6200] [cni-net] Processing ADD command with args {ContainerID:${B} Netns:${netns('1770')} IfName:eth0 Args:${args('web-2', B)} Path:/opt/cni/bin StdinData:${stdin}}.`,
+    '2024/12/02 19:00:06 [6200] [cni-net] ADD command completed for pod web-2 with result:&{CNIVersion:0.3.0 Interfaces:[{Name:eth0 Mac: Sandbox:}] IPs:[{Version:4 Interface:<nil> Address:{IP:10.224.0.39 Mask:ffff0000} Gateway:10.224.0.1}] Routes:[{Dst:{IP:0.0.0.0 Mask:00000000} GW:10.224.0.1}] DNS:{Nameservers:[168.63.129.16] Domain: Search:[] Options:[]}} err:<nil>.',
+    // a failed ADD holds no address, whatever the result printed
+    `2024/12/02 19:10:00 [6300] [cni-net] Processing ADD command with args {ContainerID:${C} Netns:${netns('9999')} IfName:eth0 Args:${args('web-3', C)} Path:/opt/cni/bin StdinData:${stdin}}.`,
+    '2024/12/02 19:10:01 [6300] [cni-net] ADD command completed for pod web-3 with IPs:[{Interface:<nil> Address:{IP:10.224.0.40 Mask:ffff0000} Gateway:10.224.0.1}] err:Failed to create endpoint: timed out.',
+  ].join('\n');
+
+  it('joins each request to its completion by pid: the address, the netns, the pod, the error', async () => {
+    const { facts, parsers } = await parseText('var/log/azure-vnet.log', `${text}\n`);
+    expect(parsers).toEqual(['azure-cni-log']);
+    const ops = only(facts, 'cniOp');
+    expect(ops.map((o) => [o.op, o.containerId.slice(0, 4), o.ips, o.netnsPath, o.pod, o.podNamespace, o.err, o.ev.line])).toEqual([
+      ['ADD', 'd3fd', ['10.224.0.39'], netns('2474'), 'web-1', 'shop', undefined, 5],
+      ['DEL', '0ffd', [], undefined, 'old-0', 'shop', 'Failed to delete endpoint: netlink: no such file or directory', 6],
+      ['DEL', 'd3fd', [], netns('2474'), 'web-1', 'shop', undefined, 8],
+      ['ADD', 'ee86', ['10.224.0.39'], netns('1770'), 'web-2', 'shop', undefined, 10],
+      ['ADD', '0ffd', [], netns('9999'), 'web-3', 'shop', 'Failed to create endpoint: timed out', 12],
+    ]);
+    expect(ops[0].at).toEqual({ kind: 'local', year: 2024, month: 12, day: 2, hour: 18, minute: 32, second: 17, millis: 0 });
+  });
+
+  it('reads the zap JSON lines of newer releases', async () => {
+    const zap = (o: object) => JSON.stringify({ level: 'info', ...o });
+    const log = [
+      zap({ ts: '2023-08-15T20:44:48.779Z', msg: '[cni-net] Processing ADD command', pid: 3139991, component: 'cni', containerId: A, netNS: netns('55d0'), ifName: 'eth0', args: args('web-1', A), path: '/opt/cni/bin', stdinData: stdin }),
+      zap({ ts: '2023-08-15T20:44:48.780Z', msg: '[cni-net] Found network with subnet', pid: 3139991, component: 'cni', network: 'azure', subnet: '10.244.0.0/16' }),
+      zap({ ts: '2023-08-15T20:44:49.001Z', msg: 'ADD command completed for', pid: 3139991, pod: 'web-1', IPs: [{ interface: 0, address: '10.244.0.9/16', gateway: '10.244.0.1' }] }),
+      zap({ ts: '2023-08-15T21:00:00.000Z', msg: 'Processing DEL command', pid: 3140500, containerId: A, netNS: netns('55d0'), ifName: 'eth0', args: args('web-1', A), path: '/opt/cni/bin', stdinData: stdin }),
+      zap({ ts: '2023-08-15T21:00:00.500Z', msg: 'DEL command completed', pid: 3140500, pod: 'web-1', error: 'failed to delete endpoint: netns gone' }),
+      zap({ ts: '2023-08-15T21:00:05.000Z', msg: 'Processing ADD command', pid: 3140600, containerId: B, netNS: netns('1770'), args: args('web-2', B) }),
+      zap({ ts: '2023-08-15T21:00:05.300Z', msg: 'ADD command completed for', pid: 3140600, pod: 'web-2', IPs: [{ Address: { IP: '10.244.0.9', Mask: '//8AAA==' }, Gateway: '10.244.0.1' }] }),
+    ].join('\n');
+    const ops = only((await parseText('azure-vnet.log.1', `${log}\n`)).facts, 'cniOp');
+    expect(ops.map((o) => [o.op, o.containerId.slice(0, 4), o.ips, o.pod, o.err])).toEqual([
+      ['ADD', 'd3fd', ['10.244.0.9'], 'web-1', undefined],
+      ['DEL', 'd3fd', [], 'web-1', 'failed to delete endpoint: netns gone'],
+      ['ADD', 'ee86', ['10.244.0.9'], 'web-2', undefined],
+    ]);
+    expect(ops[0].at).toEqual({ kind: 'exact', utc: Date.parse('2023-08-15T20:44:49.001Z') });
+  });
+
+  it('is recognised by its lines whatever the file is called, and tells who held an address', async () => {
+    const { analyseHosts } = await import('../helpers.js');
+    const a = await analyseHosts({ h: { 'etc/timezone': 'UTC\n', 'logs/cni-plugin.txt': `${text}\n` } });
+    const holder = a.findings.find((f) => f.rule === 'ip-last-holder' && f.ips[0] === '10.224.0.39');
+    expect(holder?.title).toMatch(/^10\.224\.0\.39 is held by ee86fb8be619 \(pod shop\/web-2\)/);
+    expect(holder?.detail).toMatch(/Earlier holders, most recent first: d3fd815826ae \(pod shop\/web-1\), state unknown, CNI ADD at 2024-12-02 18:32:17.*, released at 2024-12-02 19:00:01/);
+    expect(a.findings.some((f) => f.rule === 'cni-del-failed' && f.title.includes('0ffde0741e3e'))).toBe(true);
+  });
+
+  it('reads nothing from a log that only looks alike', async () => {
+    const ipam = '2024/12/02 18:32:17 [5223] [cni-ipam] ADD command completed with result:&{IPs:[{Address:{IP:10.224.0.77 Mask:ffff0000}}]} err:<nil>.';
+    const orphan = '2024/12/02 18:32:17 [7000] [cni-net] ADD command completed for pod x with IPs:[{Interface:<nil> Address:{IP:10.224.0.78 Mask:ffff0000} Gateway:10.224.0.1}] err:<nil>.';
+    const { facts } = await parseText('var/log/azure-vnet.log', `${ipam}\n${orphan}\n`);
+    expect(only(facts, 'cniOp')).toEqual([]);
+  });
+});
