@@ -38,6 +38,9 @@ export default defineRule({
         const missingDel = lastAdd && !deletedAfterAdd && deadOrGone && !failed.length;
         if (!unresolvedFailure && !missingDel) continue;
         const ips = [...new Set(adds.flatMap((o) => o.ips))].sort();
+        // An address given to another container after this one's last ADD: the IPAM freed it although DEL failed, and
+        // "never released" would be untrue; what may be left is the address still configured in this one's namespace.
+        const givenAgain = unresolvedFailure ? reassigned(host.cniOps, shortId(id), ips, lastAdd?.at) : [];
         const netns = container?.netnsKey ? host.netns.get(container.netnsKey) : undefined;
         const who = container ? containerLabel(container) : `${id.slice(0, 12)}${lastAdd?.pod ? ` (pod ${podName(lastAdd.pod, lastAdd.podNamespace)})` : ''}, state ${state}`;
         // The path DEL was handed is the one that failed; /proc/<pid>/ns/net dies with its process even when a mount keeps the namespace.
@@ -48,12 +51,13 @@ export default defineRule({
           severity: 'warning',
           host: host.name,
           title: unresolvedFailure
-            ? `CNI DEL failed for ${who}${ips.length ? `; ${ips.join(', ')} was never released` : ''}`
+            ? `CNI DEL failed for ${who}${givenAgain.length ? `; ${givenAgain.map((g) => g.ip).join(', ')} was given to another container since` : ips.length ? `; ${ips.join(', ')} was never released` : ''}`
             : `Container ${who} had a CNI ADD${ips.length ? ` for ${ips.join(', ')}` : ''} and never a DEL`,
           detail: [
             lastAdd ? `ADD${lastAdd.at !== undefined ? ` at ${when(host, lastAdd.at)}` : ''} via ${lastAdd.netnsPath ?? 'an unknown netns path'}${ips.length ? ` gave ${ips.join(', ')}` : ''}.` : '',
             ...failed.slice(-3).map((f) => `DEL${f.at !== undefined ? ` at ${when(host, f.at)}` : ''} failed: ${f.err}.`),
             failed.length > 3 ? `(${failed.length} failed DELs in all.)` : '',
+            ...givenAgain.map((g) => `${g.ip} was given to ${g.op.containerId.slice(0, 12)}${g.op.pod ? ` (pod ${podName(g.op.pod, g.op.podNamespace)})` : ''}${g.op.at !== undefined ? ` at ${when(host, g.op.at)}` : ''}, although no DEL of this container had succeeded: if its namespace still exists, the address is live in both (see ip-conflict).`),
             missingDel ? `No DEL for it appears in the CNI log, and the container is ${state}.` : '',
             why,
             netns ? `Its namespace ${netnsId(netns)} is still in the bundle.` : '',
@@ -62,7 +66,7 @@ export default defineRule({
           containers: container ? [findingContainer(container)] : [{ id, pod: lastAdd?.pod ? `${podName(lastAdd.pod, lastAdd.podNamespace)}` : undefined, state }],
           netns: netns ? [netnsSubject(netns)] : [],
           pinnedBy: [],
-          evidence: uniqueEvidence([...(lastAdd ? [lastAdd.ev] : []), ...failed.slice(-5).map((o) => o.ev), ...(container ? [container.ev] : [])]),
+          evidence: uniqueEvidence([...(lastAdd ? [lastAdd.ev] : []), ...failed.slice(-5).map((o) => o.ev), ...givenAgain.map((g) => g.op.ev), ...(container ? [container.ev] : [])]),
           remediation: [
             ...(netns ? [`# release the namespace first: see the netns-leaked finding for ${netnsId(netns)}`] : []),
             ...(container ? [removeCommand(container, 'the runtime retries the network teardown on removal')] : []),
@@ -73,3 +77,13 @@ export default defineRule({
     return findings;
   },
 });
+
+/** Per address, the first successful ADD of another container that was given it after `since` (this one's last ADD). */
+function reassigned(ops: readonly CniOp[], id: string, ips: readonly string[], since: number | undefined): { ip: string; op: CniOp }[] {
+  const out: { ip: string; op: CniOp }[] = [];
+  for (const ip of ips) {
+    const op = ops.find((o) => o.op === 'ADD' && !o.err && o.ips.includes(ip) && shortId(o.containerId) !== id && o.at !== undefined && (since === undefined || o.at >= since));
+    if (op) out.push({ ip, op });
+  }
+  return out;
+}

@@ -276,6 +276,23 @@ describe('ip-last-holder and cni-del-failed', () => {
     expect(byRule((await analyseHosts({ h: readded })).findings, 'cni-del-failed')).toMatchObject([{ containers: [{ id: A }], ips: ['10.2.1.30'] }]);
   });
 
+  it('does not call an address "never released" once it was given to another container after the failed DEL', async () => {
+    const failedThenReused = [
+      cniLine('ADD', '0206 12:22:17.000000', B, 'second', '10.2.1.15'),
+      cniLine('DEL', '0207 10:05:31.000000', B, 'second', undefined, 'failed to Statfs "/proc/5145/ns/net": no such file or directory', '/proc/5145/ns/net'),
+      cniLine('ADD', '0207 11:00:00.000000', C, 'third', '10.2.1.15'),
+    ];
+    const run = async (lines: string[]) => byRule((await analyseHosts({ h: hostTree(base, { 'galaxy.INFO': `${lines.join('\n')}\n`, 'inspect.json': JSON.stringify([inspect({ id: C, state: 'running', pid: 1, pod: 'third' })]) }) })).findings, 'cni-del-failed');
+    const [f] = await run(failedThenReused);
+    expect(f).toMatchObject({ containers: [{ id: B }], ips: ['10.2.1.15'] });
+    expect(f.title).toMatch(/^CNI DEL failed for bbbbbbbbbbbb .*; 10\.2\.1\.15 was given to another container since$/);
+    expect(f.detail).toMatch(/10\.2\.1\.15 was given to cccccccccccc \(pod demo\/third\) at 2017-02-07 11:00:00 \+08:00, although no DEL of this container had succeeded/);
+    expect(f.evidence.map((e) => e.line)).toContain(3);
+    // Given to another container before this one's ADD: that is history, and the address was never released since.
+    const [g] = await run([failedThenReused[2].replace('0207 11:00:00', '0206 11:00:00'), failedThenReused[0], failedThenReused[1]]);
+    expect(g.title).toMatch(/10\.2\.1\.15 was never released$/);
+  });
+
   it('fires for a dead container with an ADD and no DEL at all', async () => {
     const a = await analyseHosts({ h: hostTree(base, { 'galaxy.INFO': `${cniLine('ADD', '0203 16:20:01.000000', A, 'first', '10.2.1.15')}\n`, 'inspect.json': JSON.stringify([inspect({ id: A, state: 'dead', pod: 'first' })]) }) });
     expect(byRule(a.findings, 'cni-del-failed')).toMatchObject([{ title: expect.stringMatching(/never a DEL/) }]);
