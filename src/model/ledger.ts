@@ -44,6 +44,14 @@ interface ContainerOps {
   holder: Holder | undefined;
 }
 
+/**
+ * A container's lists before their first element: shared, and never pushed to (the first element replaces them with
+ * an array of one). A busy node's log names a new sandbox with every pod, and most never fail.
+ */
+const NO_RECORDS: number[] = [];
+const NO_IPS: IpState[] = [];
+const NO_HOLDERS: Holder[] = [];
+
 /** A ledger's content, as passed between threads. */
 export interface LedgerState {
   containers: Map<string, ContainerOps>;
@@ -134,7 +142,7 @@ export class CniLedger {
     // Another DEL of a container already released (kubelet tears a sandbox down more than once): nothing left to tell.
     if (!c && f.op === 'DEL' && this.retired.has(id)) return;
     const r = this.record(f);
-    if (!c) this.containers.set(id, (c = { lastAdd: NONE, delAfterLastAdd: NONE, orphanDel: NONE, failedAdd: NONE, failed: [], hasOpen: false, openN: 0, openIp: [], openAdd: [], openHolder: [], holder: undefined }));
+    if (!c) this.containers.set(id, (c = { lastAdd: NONE, delAfterLastAdd: NONE, orphanDel: NONE, failedAdd: NONE, failed: NO_RECORDS, hasOpen: false, openN: 0, openIp: NO_IPS, openAdd: NO_RECORDS, openHolder: NO_HOLDERS, holder: undefined }));
     if (f.op === 'ADD') {
       if (f.err) {
         c.failedAdd = r;
@@ -142,7 +150,7 @@ export class CniLedger {
       }
       c.lastAdd = r;
       c.delAfterLastAdd = NONE;
-      if (c.failed.length) c.failed = [];
+      if (c.failed.length) c.failed = NO_RECORDS;
       c.hasOpen = true;
       // An IP given again to the holder it was last released by (a sandbox set up again) shares that holder.
       const first = f.ips.length ? this.ip(f.ips[0], f.ev.line * 64) : undefined;
@@ -155,6 +163,11 @@ export class CniLedger {
           c.openIp[n] = s;
           c.openAdd[n] = r;
           c.openHolder[n] = holder;
+        } else if (n === 0) {
+          // One element, exact size: pushing onto an empty array reserves 17 slots, three arrays per sandbox.
+          c.openIp = [s];
+          c.openAdd = [r];
+          c.openHolder = [holder];
         } else {
           c.openIp.push(s);
           c.openAdd.push(r);
@@ -164,7 +177,8 @@ export class CniLedger {
       return;
     }
     if (f.err) {
-      c.failed.push(r);
+      if (c.failed === NO_RECORDS) c.failed = [r];
+      else c.failed.push(r);
       if (c.failed.length > FAILED_PER_CONTAINER) c.failed.shift();
       return;
     }
