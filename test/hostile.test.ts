@@ -438,6 +438,32 @@ describe('compressed files inside a bundle (rotated logs)', () => {
     expect(j.diagnostics).toContainEqual(expect.objectContaining({ level: 'info', source: 'other-gz/var/log/dmesg.gz', message: expect.stringMatching(/not recognised/) }));
     expect(ipsOf(j).has('10.77.0.7')).toBe(true);
   });
+
+  // "hello\n" as bzip2 and zstd write it: only the first bytes are looked at.
+  const BZIP2 = Buffer.from('425a6839314159265359c1c080e2000001410000100244a00030cd00c3462997177245385090c1c080e2', 'hex');
+  const ZSTD = Buffer.from('28b52ffd045831000068656c6c6f0a5388bd91', 'hex');
+
+  it('a bundle compressed with bzip2 is unusable input, with the command that undoes it; another bundle is still read', async () => {
+    const packed = join(dir, 'node-3.tar.bz2');
+    writeFileSync(packed, BZIP2);
+    const r = report([packed]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`${packed}: compressed with bzip2, which forensics does not read. Decompress it first (bunzip2 -k ${packed})`);
+    const good = await makeTar(join(dir, 'good.tar'), [{ name: 'var/log/cni/cni.log', data: ops(1, 3) }], false);
+    const j = report([packed, good, '--format', 'json', '--fail-on', 'none', '--year', '2017']).json() as Json;
+    expect(j.diagnostics).toContainEqual(expect.objectContaining({ level: 'error', source: packed, message: expect.stringMatching(/^compressed with bzip2/) }));
+    expect(ipsOf(j).has('10.77.0.3')).toBe(true);
+  });
+
+  it('a rotated log compressed with zstd inside a bundle costs a warning that says so, and the next file is read', async () => {
+    const bundle = await makeTar(join(dir, 'zst-member.tar'), [
+      { name: 'var/log/cni/cni.log.1.zst', data: ZSTD },
+      { name: 'var/log/cni/cni.log', data: ops(1, 7) },
+    ], false);
+    const j = report([bundle, '--format', 'json', '--fail-on', 'none', '--year', '2017']).json() as Json;
+    expect(j.diagnostics).toContainEqual(expect.objectContaining({ level: 'warning', source: 'zst-member/var/log/cni/cni.log.1.zst', message: expect.stringMatching(/^compressed with zstd, which is not read \(gzip is\); decompress it \(zstd -d\)/) }));
+    expect(ipsOf(j).has('10.77.0.7')).toBe(true);
+  });
 });
 
 describe.skipIf(process.getuid?.() !== 0 || spawnSync('sh', ['-c', 'command -v setpriv']).status !== 0)('files without read permission', () => {

@@ -58,6 +58,20 @@ export function archiveKind(magic: Buffer): 'tar.gz' | 'tar' | 'tar.xz' | 'zip' 
   return undefined;
 }
 
+/**
+ * A compression forensics does not read, by its magic bytes, with the command that undoes it. Node has no bzip2, zstd
+ * (before Node 22), lz4, 7z or rar: the user decompresses (a .tar is then read as it is, never extracted).
+ */
+export function unreadCompression(magic: Buffer): { name: string; undo: string } | undefined {
+  const at = (hex: string) => magic.length >= hex.length / 2 && magic.subarray(0, hex.length / 2).toString('hex') === hex;
+  if (at('425a68') && magic[3] >= 0x31 && magic[3] <= 0x39) return { name: 'bzip2', undo: 'bunzip2 -k' }; // "BZh1"…"BZh9"
+  if (at('28b52ffd')) return { name: 'zstd', undo: 'zstd -d' };
+  if (at('04224d18')) return { name: 'lz4', undo: 'lz4 -d' };
+  if (at('377abcaf271c')) return { name: '7z', undo: '7z x' };
+  if (at('526172211a07')) return { name: 'rar', undo: 'unrar x' };
+  return undefined;
+}
+
 export function bundleName(path: string): string {
   return basename(path).replace(/\.(tar\.gz|tgz|tar\.xz|txz|tar|gz|zip)$/i, '') || path;
 }
@@ -96,6 +110,11 @@ export async function openBundle(path: string, limits: BundleLimits): Promise<Op
     const position: BundlePosition = { size: st.size, read: () => 0 };
     return { name, kind: 'zip', entries: zipEntries(path, limits, refused, absolute, position), refused, absolute, position };
   }
+  const packed = unreadCompression(magic);
+  if (packed)
+    throw new BundleError(
+      `${path}: compressed with ${packed.name}, which forensics does not read. Decompress it first (${packed.undo} ${path}) and pass what comes out: a .tar is read as it is, never extracted.`,
+    );
   // A loose evidence file (a pasted transcript, one command's output) is a one-file bundle.
   return {
     name,

@@ -1,6 +1,6 @@
 import { BundleError, type BundleLimits, DEFAULT_LIMITS, type Entry } from '../bundle/entry.js';
 import { LineSplitter } from '../bundle/lines.js';
-import { ARCHIVE_NAME, archiveKind, type BundlePosition, openBundle } from '../bundle/open.js';
+import { ARCHIVE_NAME, archiveKind, type BundlePosition, openBundle, unreadCompression } from '../bundle/open.js';
 import { gunzipChunks, gunzippedName, isGzip } from '../bundle/gunzip.js';
 import { bomOf, dropUtf8Bom, utf16ToUtf8 } from '../bundle/text-encoding.js';
 import type { Evidence, Fact } from '../model/facts.js';
@@ -68,7 +68,8 @@ export async function readBundle(path: string, limits: BundleLimits, deadline: n
   try {
     bundle = await openBundle(path, limits);
   } catch (e) {
-    if (e instanceof BundleError) return { hosts: [], diagnostics: [{ level: 'error', source: path, message: e.message }], usable: false };
+    // The message names the path already; the diagnostic's source does, once.
+    if (e instanceof BundleError) return { hosts: [], diagnostics: [{ level: 'error', source: path, message: e.message.startsWith(`${path}: `) ? e.message.slice(path.length + 2) : e.message }], usable: false };
     throw e;
   }
   const position = bundle.position;
@@ -427,8 +428,12 @@ async function readEntryWith(bundle: string, entry: Entry, limits: BundleLimits,
   const parser = sos ? recogniseBlock(sos.context, headText) : recogniseEntry(entry.path, headText);
   if (!parser) {
     // An archive inside a bundle (a zip of node archives) is not opened: one level of archive is read, as one bundle.
-    const archive = ARCHIVE_NAME.test(entry.shownPath ?? entry.path) || archiveKind(Buffer.concat(head, Math.min(headBytes, 512))) !== undefined;
+    const magic = Buffer.concat(head, Math.min(headBytes, 512));
+    const archive = ARCHIVE_NAME.test(entry.shownPath ?? entry.path) || archiveKind(magic) !== undefined;
+    // A rotated log compressed by another logrotate compresscmd (cni.log.1.zst, messages-20240101.bz2) may be the evidence.
+    const packed = archive ? undefined : unreadCompression(magic);
     if (archive) diagnostics.push({ level: 'warning', source, message: `${INNER_ARCHIVE}; not opened. Extract it and pass it as a bundle of its own (one per host).` });
+    else if (packed) diagnostics.push({ level: 'warning', source, message: `compressed with ${packed.name}, which is not read (gzip is); decompress it (${packed.undo}) and pass the bundle again` });
     else if (headBytes > 0) diagnostics.push({ level: 'info', source, message: 'not recognised as any evidence format; skipped (`forensics formats` lists what is read)' });
     if (entry.shownPath !== undefined) await it.return?.(); // a compressed file: its bytes are drained, not inflated
     else if (!done) for (let r = await it.next(); !r.done; r = await it.next()); // drain
