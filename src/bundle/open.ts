@@ -183,8 +183,9 @@ async function* tarEntries(file: string, compression: 'gzip' | 'xz' | 'none', li
         inflate.destroy(new BundleError(`${file}: more than ${limits.maxBundleBytes} bytes once decompressed; raise --max-bundle-bytes if this is expected.`));
       }
     });
-    // Up to 8 MiB inflated ahead of the parser, so inflation (on libuv's pool) runs beside parsing instead of in turn.
-    inflate.pipe(new PassThrough({ highWaterMark: 8 << 20 })).pipe(extract);
+    // Up to 3 MiB inflated ahead of the parser, so inflation (on libuv's pool) runs beside parsing instead of in turn.
+    // Bench scale 1, 16 alternating runs: 1.3-2.6% faster on average than 8 MiB, same peak RSS; 1 MiB was 1-7% slower.
+    inflate.pipe(new PassThrough({ highWaterMark: 3 << 20 })).pipe(extract);
     inflate.on('error', (e) => extract.destroy(e instanceof BundleError ? e : new BundleError(`${file}: corrupt ${compression} data (${e.message}); entries read so far are kept.`)));
   } else {
     input.on('data', (c) => {
