@@ -12,7 +12,8 @@ import { defineParser } from '../src/recognise/parser.js';
 // plugin writes zap JSON: {"ts":"…","msg":"Processing ADD command","pid":…,"containerId":…,"netNS":…,"args":…}, then
 // {"msg":"ADD command completed for","pid":…,"pod":…,"IPs":[…]} with "error" when it failed. The times of the text lines
 // are the node's local time. azure-vnet-ipam.log (the IPAM plugin's own log) repeats the addresses and is not read.
-const TEXT = /^(\d{4})\/(\d{2})\/(\d{2}) (\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))? \[(\d+)\] (.*)$/;
+// Releases before 2019 wrote no pid: invocations ran one at a time under the plugin's lock, so the last request is the one.
+const TEXT = /^(\d{4})\/(\d{2})\/(\d{2}) (\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))? (?:\[(\d+)\] )?(.*)$/;
 const REQUEST = /^(?:\[cni-net\] )?Processing (ADD|DEL) command with args \{ContainerID:([0-9a-f]{12,64}) Netns:(\S*) IfName:\S* Args:(\S*),? Path:/;
 const DONE = /^(?:\[cni-net\] )?(ADD|DEL) command completed\b/;
 const ADDRESS_TEXT = /Address:\{IP:([0-9a-fA-F.:]+) Mask:/g;
@@ -114,7 +115,7 @@ export default defineParser({
         const m = TEXT.exec(payload);
         if (!m) return;
         own = { kind: 'local', year: Number(m[1]), month: Number(m[2]), day: Number(m[3]), hour: Number(m[4]), minute: Number(m[5]), second: Number(m[6]), millis: m[7] ? Number(m[7].slice(0, 3).padEnd(3, '0')) : 0 };
-        pid = m[8];
+        pid = m[8] ?? '';
         const message = m[9];
         if (!message.startsWith('[cni-net] ')) return; // the IPAM plugin's "[cni-ipam] ADD command completed" is not the pod's
         request = textRequest(message);

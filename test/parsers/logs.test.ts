@@ -299,6 +299,22 @@ describe('Azure CNI azure-vnet.log', () => {
     expect(a.findings.some((f) => f.rule === 'cni-del-failed' && f.title.includes('0ffde0741e3e'))).toBe(true);
   });
 
+  it('reads the releases that wrote no pid (2017: Azure/azure-container-networking#76)', async () => {
+    const F = 'f363b81299c8676e0e5b491b05e31649d39ebb07b076864b7ace76064e2e300c';
+    const log = [
+      `2017/09/30 14:20:11 [cni-net] Processing ADD command with args {ContainerID:${F} Netns:/proc/4242/ns/net IfName:eth0 Args:IgnoreUnknown=1;K8S_POD_NAMESPACE=default;K8S_POD_NAME=yyy-1506541740-fms3c;K8S_POD_INFRA_CONTAINER_ID=${F} Path:/opt/azure-vnet/bin:/opt/cni/bin}.`,
+      '2017/09/30 14:20:12 [cni-net] ADD command completed with result:&{CNIVersion:0.2.0 Interfaces:[{Name:eth0 Mac: Sandbox:}] IPs:[{Version:4 Interface:<nil> Address:{IP:10.240.0.77 Mask:ffff0000} Gateway:10.240.0.1}] Routes:[{Dst:{IP:0.0.0.0 Mask:00000000} GW:10.240.0.1}] DNS:{Nameservers:[] Domain: Search:[] Options:[]}} err:<nil>.',
+      `2017/09/30 14:34:58 [cni-net] Processing DEL command with args {ContainerID:${F} Netns: IfName:eth0 Args:IgnoreUnknown=1;K8S_POD_NAMESPACE=default;K8S_POD_NAME=yyy-1506541740-fms3c;K8S_POD_INFRA_CONTAINER_ID=${F} Path:/opt/azure-vnet/bin:/opt/cni/bin}.`,
+      '2017/09/30 14:34:58 [net] Failed to delete veth pair azvethf363b81: route ip+net: no such network interface.',
+      '2017/09/30 14:34:58 [cni-net] DEL command completed with err:Failed to delete endpoint: route ip+net: no such network interface.',
+    ].join('\n');
+    const ops = only((await parseText('var/log/azure-vnet.log', `${log}\n`)).facts, 'cniOp');
+    expect(ops.map((o) => [o.op, o.containerId.slice(0, 4), o.ips, o.netnsPath, o.pod, o.err, o.ev.line])).toEqual([
+      ['ADD', 'f363', ['10.240.0.77'], '/proc/4242/ns/net', 'yyy-1506541740-fms3c', undefined, 2],
+      ['DEL', 'f363', [], undefined, 'yyy-1506541740-fms3c', 'Failed to delete endpoint: route ip+net: no such network interface', 5],
+    ]);
+  });
+
   it('reads nothing from a log that only looks alike', async () => {
     const ipam = '2024/12/02 18:32:17 [5223] [cni-ipam] ADD command completed with result:&{IPs:[{Address:{IP:10.224.0.77 Mask:ffff0000}}]} err:<nil>.';
     const orphan = '2024/12/02 18:32:17 [7000] [cni-net] ADD command completed for pod x with IPs:[{Interface:<nil> Address:{IP:10.224.0.78 Mask:ffff0000} Gateway:10.224.0.1}] err:<nil>.';
