@@ -18,6 +18,7 @@ export default defineRule({
   evaluate(_run, hosts) {
     const findings: Finding[] = [];
     for (const host of hosts) {
+      let addsByIp: Map<string, CniOp[]> | undefined; // built when a failed DEL asks for it
       const byContainer = new Map<string, CniOp[]>();
       for (const op of host.cniOps) {
         pushTo(byContainer, shortId(op.containerId), op);
@@ -40,7 +41,7 @@ export default defineRule({
         const ips = [...new Set(adds.flatMap((o) => o.ips))].sort();
         // An address given to another container after this one's last ADD: the IPAM freed it although DEL failed, and
         // "never released" would be untrue; what may be left is the address still configured in this one's namespace.
-        const givenAgain = unresolvedFailure ? reassigned(host.cniOps, shortId(id), ips, lastAdd?.at) : [];
+        const givenAgain = unresolvedFailure && ips.length ? reassigned((addsByIp ??= successfulAddsByIp(host.cniOps)), shortId(id), ips, lastAdd?.at) : [];
         const netns = container?.netnsKey ? host.netns.get(container.netnsKey) : undefined;
         const who = container ? containerLabel(container) : `${id.slice(0, 12)}${lastAdd?.pod ? ` (pod ${podName(lastAdd.pod, lastAdd.podNamespace)})` : ''}, state ${state}`;
         // The path DEL was handed is the one that failed; /proc/<pid>/ns/net dies with its process even when a mount keeps the namespace.
@@ -78,11 +79,18 @@ export default defineRule({
   },
 });
 
+/** The successful ADDs per address, in time order (as cniOps are). */
+function successfulAddsByIp(ops: readonly CniOp[]): Map<string, CniOp[]> {
+  const by = new Map<string, CniOp[]>();
+  for (const o of ops) if (o.op === 'ADD' && !o.err) for (const ip of o.ips) pushTo(by, ip, o);
+  return by;
+}
+
 /** Per address, the first successful ADD of another container that was given it after `since` (this one's last ADD). */
-function reassigned(ops: readonly CniOp[], id: string, ips: readonly string[], since: number | undefined): { ip: string; op: CniOp }[] {
+function reassigned(addsByIp: Map<string, CniOp[]>, id: string, ips: readonly string[], since: number | undefined): { ip: string; op: CniOp }[] {
   const out: { ip: string; op: CniOp }[] = [];
   for (const ip of ips) {
-    const op = ops.find((o) => o.op === 'ADD' && !o.err && o.ips.includes(ip) && shortId(o.containerId) !== id && o.at !== undefined && (since === undefined || o.at >= since));
+    const op = addsByIp.get(ip)?.find((o) => shortId(o.containerId) !== id && o.at !== undefined && (since === undefined || o.at >= since));
     if (op) out.push({ ip, op });
   }
   return out;

@@ -294,8 +294,11 @@ export class CniLedger {
       ops.delAfterLastAdd = ours(ops.delAfterLastAdd);
       ops.orphanDel = ours(ops.orphanDel);
       ops.failedAdd = ours(ops.failedAdd);
-      ops.failed = ops.failed.map(ours);
-      ops.openAdd = ops.openAdd.map(ours);
+      // Empty lists come back from the other thread as one shared copy: this ledger's own shared ones replace them.
+      ops.failed = ops.failed.length ? ops.failed.map(ours) : NO_RECORDS;
+      ops.openAdd = ops.openAdd.length ? ops.openAdd.map(ours) : NO_RECORDS;
+      if (!ops.openIp.length) ops.openIp = NO_IPS;
+      if (!ops.openHolder.length) ops.openHolder = NO_HOLDERS;
       this.containers.set(id, ops);
     }
     const released = (s: IpState): Released[] => keptSlots(s).map((slot) => ({ add: s.add[slot], del: s.del[slot], holder: s.holder[slot]! }));
