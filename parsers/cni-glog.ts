@@ -1,5 +1,5 @@
 import { jsonValueEnd } from '../src/recognise/json.js';
-import { anyWord, defineParser, inShard } from '../src/recognise/parser.js';
+import { defineParser, inShard, wordFilter } from '../src/recognise/parser.js';
 
 import { shardOf } from '../src/model/ledger.js';
 import { GLOG_TEST, HEADER_DIGITS, parseGlog } from '../src/timeline/glog.js';
@@ -133,9 +133,11 @@ export default defineParser({
     sniff: (h) => h.split('\n').some((l) => GLOG_TEST.test(l) && CNI_LINE.test(l)),
   },
   open(ctx) {
-    const words = anyWord(['] ADD ', '] DEL ']);
+    const filter = wordFilter(['] ADD ', '] DEL ']);
+    const words = filter.accepts;
     const shard = ctx.shard;
     return {
+      horizon: shard ? undefined : filter.horizon,
       // With a shard, another thread's lines are skipped undecoded whenever their bytes show the container.
       accepts: shard
         ? (buf, from, to) => {

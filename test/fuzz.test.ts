@@ -167,4 +167,40 @@ describe('Needles (the byte prefilter of every big log)', () => {
       { numRuns: 500 },
     );
   });
+
+  it('fanOut skipping sinks by their horizon hands every sink exactly the lines its words are in', async () => {
+    const { fanOut, wordFilter } = await import('../src/recognise/parser.js');
+    fc.assert(
+      fc.property(
+        fc.array(fc.stringMatching(/^[ab\] DEL]{0,12}$/), { minLength: 1, maxLength: 40 }),
+        fc.array(fc.array(fc.stringMatching(/^[ab\] DEL]{1,4}$/), { minLength: 1, maxLength: 3 }), { minLength: 2, maxLength: 4 }),
+        fc.integer({ min: 1, max: 3 }),
+        fc.boolean(),
+        (lines, wordSets, chunks, plainSink) => {
+          const got = wordSets.map(() => [] as number[]);
+          const sinks = wordSets.map((ws, i) => ({ ...wordFilter(ws), line: (_t: string, no: number) => got[i].push(no), end() {} }));
+          // One sink without a horizon (as dockerd's): asked about every line.
+          const plain: number[] = [];
+          const all = plainSink ? [...sinks, { accepts: (b: Buffer, f: number, t: number) => b.subarray(f, t).includes('b'), line: (_t: string, no: number) => plain.push(no), end() {} }] : sinks;
+          const out = fanOut(all);
+          const per = Math.ceil(lines.length / chunks);
+          let no = 0;
+          for (let c = 0; c < lines.length; c += per) {
+            const part = lines.slice(c, c + per);
+            const buf = Buffer.from(part.join('\n'));
+            let from = 0;
+            for (const line of part) {
+              const to = from + Buffer.byteLength(line);
+              no++;
+              if (out.accepts!(buf, from, to)) out.line(line, no);
+              from = to + 1;
+            }
+          }
+          wordSets.forEach((ws, i) => expect(got[i]).toEqual(lines.flatMap((l, k) => (ws.some((w) => l.includes(w)) ? [k + 1] : []))));
+          if (plainSink) expect(plain).toEqual(lines.flatMap((l, k) => (l.includes('b') ? [k + 1] : [])));
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
 });

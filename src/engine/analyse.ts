@@ -521,7 +521,18 @@ export function guarded(parser: Parser, ctx: ParseContext, diagnostics: Diagnost
   }
   let last = 0;
   const accepts = sink?.accepts?.bind(sink);
+  const horizon = sink?.horizon?.bind(sink);
   return {
+    horizon: horizon
+      ? (buf, from) => {
+          if (failed) return Infinity;
+          try {
+            return horizon(buf, from);
+          } catch {
+            return 0; // unknown: every line is asked
+          }
+        }
+      : undefined,
     accepts: accepts
       ? (buf, from, to) => {
           if (failed) return false;

@@ -1,5 +1,5 @@
 import type { Stamp } from '../model/facts.js';
-import { anyWord, type LineSink } from './parser.js';
+import { wordFilter, type LineSink } from './parser.js';
 import { monthIndex } from '../timeline/time.js';
 
 // Daemon logs arrive bare (a file the program wrote), or wrapped by syslog/journald:
@@ -238,7 +238,7 @@ export interface LogLineIn {
 export function logSink(ctx: { warn(line: number, message: string): void; fileState?: Map<string, unknown> }, words: readonly string[], read: (l: LogLineIn) => void): LineSink {
   const pick = stampPicker(ctx.warn, ctx.fileState);
   return {
-    accepts: anyWord(words),
+    ...wordFilter(words),
     line(text, no) {
       const { payload, prefix } = splitLogLine(text.length > MAX_LOG_PAYLOAD + 512 ? text.slice(0, MAX_LOG_PAYLOAD + 512) : text);
       read({ text, no, payload: payload.length > MAX_LOG_PAYLOAD ? payload.slice(0, MAX_LOG_PAYLOAD) : payload, prefix, pick });
