@@ -145,24 +145,29 @@ describe('regular expressions run in linear time', () => {
   });
 });
 
+/** The lines split over several chunks, each a fresh Buffer, visited in order with their place in the chunk and number. */
+function inChunks(lines: string[], chunks: number, visit: (buf: Buffer, from: number, to: number, line: string, no: number) => void): void {
+  const per = Math.ceil(lines.length / chunks);
+  let no = 0;
+  for (let c = 0; c < lines.length; c += per) {
+    const part = lines.slice(c, c + per);
+    const buf = Buffer.from(part.join('\n'));
+    let from = 0;
+    for (const line of part) {
+      const to = from + Buffer.byteLength(line);
+      visit(buf, from, to, line, ++no);
+      from = to + 1;
+    }
+  }
+}
+
 describe('Needles (the byte prefilter of every big log)', () => {
   it('answers as a plain substring test would, line after line, over chunks that change', async () => {
     const { Needles } = await import('../src/recognise/parser.js');
     fc.assert(
       fc.property(fc.array(fc.stringMatching(/^[ab\] DEL]{0,12}$/), { minLength: 1, maxLength: 40 }), fc.array(fc.stringMatching(/^[ab\] DEL]{1,4}$/), { minLength: 1, maxLength: 4 }), fc.integer({ min: 1, max: 3 }), (lines, words, chunks) => {
         const n = new Needles(words);
-        // The same lines split over several chunks, each a fresh Buffer, read in order.
-        const per = Math.ceil(lines.length / chunks);
-        for (let c = 0; c < lines.length; c += per) {
-          const part = lines.slice(c, c + per);
-          const buf = Buffer.from(part.join('\n'));
-          let from = 0;
-          for (const line of part) {
-            const to = from + Buffer.byteLength(line);
-            expect(n.any(buf, from, to)).toBe(words.some((w) => line.includes(w)));
-            from = to + 1;
-          }
-        }
+        inChunks(lines, chunks, (buf, from, to, line) => expect(n.any(buf, from, to)).toBe(words.some((w) => line.includes(w))));
       }),
       { numRuns: 500 },
     );
@@ -183,19 +188,7 @@ describe('Needles (the byte prefilter of every big log)', () => {
           const plain: number[] = [];
           const all = plainSink ? [...sinks, { accepts: (b: Buffer, f: number, t: number) => b.subarray(f, t).includes('b'), line: (_t: string, no: number) => plain.push(no), end() {} }] : sinks;
           const out = fanOut(all);
-          const per = Math.ceil(lines.length / chunks);
-          let no = 0;
-          for (let c = 0; c < lines.length; c += per) {
-            const part = lines.slice(c, c + per);
-            const buf = Buffer.from(part.join('\n'));
-            let from = 0;
-            for (const line of part) {
-              const to = from + Buffer.byteLength(line);
-              no++;
-              if (out.accepts!(buf, from, to)) out.line(line, no);
-              from = to + 1;
-            }
-          }
+          inChunks(lines, chunks, (buf, from, to, line, no) => out.accepts!(buf, from, to) && out.line(line, no));
           wordSets.forEach((ws, i) => expect(got[i]).toEqual(lines.flatMap((l, k) => (ws.some((w) => l.includes(w)) ? [k + 1] : []))));
           if (plainSink) expect(plain).toEqual(lines.flatMap((l, k) => (l.includes('b') ? [k + 1] : [])));
         },
