@@ -160,7 +160,7 @@ if run -q commands/crictl-pods.txt crictl pods -q; then
 fi
 
 say 'CNI state and logs'
-for f in $(find /etc/cni/net.d /var/lib/cni -type f 2>/dev/null) /run/flannel/subnet.env; do copy "$f"; done
+for f in $(find /etc/cni/net.d /var/lib/cni -type f 2>/dev/null) /run/flannel/subnet.env /var/run/azure-vnet.json; do copy "$f"; done
 if [ "$LOGS" = 1 ]; then
   for u in docker containerd crio kubelet; do run -q "commands/journal-$u.txt" journalctl -u "$u" "--since=-${SINCE_H}h" --no-pager -o short-iso; done
   for f in /var/log/cni/*.log* /var/log/calico/cni/*.log* /var/log/multus*.log* /var/log/galaxy/* /var/log/aws-routed-eni/*.log* /var/log/azure-vnet.log* /var/log/flannel*.log* /var/run/cilium/cilium-cni.log* $CNI_LOGS; do copy "$f"; done

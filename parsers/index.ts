@@ -2,6 +2,7 @@
 // Path-specific parsers come first, then strong content signatures, then the transcript reader.
 import awsVpcCniLog from './aws-vpc-cni-log.js';
 import azureCniLog from './azure-cni-log.js';
+import azureVnetState from './azure-vnet-state.js';
 import calicoCniLog from './calico-cni-log.js';
 import ciliumCniLog from './cilium-cni-log.js';
 import clkTck from './clk-tck.js';
@@ -63,6 +64,7 @@ export const parsers: readonly Parser[] = [
   cniHostLocal,
   cniResultCache,
   cniLeftover,
+  azureVnetState,
   // command outputs, recognised by content
   transcript,
   dockerInspect,

@@ -4,7 +4,7 @@ import { configuredAddrs, defineRule, namespacesWithIp, type Finding, findingCon
 import { pushTo } from '../src/util.js';
 
 const MAX_EARLIER = 5;
-const SOURCE_TEXT: Record<IpClaim['source'], string> = { cni: 'CNI ADD', inventory: 'runtime inventory', 'host-local': 'host-local IPAM reservation', 'libcni-cache': 'libcni result cache' };
+const SOURCE_TEXT: Record<IpClaim['source'], string> = { cni: 'CNI ADD', inventory: 'runtime inventory', 'host-local': 'host-local IPAM reservation', 'libcni-cache': 'libcni result cache', 'azure-vnet': 'Azure CNI endpoint state' };
 const NOT_ALIVE = new Set(['dead', 'exited', 'gone', 'removing', 'created']);
 
 export function holderOf(host: HostModel, containerId: string): { container?: Container; state: string } {

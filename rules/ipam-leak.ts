@@ -6,6 +6,13 @@ import { shellQuote } from '../src/util.js';
 
 const SHOWN = 10;
 
+/** How a finding names the store a reservation was found in. */
+const STORE_NAME: Record<Reservation['via'], (network?: string) => string> = {
+  'host-local': (network) => `host-local IPAM store of network ${network ?? '?'}`,
+  'libcni-cache': () => 'libcni result cache',
+  'azure-vnet': (network) => `Azure CNI endpoint state (/var/run/azure-vnet.json) of network ${network ?? '?'}`,
+};
+
 /** The path on the host of a store file, from its place in the bundle (whatever prefix the bundle gave it). */
 export function hostPath(source: string): string | undefined {
   const at = source.indexOf('var/lib/cni/');
@@ -37,13 +44,13 @@ function staleness(host: HostModel, containerId: string): { state: string; label
 export default defineRule({
   id: 'ipam-leak',
   severity: 'warning',
-  summary: 'An IP reserved in the host-local store or libcni cache (or flannel/multus state) for a container that is dead or gone',
+  summary: 'An IP reserved in the host-local store, the libcni cache or Azure CNI\'s endpoint state (or flannel/multus state) for a container that is dead or gone',
   needs: [
-    { anyOf: ['ipReservation', 'cniLeftover'], what: 'CNI state on disk: /var/lib/cni/networks, /var/lib/cni/results, /var/lib/cni/flannel or /var/lib/cni/multus', collect: 'tar cf - /var/lib/cni' },
+    { anyOf: ['ipReservation', 'cniLeftover'], what: 'CNI state on disk: /var/lib/cni/networks, /var/lib/cni/results, /var/lib/cni/flannel, /var/lib/cni/multus or /var/run/azure-vnet.json', collect: 'tar cf - /var/lib/cni /var/run/azure-vnet.json' },
     { anyOf: ['container'], what: 'a container inventory, to tell a live holder from a dead or gone one', collect: 'docker ps -a; docker inspect $(docker ps -aq); crictl pods; crictl inspectp $(crictl pods -q)' },
   ],
   explain: {
-    detects: 'A file in the host-local IPAM store (/var/lib/cni/networks/<net>/<ip>) or the libcni result cache, or flannel/multus per-container state, whose container is dead, removing, a stopped sandbox, or missing from the inventory altogether (when the inventory knows at least one of the store\'s containers: one that knows none is another runtime\'s).',
+    detects: 'A file in the host-local IPAM store (/var/lib/cni/networks/<net>/<ip>) or the libcni result cache, an endpoint in Azure CNI\'s state file (/var/run/azure-vnet.json), or flannel/multus per-container state, whose container is dead, removing, a stopped sandbox, or missing from the inventory altogether (when the inventory knows at least one of the store\'s containers: one that knows none is another runtime\'s).',
     matters: 'Only a successful CNI DEL removes these files. Each one left behind keeps an address out of the pool; enough of them and every new pod fails with "no IP addresses available in range set" while the node still reports Ready (kubernetes/kubernetes#34278, #57280). A reservation may also mean the address is still configured in a leaked namespace.',
     fix: 'First make sure the address is not configured anywhere (see netns-leaked and ip-last-holder). Then remove the sandbox through the runtime so DEL runs again, or, for a container that no longer exists, delete the reservation file.',
     reference: 'kubernetes/kubernetes#34278; kubernetes/kubernetes#57280; containernetworking/cni#306; containernetworking/plugins#426',
@@ -59,9 +66,9 @@ export default defineRule({
         groups.set(key, g);
       };
       for (const r of host.reservations)
-        if (staleness(host, r.containerId)) add(`${r.via}\0${r.network ?? ''}`, r.via === 'host-local' ? `host-local IPAM store of network ${r.network ?? '?'}` : 'libcni result cache', r);
+        if (staleness(host, r.containerId)) add(`${r.via}\0${r.network ?? ''}`, STORE_NAME[r.via](r.network), r);
       for (const l of host.leftovers) if (staleness(host, l.containerId)) add(`${l.via}\0`, `${l.via} per-container state`, l);
-      const exhausted = host.sandboxEvents.filter((e) => e.event === 'add-failed' && /no IP addresses available|no IP address available|range set/i.test(e.err ?? e.message));
+      const exhausted = host.sandboxEvents.filter((e) => e.event === 'add-failed' && /no IP addresses available|no IP address available|range set|No available addresses/i.test(e.err ?? e.message));
       for (const [, g] of [...groups].sort(([a], [b]) => a.localeCompare(b))) {
         g.items.sort((a, b) => ('ip' in a && 'ip' in b ? a.ip.localeCompare(b.ip, 'en', { numeric: true }) : a.containerId.localeCompare(b.containerId)));
         const ips = [...new Set(g.items.flatMap((i) => ('ip' in i ? [i.ip] : [])))].sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
@@ -81,7 +88,7 @@ export default defineRule({
           title: `${g.items.length} ${g.items.length === 1 ? 'entry' : 'entries'} in the ${g.what} ${g.items.length === 1 ? 'belongs' : 'belong'} to dead or gone containers${ips.length ? `: ${ips.slice(0, 5).join(', ')}${ips.length > 5 ? ` and ${ips.length - 5} more` : ''}` : ''}`,
           detail: [
             `Only a successful CNI DEL removes these entries, so DEL never completed for ${ids.length === 1 ? 'this container' : `these ${ids.length} containers`}: ${rows.join('; ')}${g.items.length > SHOWN ? `; and ${g.items.length - SHOWN} more` : ''}.`,
-            ips.length ? 'Each keeps its address out of the pool; when the pool runs dry new pods fail with "no IP addresses available in range set".' : 'flannel and multus read this state on DEL; the left-over files show DEL never ran (or failed) for these containers.',
+            ips.length ? `Each keeps its address out of the pool; when the pool runs dry new pods fail with "${g.items.some((i) => 'via' in i && i.via === 'azure-vnet') ? 'Failed to allocate address: No available addresses' : 'no IP addresses available in range set'}".` : 'flannel and multus read this state on DEL; the left-over files show DEL never ran (or failed) for these containers.',
             lastExhausted ? `That has happened here: ${lastExhausted.daemon} at ${when(host, lastExhausted.at)}: ${lastExhausted.err ?? lastExhausted.message}.` : '',
           ].filter(Boolean).join(' '),
           ips,
@@ -95,6 +102,7 @@ export default defineRule({
               const s = staleness(host, id)!;
               if (s.container) return [removeCommand(s.container, 'the runtime runs DEL again on removal')];
               return g.items.filter((i) => i.containerId === id).map((i) => {
+                if ('via' in i && i.via === 'azure-vnet') return `# ${i.ip}: endpoint of ${id.slice(0, 12)}, which no longer exists, stays in /var/run/azure-vnet.json until a DEL for it succeeds; cordon and drain the node, back the file up, then remove the endpoint from it`;
                 const path = hostPath(i.ev.source);
                 return path ? `rm -f ${shellQuote(path)}   # ${'ip' in i ? `${i.ip} reserved` : 'kept'} for ${id.slice(0, 12)}, which no longer exists` : `# remove the ${g.what} entry for ${id.slice(0, 12)}`;
               });

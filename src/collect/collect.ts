@@ -255,7 +255,7 @@ export async function collect(opts: CollectOptions): Promise<CollectResult> {
 
   // CNI state and logs
   say('CNI state and logs');
-  for (const f of await fg(['/etc/cni/net.d/**', '/var/lib/cni/**', '/run/flannel/subnet.env'], { dot: true, onlyFiles: true, followSymbolicLinks: false, suppressErrors: true })) await copy(f);
+  for (const f of await fg(['/etc/cni/net.d/**', '/var/lib/cni/**', '/run/flannel/subnet.env', '/var/run/azure-vnet.json'], { dot: true, onlyFiles: true, followSymbolicLinks: false, suppressErrors: true })) await copy(f);
   if (opts.logs) {
     const since = `--since=-${Math.max(1, Math.round(opts.sinceDays * 24))}h`;
     for (const unit of ['docker', 'containerd', 'crio', 'kubelet'])

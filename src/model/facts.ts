@@ -146,7 +146,7 @@ export type Fact =
       // An IP still reserved for a container: a host-local IPAM file or a libcni result cache entry. Both are
       // removed by a successful DEL, so their existence says DEL never completed.
       kind: 'ipReservation';
-      via: 'host-local' | 'libcni-cache';
+      via: 'host-local' | 'libcni-cache' | 'azure-vnet';
       network?: string;
       containerId: string;
       ip: string;

@@ -86,7 +86,7 @@ export interface IpClaim {
   containerId: string;
   pod?: string;
   podNamespace?: string;
-  source: 'cni' | 'inventory' | 'host-local' | 'libcni-cache';
+  source: 'cni' | 'inventory' | 'host-local' | 'libcni-cache' | 'azure-vnet';
   at?: number;
   atHow?: Resolved['how'];
   netnsPath?: string;

@@ -84,6 +84,50 @@ describe('ipam-leak', () => {
   });
 });
 
+describe('ipam-leak on Azure CNI\'s endpoint state (/var/run/azure-vnet.json)', () => {
+  // Laid out as an AKS node writes it (Azure/azure-container-networking, cni/network; an AKS node's file quoted in a bug report).
+  const endpoint = (id: string, ip: string, pod: string, netns: string) => ({
+    Id: `${id.slice(0, 8)}-eth0`, SandboxKey: '', IfName: 'azvc440f4556932', HostIfName: `azv${id.slice(0, 11)}`, MacAddress: 'ZqPi31PX',
+    InfraVnetIP: { IP: '', Mask: null }, LocalIP: '', IPAddresses: [{ IP: ip, Mask: '//8AAA==' }], Gateways: ['0.0.0.0'],
+    DNS: { Suffix: '', Servers: null, Options: null }, Routes: [{ Dst: { IP: '0.0.0.0', Mask: 'AAAAAA==' }, Src: '', Gw: '169.254.1.1', Protocol: 0, DevName: '', Scope: 0, Priority: 0, Table: 0 }],
+    VlanID: 0, EnableSnatOnHost: false, NetworkContainerID: '', NetworkNameSpace: netns, ContainerID: id, PODName: pod, PODNameSpace: 'default', SecondaryInterfaces: {},
+  });
+  const state = (eps: ReturnType<typeof endpoint>[]) =>
+    JSON.stringify({
+      Network: {
+        Version: 'v1.4.54', TimeStamp: '2024-09-11T02:34:43.990795913Z',
+        ExternalInterfaces: { eth0: { Name: 'eth0', Networks: { azure: { Id: 'azure', Mode: 'transparent', VlanId: 0, Subnets: [{ Family: 2, Prefix: { IP: '10.224.0.0', Mask: '//8AAA==' }, Gateway: '10.224.0.1', PrimaryIP: '' }], Endpoints: Object.fromEntries(eps.map((e) => [e.Id, e])) } }, Subnets: ['10.224.0.0/16'] } },
+      },
+    }, null, '\t');
+  const RUNNING = ID('7a');
+  const GONE = ID('d3');
+  const node = (eps: ReturnType<typeof endpoint>[]): Record<string, TreeFile> => ({
+    'etc/hostname': 'aks-nodepool1-59385832-vmss000000\n',
+    'date-R.txt': 'Mon, 02 Dec 2024 19:40:00 +0000\n',
+    'inspectp.json': inspectp(RUNNING, { pod: 'nginx', ns: 'default', status: 'running', closed: false, netns: '/var/run/netns/cni-37bc323b-6978-74ae-6bf2-1f881e9f0e3f', ip: '10.224.0.47', pid: 5280 }),
+    'var/run/azure-vnet.json': state(eps),
+  });
+  const running = endpoint(RUNNING, '10.224.0.47', 'nginx', '/var/run/netns/cni-37bc323b-6978-74ae-6bf2-1f881e9f0e3f');
+  const gone = endpoint(GONE, '10.224.0.39', 'web-1', '/var/run/netns/cni-24740290-ae7f-ca68-274b-8f3259a70896');
+
+  it('names the endpoint of a pod that is gone, its address and the line of the file, and what to do', async () => {
+    const a = await analyseHosts({ node: node([running, gone]) });
+    const [f] = of(a, 'ipam-leak');
+    expect(f).toMatchObject({ ips: ['10.224.0.39'], containers: [{ id: GONE, state: 'gone' }] });
+    expect(f.title).toBe('1 entry in the Azure CNI endpoint state (/var/run/azure-vnet.json) of network azure belongs to dead or gone containers: 10.224.0.39');
+    expect(f.detail).toContain('Failed to allocate address: No available addresses');
+    expect(f.evidence[0]).toMatchObject({ source: 'node/var/run/azure-vnet.json', text: `"ContainerID": "${GONE}", (endpoint d3d3d3d3-eth0: 10.224.0.39)` });
+    expect(f.evidence[0].line).toBeGreaterThan(20);
+    expect(f.remediation.join('\n')).toContain('stays in /var/run/azure-vnet.json until a DEL for it succeeds');
+    const holder = of(a, 'ip-last-holder').find((h) => h.ips[0] === '10.224.0.39');
+    expect(holder?.detail).toContain('Azure CNI endpoint state');
+  });
+
+  it('is silent when every endpoint belongs to a running pod', async () => {
+    expect(of(await analyseHosts({ node: node([running]) }), 'ipam-leak')).toEqual([]);
+  });
+});
+
 describe('sandbox-teardown-failed', () => {
   const sb = 'cae59246074a27247c54d43ffd3f68be61121bcc741133b940e7188002e34f60';
   const journal = (healed: boolean) => [
