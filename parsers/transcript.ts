@@ -7,8 +7,11 @@ const PROMPTS: RegExp[] = [
   /^\[[^\]\s@]+@[^\]]+\][#$] ?(.*)$/, // [root@node-a ~]# cmd
   /^[\w.-]+@[\w.-]+:[^\s#$]*[#$] ?(.*)$/, // root@node-a:~# cmd
   /^[#$] (.*)$/, // # cmd   $ cmd
+  // Alpine's ash ("\h:\w\$ ") and busybox sh ("\w \$ "), the shells of `kubectl debug node/… --image=busybox`:
+  /^[\w.-]+:[~/][^\s#$]*[#$] ?(.*)$/, // aks-nodepool1-59385832-vmss000000:/# cmd
+  /^[~/][^\s#$]* [#$] (.*)$/, // / # cmd   /host # cmd
 ];
-const PROMPT_HOST = /^\[?[^\]\s@]+@([\w.-]+)/;
+const PROMPT_HOST = /^\[?[^\]\s@]+@([\w.-]+)|^([\w.-]+):[~/]/;
 
 export function promptCommand(line: string): string | undefined {
   for (const re of PROMPTS) {
@@ -25,7 +28,7 @@ const SHELL_ERROR = /^[\w.-]+: .*(?:No such file or directory|command not found|
 /** A pasted terminal session: each prompt line starts a block read as that command's output. */
 export default defineParser({
   id: 'transcript',
-  describe: 'terminal transcripts: `# cmd`, `$ cmd`, `[root@node ~]# cmd`, `root@node:~# cmd` lines, each followed by its output',
+  describe: 'terminal transcripts: `# cmd`, `$ cmd`, `[root@node ~]# cmd`, `root@node:~# cmd`, `node:/# cmd`, `/ # cmd` lines, each followed by its output',
   collect: 'script -q session.log   (or paste the terminal into a file)',
   recognise: {
     sniff: (h) => h.split('\n').slice(0, 5).some((l) => promptCommand(l) !== undefined),
@@ -56,7 +59,7 @@ export default defineParser({
         if (cmd !== undefined) {
           close();
           const host = PROMPT_HOST.exec(text);
-          if (host) ctx.emit({ kind: 'hostname', name: host[1], fromPrompt: true, ev: ctx.evidence(no, text) });
+          if (host) ctx.emit({ kind: 'hostname', name: host[1] ?? host[2], fromPrompt: true, ev: ctx.evidence(no, text) });
           block = { command: cmd, first: no + 1, lines: [] };
           return;
         }

@@ -306,6 +306,22 @@ describe('terminal transcripts', () => {
     expect(views[0].links[0].addrs[0].ev.line).toBe(7);
     expect(only(facts, 'hostname').map((h) => [h.name, h.fromPrompt])).toEqual([['node-a', true], ['node-a', true]]);
   });
+
+  it('reads the prompts of alpine and busybox shells, as in `kubectl debug node` sessions pasted into AKS and EKS tickets', async () => {
+    const text = [
+      'aks-nodepool1-59385832-vmss000000:/# cat /proc/8581/mountinfo',
+      '201 124 0:3 net:[4026532350] /run/netns/cni-24740290-ae7f-ca68-274b-8f3259a70896 rw - nsfs nsfs rw',
+      '/ # chroot /host',
+      '/host # nsenter --net=/proc/4242/fd/7 ip -j addr',
+      '[{"ifindex":2,"ifname":"eth0","flags":["UP"],"addr_info":[{"family":"inet","local":"10.224.0.39","prefixlen":16,"scope":"global"}]}]',
+      'time:12# not a prompt, and not a command either',
+    ].join('\n');
+    const { facts, parsers } = await parseText('aks-debug.txt', text);
+    expect(parsers.sort()).toEqual(['ip-addr-json', 'mountinfo', 'transcript']);
+    expect(only(facts, 'nsMount')[0]).toMatchObject({ pid: 8581, inode: '4026532350', ev: { line: 2 } });
+    expect(only(facts, 'netnsView')[0].where).toEqual({ kind: 'fd', pid: 4242, fd: 7 });
+    expect(only(facts, 'hostname').map((h) => h.name)).toEqual(['aks-nodepool1-59385832-vmss000000']);
+  });
 });
 
 describe('CNI fast paths agree with the slow ones', () => {
