@@ -53,7 +53,7 @@ export default defineRule({
     detects: 'A file in the host-local IPAM store (/var/lib/cni/networks/<net>/<ip>) or the libcni result cache, an endpoint in Azure CNI\'s state file (/var/run/azure-vnet.json), or flannel/multus per-container state, whose container is dead, removing, a stopped sandbox, or missing from the inventory altogether (when the inventory knows at least one of the store\'s containers: one that knows none is another runtime\'s).',
     matters: 'Only a successful CNI DEL removes these files. Each one left behind keeps an address out of the pool; enough of them and every new pod fails with "no IP addresses available in range set" while the node still reports Ready (kubernetes/kubernetes#34278, #57280). A reservation may also mean the address is still configured in a leaked namespace.',
     fix: 'First make sure the address is not configured anywhere (see netns-leaked and ip-last-holder). Then remove the sandbox through the runtime so DEL runs again, or, for a container that no longer exists, delete the reservation file.',
-    reference: 'kubernetes/kubernetes#34278; kubernetes/kubernetes#57280; containernetworking/cni#306; containernetworking/plugins#426',
+    reference: 'kubernetes/kubernetes#34278; kubernetes/kubernetes#57280; containernetworking/cni#306; containernetworking/plugins#426; Azure/azure-container-networking#831',
   },
   evaluate(_run, hosts) {
     const findings: Finding[] = [];
