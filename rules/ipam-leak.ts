@@ -1,3 +1,4 @@
+import type { Evidence } from '../src/model/facts.js';
 import type { HostModel, Leftover, Reservation } from '../src/model/host.js';
 import { containerLabel, removeCommand } from '../src/model/host.js';
 import { defineRule, type Finding, findingContainer, namespacesWithIp, netnsName, uniqueEvidence, when } from '../src/engine/rule.js';
@@ -68,7 +69,12 @@ export default defineRule({
       for (const r of host.reservations)
         if (staleness(host, r.containerId)) add(`${r.via}\0${r.network ?? ''}`, STORE_NAME[r.via](r.network), r);
       for (const l of host.leftovers) if (staleness(host, l.containerId)) add(`${l.via}\0`, `${l.via} per-container state`, l);
-      const exhausted = host.sandboxEvents.filter((e) => e.event === 'add-failed' && /no IP addresses available|no IP address available|range set|No available addresses/i.test(e.err ?? e.message));
+      // When the pool ran dry, by the runtime's word or the plugin's own (a failed ADD in its log), the latest.
+      const EXHAUSTED = /no IP addresses available|no IP address available|range set|No available addresses/i;
+      const exhausted: { who: string; at?: number; err: string; ev: Evidence }[] = [
+        ...host.sandboxEvents.filter((e) => e.event === 'add-failed' && EXHAUSTED.test(e.err ?? e.message)).map((e) => ({ who: e.daemon, at: e.at, err: e.err ?? e.message, ev: e.ev })),
+        ...host.cniOps.filter((o) => o.op === 'ADD' && o.err && EXHAUSTED.test(o.err)).map((o) => ({ who: 'the CNI plugin', at: o.at, err: o.err!, ev: o.ev })),
+      ].sort((a, b) => (a.at ?? 0) - (b.at ?? 0));
       for (const [, g] of [...groups].sort(([a], [b]) => a.localeCompare(b))) {
         g.items.sort((a, b) => ('ip' in a && 'ip' in b ? a.ip.localeCompare(b.ip, 'en', { numeric: true }) : a.containerId.localeCompare(b.containerId)));
         const ips = [...new Set(g.items.flatMap((i) => ('ip' in i ? [i.ip] : [])))].sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
@@ -89,7 +95,7 @@ export default defineRule({
           detail: [
             `Only a successful CNI DEL removes these entries, so DEL never completed for ${ids.length === 1 ? 'this container' : `these ${ids.length} containers`}: ${rows.join('; ')}${g.items.length > SHOWN ? `; and ${g.items.length - SHOWN} more` : ''}.`,
             ips.length ? `Each keeps its address out of the pool; when the pool runs dry new pods fail with "${g.items.some((i) => 'via' in i && i.via === 'azure-vnet') ? 'Failed to allocate address: No available addresses' : 'no IP addresses available in range set'}".` : 'flannel and multus read this state on DEL; the left-over files show DEL never ran (or failed) for these containers.',
-            lastExhausted ? `That has happened here: ${lastExhausted.daemon} at ${when(host, lastExhausted.at)}: ${lastExhausted.err ?? lastExhausted.message}.` : '',
+            lastExhausted ? `That has happened here: ${lastExhausted.who}${lastExhausted.at !== undefined ? ` at ${when(host, lastExhausted.at)}` : ''}: ${lastExhausted.err}.` : '',
           ].filter(Boolean).join(' '),
           ips,
           containers,

@@ -126,6 +126,19 @@ describe('ipam-leak on Azure CNI\'s endpoint state (/var/run/azure-vnet.json)', 
   it('is silent when every endpoint belongs to a running pod', async () => {
     expect(of(await analyseHosts({ node: node([running]) }), 'ipam-leak')).toEqual([]);
   });
+
+  it('takes the plugin\'s own failed ADD for the pool running dry when no runtime log says so', async () => {
+    const id = ID('e5');
+    const files = node([running, gone]);
+    files['var/log/azure-vnet.log'] = [
+      `2024/12/02 19:31:07 [9120] [cni-net] Processing ADD command with args {ContainerID:${id} Netns:/var/run/netns/cni-5 IfName:eth0 Args:K8S_POD_NAMESPACE=default;K8S_POD_NAME=web-2 Path:/opt/cni/bin StdinData:{}}.`,
+      '2024/12/02 19:31:07 [9120] [cni-net] ADD command completed for pod web-2 with IPs:[] err:Failed to allocate pool: Failed to delegate: Failed to allocate address: No available addresses.',
+      '',
+    ].join('\n');
+    const [f] = of(await analyseHosts({ node: files }), 'ipam-leak');
+    expect(f.detail).toContain('That has happened here: the CNI plugin at 2024-12-02 19:31:07 +00:00: Failed to allocate pool: Failed to delegate: Failed to allocate address: No available addresses.');
+    expect(f.evidence.map((e) => e.source)).toContain('node/var/log/azure-vnet.log');
+  });
 });
 
 describe('sandbox-teardown-failed', () => {
