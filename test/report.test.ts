@@ -68,3 +68,32 @@ describe('long text in the terminal report', () => {
     expect(JSON.stringify(reportObject(seed))).toContain(JSON.stringify(long).slice(1, -1));
   });
 });
+
+describe('one rule firing many times on one host, in the text report', () => {
+  it('shows the first five in full and the rest a line each; --verbose shows all in full', async () => {
+    const { analyseHosts } = await import('./helpers.js');
+    const { renderText } = await import('../src/report/text.js');
+    // Eight pods whose Azure CNI DEL failed the same way (Azure/azure-container-networking#76).
+    const lines = Array.from({ length: 8 }, (_, i) => {
+      const id = `${i.toString(16).padStart(2, '0')}${'ab'.repeat(31)}`;
+      const args = `IgnoreUnknown=1;K8S_POD_NAMESPACE=jobs;K8S_POD_NAME=run-${i};K8S_POD_INFRA_CONTAINER_ID=${id}`;
+      return [
+        `2017/09/30 14:0${i}:11 [${100 + i}] [cni-net] Processing ADD command with args {ContainerID:${id} Netns:/proc/${4000 + i}/ns/net IfName:eth0 Args:${args} Path:/opt/cni/bin}.`,
+        `2017/09/30 14:0${i}:12 [${100 + i}] [cni-net] ADD command completed with result:&{IPs:[{Version:4 Interface:<nil> Address:{IP:10.240.0.${10 + i} Mask:ffff0000} Gateway:10.240.0.1}]} err:<nil>.`,
+        `2017/09/30 15:0${i}:58 [${200 + i}] [cni-net] Processing DEL command with args {ContainerID:${id} Netns: IfName:eth0 Args:${args} Path:/opt/cni/bin}.`,
+        `2017/09/30 15:0${i}:58 [${200 + i}] [cni-net] DEL command completed with err:Failed to delete endpoint: route ip+net: no such network interface.`,
+      ].join('\n');
+    });
+    const a = await analyseHosts({ node: { 'etc/timezone': 'UTC\n', 'var/log/azure-vnet.log': `${lines.join('\n')}\n` } });
+    const failed = a.findings.filter((f) => f.rule === 'cni-del-failed');
+    expect(failed).toHaveLength(8);
+    const text = renderText(a, { colour: false, verbose: false, width: 100 });
+    expect(text.match(/^WARNING {2}cni-del-failed {2}\[node\]$/gm)).toHaveLength(5);
+    expect(text.match(/^ {2}Evidence:$/gm)).toHaveLength(5);
+    for (const f of failed.slice(5)) expect(text).toContain(`  WARNING  cni-del-failed  [node]  ${f.title}`);
+    expect(text).toContain('(3 more cni-del-failed findings on node, a line each: --verbose shows them in full, as --format json does)');
+    const verbose = renderText(a, { colour: false, verbose: true, width: 100 });
+    expect(verbose.match(/^WARNING {2}cni-del-failed {2}\[node\]$/gm)).toHaveLength(8);
+    expect(verbose).not.toContain('more cni-del-failed findings');
+  });
+});

@@ -29,6 +29,8 @@ function wrap(text: string, width: number, indent: string): string {
 }
 
 const MAX_PINNERS = 12;
+/** Findings of one rule on one host shown in full before the rest are folded to a line each (not with --verbose). */
+const FULL_PER_RULE = 5;
 const MAX_EVIDENCE = 16;
 /** Lines of evidence and pinners' command lines (a process's argv may carry kilobytes of JSON) are cut here; JSON keeps all. */
 const cut = (s: string, max: number) => (s.length > max ? `${s.slice(0, max - 3)}…` : s);
@@ -52,7 +54,25 @@ export function renderText(a: Analysis, opts: TextOptions): string {
   }
   const serious = a.findings.filter((f) => f.severity !== 'info');
   const info = a.findings.filter((f) => f.severity === 'info');
-  for (const f of serious) out.push(renderFinding(a, f, c, width), '');
+  // One rule firing many times on one host (thirty failed DELs with the same error) shows its first few in full and the
+  // rest a line each, as the information does: every finding is named, and the screen is not one rule's.
+  let run = 0;
+  let folded = 0;
+  for (const [k, f] of serious.entries()) {
+    const prev = serious[k - 1];
+    run = prev && prev.rule === f.rule && prev.host === f.host && prev.severity === f.severity ? run + 1 : 0;
+    if (opts.verbose || run < FULL_PER_RULE) {
+      out.push(renderFinding(a, f, c, width), '');
+      continue;
+    }
+    out.push(`  ${c(SGR[f.severity], f.severity.toUpperCase())}  ${f.rule}  [${safeText(f.host)}]  ${safeText(f.title)}`);
+    folded++;
+    const next = serious[k + 1];
+    if (!next || next.rule !== f.rule || next.host !== f.host || next.severity !== f.severity) {
+      out.push(`  (${folded} more ${f.rule} finding${folded === 1 ? '' : 's'} on ${safeText(f.host)}, a line each: --verbose shows them in full, as --format json does)`, '');
+      folded = 0;
+    }
+  }
   if (info.length) {
     out.push(c(SGR.bold, `Information (${info.length}):`));
     for (const f of opts.verbose ? info : info.slice(0, 20)) out.push(`  ${c(SGR.info, 'info')}  ${f.rule}  [${safeText(f.host)}]  ${safeText(f.title)}`);
