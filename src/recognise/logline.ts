@@ -22,12 +22,14 @@ export interface LogLine {
 }
 
 // Host and unit names are bounded: unbounded, a long line without a colon made these quadratic (11 s for 100 KB).
-const SHORT = /^(\S{1,12})\s{1,3}(\d{1,2}) (\d{2}):(\d{2}):(\d{2})(?:\.\d{1,9})? (?:([^\s[]\S{0,254}) )? ?([^\s[:]{1,64})(?:\[(\d{1,10})\])?: ?/;
+const SHORT = /^(\S{1,12})\s{1,3}(\d{1,2}) (\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))? (?:([^\s[]\S{0,254}) )? ?([^\s[:]{1,64})(?:\[(\d{1,10})\])?: ?/;
 const SHORT_ISO = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:[.,]\d{1,9})?(?:Z|[+-]\d{2}:?\d{2})) ([^\s[]\S{0,254}) ([^\s[:]{1,64})(?:\[(\d{1,10})\])?: ?/;
 
 // journalctl -o short-unix: "1570058854.417871 host unit[pid]: …"; -o short-full: "Thu 2019-10-03 08:12:40 UTC host unit[pid]: …".
 const SHORT_UNIX = /^(\d{9,11}\.\d{1,9}) ([^\s[]\S{0,254}) ([^\s[:]{1,64})(?:\[(\d{1,10})\])?: ?/;
-const SHORT_FULL = /^(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) (\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}:\d{2})(?:\.\d{1,9})? ([A-Za-z][\w+-]{0,6}) ([^\s[]\S{0,254}) ([^\s[:]{1,64})(?:\[(\d{1,10})\])?: ?/;
+const SHORT_FULL = /^(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) (\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))? ([A-Za-z][\w+-]{0,6}) ([^\s[]\S{0,254}) ([^\s[:]{1,64})(?:\[(\d{1,10})\])?: ?/;
+/** Milliseconds of a fraction of a second as written ("918273" of -o short-precise): its first three digits. */
+const millisOf = (frac: string | undefined) => (frac ? Number(frac.slice(0, 3).padEnd(3, '0')) : 0);
 
 /** Log parsers look at this much of a line: messages are far shorter, and a regex over a hostile megabyte could be quadratic. */
 export const MAX_LOG_PAYLOAD = 16 * 1024;
@@ -69,9 +71,10 @@ export function splitLogLine(text: string): LogLine {
   if (full) {
     const [y, mo, d] = full[1].split('-').map(Number);
     const [h, mi, sec] = full[2].split(':').map(Number);
+    const ms = millisOf(full[3]);
     // UTC is exact; another abbreviation (CEST, CST…) is ambiguous, so the time is read in the host's zone.
-    const at: Stamp = /^(?:UTC|GMT|Z)$/.test(full[3]) ? { kind: 'exact', utc: Date.UTC(y, mo - 1, d, h, mi, sec) } : { kind: 'local', year: y, month: mo, day: d, hour: h, minute: mi, second: sec, millis: 0 };
-    return { payload: text.slice(full[0].length), prefix: { at, host: full[4], unit: full[5], pid: full[6] ? Number(full[6]) : undefined } };
+    const at: Stamp = /^(?:UTC|GMT|Z)$/.test(full[4]) ? { kind: 'exact', utc: Date.UTC(y, mo - 1, d, h, mi, sec, ms) } : { kind: 'local', year: y, month: mo, day: d, hour: h, minute: mi, second: sec, millis: ms };
+    return { payload: text.slice(full[0].length), prefix: { at, host: full[5], unit: full[6], pid: full[7] ? Number(full[7]) : undefined } };
   }
   const m = SHORT.exec(text);
   if (!m) return { payload: text };
@@ -82,10 +85,10 @@ export function splitLogLine(text: string): LogLine {
   return {
     payload: text.slice(m[0].length),
     prefix: {
-      at: month && day >= 1 && day <= 31 ? { kind: 'local', month, day, hour: Number(m[3]), minute: Number(m[4]), second: Number(m[5]), millis: 0 } : undefined,
-      host: m[6],
-      unit: m[7],
-      pid: m[8] ? Number(m[8]) : undefined,
+      at: month && day >= 1 && day <= 31 ? { kind: 'local', month, day, hour: Number(m[3]), minute: Number(m[4]), second: Number(m[5]), millis: millisOf(m[6]) } : undefined,
+      host: m[7],
+      unit: m[8],
+      pid: m[9] ? Number(m[9]) : undefined,
     },
   };
 }

@@ -22,6 +22,13 @@ describe('journald prefixes', () => {
     expect([journalMonth('Dec'), journalMonth('сеп'), journalMonth('6月'), journalMonth('sept.'), journalMonth('Okt'), journalMonth('xyz')]).toEqual([12, 9, 6, 9, 10, 0]);
   });
 
+  it('keeps the milliseconds of -o short-precise and short-full with a fraction', () => {
+    expect(splitLogLine('Dec 02 20:00:03.918273 aks-node containerd[1187]: x').prefix?.at).toEqual({ kind: 'local', month: 12, day: 2, hour: 20, minute: 0, second: 3, millis: 918 });
+    expect(splitLogLine('Dec 02 20:00:03.9 aks-node containerd[1187]: x').prefix).toMatchObject({ unit: 'containerd', pid: 1187, at: { millis: 900 } });
+    expect(splitLogLine('Mon 2024-12-02 20:00:03.918273 UTC aks-node containerd[1187]: x').prefix?.at).toEqual({ kind: 'exact', utc: Date.UTC(2024, 11, 2, 20, 0, 3, 918) });
+    expect(splitLogLine('Mon 2024-12-02 21:00:03.05 CET aks-node kubelet[9]: x').prefix).toMatchObject({ unit: 'kubelet', pid: 9, at: { kind: 'local', hour: 21, millis: 50 } });
+  });
+
   it('reads journalctl -o json lines, MESSAGE as text or as bytes', () => {
     const l = splitLogLine(JSON.stringify({ __REALTIME_TIMESTAMP: '1570058854417871', SYSLOG_IDENTIFIER: 'containerd', _PID: '2639', MESSAGE: 'time="x" level=info msg="y"' }));
     expect(l).toMatchObject({ payload: 'time="x" level=info msg="y"', prefix: { unit: 'containerd', pid: 2639, at: { kind: 'exact', utc: 1570058854417 } } });
