@@ -9,6 +9,17 @@ const ADDR = /^\s+inet(6?) ([0-9a-fA-F.:]+)(?:\/(\d+))?(?: (?:peer|metric|brd) \
 // `ip -all netns exec …` prints this before each named namespace's output.
 const NETNS_HEADING = /^netns: (\S+)\s*$/;
 const DETAIL_KIND = /^\s+(veth|bridge|ipip|macvlan|ipvlan|vxlan|dummy|bond|vlan|tun|geneve|wireguard|bridge_slave)\b/;
+// `ip -br addr` (-brief): "eth0@if10        UP             10.224.0.39/16 fe80::fc86:5dff:fe18:989/64", one line a link,
+// no ifindex. `ip -br link` puts the MAC and flags where the addresses go.
+const BRIEF = /^([^\s@]+)(?:@(\S+))?\s+(UP|DOWN|UNKNOWN|LOWERLAYERDOWN|DORMANT|NOTPRESENT|TESTING)\b\s*(.*)$/;
+const BRIEF_ADDR = /^([0-9a-fA-F.:]+)(?:\/(\d+))?$/;
+
+/** The scope `ip` would print for an address that `-br` shows without one. */
+function briefScope(ip: string, family: 4 | 6): string {
+  if (family === 4) return ip.startsWith('127.') ? 'host' : 'global';
+  const low = ip.toLowerCase();
+  return low === '::1' ? 'host' : /^fe[89ab]/.test(low) ? 'link' : 'global';
+}
 
 /** The namespace a view was taken in: the transcript's command prefix, a collector path, or the host. */
 export function viewLocation(ctx: ParseContext): NetnsRef {
@@ -25,7 +36,7 @@ export function peerIndex(at: string | undefined): number | undefined {
 
 export default defineParser({
   id: 'ip-addr',
-  describe: '`ip addr`, `ip -d addr`, `ip link`: interfaces, addresses and veth peers of one network namespace (or of each, from `ip -all netns exec ip -d addr`)',
+  describe: '`ip addr`, `ip -d addr`, `ip -br addr`, `ip link`: interfaces, addresses and veth peers of one network namespace (or of each, from `ip -all netns exec ip -d addr`)',
   collect: 'ip -d addr   (inside a namespace: nsenter -t <pid> -n ip -d addr)',
   recognise: {
     command: /^ip\s+(?:-\w+\s+)*(?:a|ad|addr|address|l|li|link)\b/,
@@ -33,12 +44,13 @@ export default defineParser({
     sniff: (h) => {
       const lines = h.split('\n').filter((l) => l.trim());
       const at = NETNS_HEADING.test(lines[0] ?? '') ? 1 : 0;
-      return /^\d+: [^:\s]+: <[A-Z0-9_,-]*> mtu \d+/.test(lines[at] ?? '');
+      return /^\d+: [^:\s]+: <[A-Z0-9_,-]*> mtu \d+/.test(lines[at] ?? '') || /^lo\s+UNKNOWN\s+(?:127\.0\.0\.1\/8|00:00:00:00:00:00)\b/.test(lines[at] ?? '');
     },
   },
   open(ctx) {
     let links: Link[] = [];
     let cur: Link | undefined;
+    let brief = false; // this part is `ip -br` output
     let sawLinkLayer = false;
     let first = 0;
     let firstText = '';
@@ -48,6 +60,7 @@ export default defineParser({
       if (links.length && where) ctx.emit({ kind: 'netnsView', where, links, ev: ctx.evidence(first, firstText) });
       links = [];
       cur = undefined;
+      brief = false;
       first = 0;
     };
     return {
@@ -67,9 +80,32 @@ export default defineParser({
           cur = { ifindex: Number(l[1]), name: l[2], peerIfindex: peerIndex(l[3]), flags: l[4].split(',').filter(Boolean), addrs: [], ev: ctx.evidence(no, text) };
           links.push(cur);
           sawLinkLayer = false;
+          brief = false;
           return;
         }
-        if (!cur) return;
+        if (!cur || brief) {
+          // Not the long form: a `-br` line, when nothing of the long form came before it in this part.
+          const b = BRIEF.exec(text);
+          if (!b) return;
+          brief = true;
+          if (!first) {
+            first = no;
+            firstText = text;
+          }
+          const family = (ip: string): 4 | 6 => (ip.includes(':') ? 6 : 4);
+          const addrs: IfAddr[] = [];
+          for (const word of b[4].split(/\s+/)) {
+            const a = BRIEF_ADDR.exec(word);
+            if (!a || !/[.:]/.test(a[1]) || (!a[1].includes('.') && !a[2] && !a[1].includes('::'))) continue; // a MAC is not an address
+            const f = family(a[1]);
+            addrs.push({ ip: a[1], prefix: a[2] ? Number(a[2]) : f === 4 ? 32 : 128, family: f, scope: briefScope(a[1], f), ev: ctx.evidence(no, text) });
+          }
+          const flags = b[3] === 'UP' ? ['UP', 'LOWER_UP'] : b[3] === 'UNKNOWN' ? ['UP'] : [];
+          // -br prints no ifindex: 0 matches no peer's "@ifN" (N >= 1), so no veth pair is made up from it.
+          cur = { ifindex: 0, name: b[1], peerIfindex: peerIndex(b[2]), flags, addrs, ev: ctx.evidence(no, text) };
+          links.push(cur);
+          return;
+        }
         const ll = sawLinkLayer ? null : LINK_LAYER.exec(text);
         if (ll) {
           sawLinkLayer = true;

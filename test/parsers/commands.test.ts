@@ -340,3 +340,30 @@ describe('CNI fast paths agree with the slow ones', () => {
     expect(cniArg('K8S_POD_NAMESPACE=demo', 'K8S_POD_NAME')).toBeUndefined();
   });
 });
+
+describe('ip -br addr', () => {
+  it('reads each link, its peer index and its addresses, with the scope ip would print; a MAC is not an address', async () => {
+    const text = [
+      '# nsenter -t 5280 -n ip -br addr',
+      'lo               UNKNOWN        127.0.0.1/8 ::1/128',
+      'eth0@if10        UP             10.224.0.39/16 fe80::fc86:5dff:fe18:989/64',
+      '# ip -br link',
+      'lo               UNKNOWN        00:00:00:00:00:00 <LOOPBACK,UP,LOWER_UP>',
+      'azvc440f455693@if9 UP           aa:aa:aa:aa:aa:aa <BROADCAST,MULTICAST,UP,LOWER_UP>',
+    ].join('\n');
+    const views = only((await parseText('session.txt', `${text}\n`)).facts, 'netnsView');
+    expect(views.map((v) => v.where)).toEqual([{ kind: 'pid', pid: 5280 }, { kind: 'host' }]);
+    expect(views[0].links.map((l) => [l.name, l.ifindex, l.peerIfindex, l.flags, l.addrs.map((a) => `${a.ip}/${a.prefix} ${a.scope}`)])).toEqual([
+      ['lo', 0, undefined, ['UP'], ['127.0.0.1/8 host', '::1/128 host']],
+      ['eth0', 0, 10, ['UP', 'LOWER_UP'], ['10.224.0.39/16 global', 'fe80::fc86:5dff:fe18:989/64 link']],
+    ]);
+    expect(views[0].links[1].addrs[0].ev.line).toBe(3);
+    expect(views[1].links.map((l) => [l.name, l.peerIfindex, l.addrs.length])).toEqual([['lo', undefined, 0], ['azvc440f455693', 9, 0]]);
+  });
+
+  it('is recognised on its own, as a loose file', async () => {
+    const { facts, parsers } = await parseText('ip-br-a.txt', 'lo               UNKNOWN        127.0.0.1/8 ::1/128\neth0             UP             10.224.0.33/16 metric 100 fe80::7e1e:52ff:fe3f:a782/64\n');
+    expect(parsers).toEqual(['ip-addr']);
+    expect(only(facts, 'netnsView')[0].links[1].addrs.map((a) => a.ip)).toEqual(['10.224.0.33', 'fe80::7e1e:52ff:fe3f:a782']);
+  });
+});
