@@ -215,6 +215,18 @@ describe('IdSet', () => {
     expect([set.has('ffffffffffff'), set.has('000000000000'), set.has('ABCDEF012345'), set.has('abcdef012345'), set.has('short'), set.has('shor')]).toEqual([true, true, true, false, true, false]);
     expect(set.size).toBe(2504);
   });
+
+  it('answers while still empty, and with only ids that are not short hex', async () => {
+    const { IdSet } = await import('../src/model/id-set.js');
+    const empty = new IdSet();
+    expect([empty.has('abcdef012345'), empty.has('x'), empty.size]).toEqual([false, false, 0]);
+    expect(empty.values()).toEqual({ ids: new Float64Array(0), others: [] });
+    const others = new IdSet();
+    others.add('not-hex');
+    expect([others.has('not-hex'), others.has('abcdef012345'), others.values().ids.length]).toEqual([true, false, 0]);
+    others.add('abcdef012345');
+    expect([others.has('abcdef012345'), others.size]).toEqual([true, 2]);
+  });
 });
 
 describe('reading one CNI log', () => {
