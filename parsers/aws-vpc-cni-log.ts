@@ -1,6 +1,6 @@
 import type { Stamp } from '../src/model/facts.js';
 import { cniArg } from './cni-glog.js';
-import { logSink } from '../src/recognise/logline.js';
+import { logSink, zapUtc } from '../src/recognise/logline.js';
 import { defineParser } from '../src/recognise/parser.js';
 
 // Amazon VPC CNI (EKS), /var/log/aws-routed-eni/plugin.log: zap JSON lines since v1.8,
@@ -50,8 +50,7 @@ export default defineParser({
         try {
           const doc = JSON.parse(payload) as { ts?: unknown; msg?: unknown };
           if (typeof doc.msg === 'string') message = doc.msg;
-          if (typeof doc.ts === 'string') utc = Date.parse(doc.ts);
-          else if (typeof doc.ts === 'number') utc = doc.ts * 1000;
+          utc = zapUtc(doc.ts);
         } catch {
           return;
         }

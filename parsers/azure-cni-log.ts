@@ -1,6 +1,7 @@
 import type { Stamp } from '../src/model/facts.js';
 import { cniArg } from './cni-glog.js';
-import { logSink } from '../src/recognise/logline.js';
+import { jsonObj, jsonStr as str } from '../src/recognise/json.js';
+import { logSink, millisOf, zapUtc } from '../src/recognise/logline.js';
 import { defineParser } from '../src/recognise/parser.js';
 
 // Azure CNI (AKS), /var/log/azure-vnet.log: each invocation of the plugin is a process, and every line carries its pid.
@@ -56,7 +57,6 @@ function textOutcome(message: string): { ips: string[]; err?: string } {
 }
 
 type Json = Record<string, unknown>;
-const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
 
 /** Addresses in a zap "IPs" list: {"address":"10.1.2.3/16"} (the CNI result's JSON) or {"Address":{"IP":"10.1.2.3",…}}. */
 function zapIps(list: unknown): string[] {
@@ -65,7 +65,7 @@ function zapIps(list: unknown): string[] {
   for (const e of list) {
     if (!e || typeof e !== 'object') continue;
     const o = e as Json;
-    const a = str(o.address) ?? str(o.Address) ?? str((o.Address as Json | undefined)?.IP);
+    const a = str(o.address) ?? str(o.Address) ?? str(jsonObj(o.Address)?.IP);
     if (a) out.push(a.split('/')[0]);
   }
   return out;
@@ -97,8 +97,7 @@ export default defineParser({
         }
         const msg = (str(doc.msg) ?? '').replace(/^\[cni-net\] /, '');
         pid = String(doc.pid ?? '');
-        const ts = doc.ts;
-        const utc = typeof ts === 'string' ? Date.parse(ts) : typeof ts === 'number' ? ts * 1000 : NaN;
+        const utc = zapUtc(doc.ts);
         if (!Number.isNaN(utc)) own = { kind: 'exact', utc };
         const req = /^Processing (ADD|DEL) command$/.exec(msg);
         const id = str(doc.containerId) ?? '';
@@ -109,12 +108,13 @@ export default defineParser({
         } else {
           const d = DONE.exec(msg);
           const err = str(doc.error) ?? str(doc.err);
-          if (d) done = { op: d[1], ips: zapIps(doc.IPs ?? (doc.result as Json | undefined)?.IPs ?? (doc.result as Json | undefined)?.ips), err: err && err !== '<nil>' ? err : undefined };
+          const result = jsonObj(doc.result);
+          if (d) done = { op: d[1], ips: zapIps(doc.IPs ?? result?.IPs ?? result?.ips), err: err && err !== '<nil>' ? err : undefined };
         }
       } else {
         const m = TEXT.exec(payload);
         if (!m) return;
-        own = { kind: 'local', year: Number(m[1]), month: Number(m[2]), day: Number(m[3]), hour: Number(m[4]), minute: Number(m[5]), second: Number(m[6]), millis: m[7] ? Number(m[7].slice(0, 3).padEnd(3, '0')) : 0 };
+        own = { kind: 'local', year: Number(m[1]), month: Number(m[2]), day: Number(m[3]), hour: Number(m[4]), minute: Number(m[5]), second: Number(m[6]), millis: millisOf(m[7]) };
         pid = m[8] ?? '';
         const message = m[9];
         if (!message.startsWith('[cni-net] ')) return; // the IPAM plugin's "[cni-ipam] ADD command completed" is not the pod's

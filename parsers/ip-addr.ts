@@ -92,12 +92,11 @@ export default defineParser({
             first = no;
             firstText = text;
           }
-          const family = (ip: string): 4 | 6 => (ip.includes(':') ? 6 : 4);
           const addrs: IfAddr[] = [];
           for (const word of b[4].split(/\s+/)) {
             const a = BRIEF_ADDR.exec(word);
             if (!a || !/[.:]/.test(a[1]) || (!a[1].includes('.') && !a[2] && !a[1].includes('::'))) continue; // a MAC is not an address
-            const f = family(a[1]);
+            const f = a[1].includes(':') ? 6 : 4;
             addrs.push({ ip: a[1], prefix: a[2] ? Number(a[2]) : f === 4 ? 32 : 128, family: f, scope: briefScope(a[1], f), ev: ctx.evidence(no, text) });
           }
           const flags = b[3] === 'UP' ? ['UP', 'LOWER_UP'] : b[3] === 'UNKNOWN' ? ['UP'] : [];

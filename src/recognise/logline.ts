@@ -29,7 +29,12 @@ const SHORT_ISO = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:[.,]\d{1,9})?(?:Z|[+-
 const SHORT_UNIX = /^(\d{9,11}\.\d{1,9}) ([^\s[]\S{0,254}) ([^\s[:]{1,64})(?:\[(\d{1,10})\])?: ?/;
 const SHORT_FULL = /^(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) (\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))? ([A-Za-z][\w+-]{0,6}) ([^\s[]\S{0,254}) ([^\s[:]{1,64})(?:\[(\d{1,10})\])?: ?/;
 /** Milliseconds of a fraction of a second as written ("918273" of -o short-precise): its first three digits. */
-const millisOf = (frac: string | undefined) => (frac ? Number(frac.slice(0, 3).padEnd(3, '0')) : 0);
+export const millisOf = (frac: string | undefined) => (frac ? Number(frac.slice(0, 3).padEnd(3, '0')) : 0);
+
+/** A zap JSON line's "ts": RFC 3339 text or seconds since the epoch, as UTC milliseconds (NaN when neither). */
+export function zapUtc(ts: unknown): number {
+  return typeof ts === 'string' ? Date.parse(ts) : typeof ts === 'number' ? ts * 1000 : NaN;
+}
 
 /** Log parsers look at this much of a line: messages are far shorter, and a regex over a hostile megabyte could be quadratic. */
 export const MAX_LOG_PAYLOAD = 16 * 1024;
