@@ -7,11 +7,20 @@ import { shellQuote } from '../src/util.js';
 
 const SHOWN = 10;
 
-/** How a finding names the store a reservation was found in. */
-const STORE_NAME: Record<Reservation['via'], (network?: string) => string> = {
-  'host-local': (network) => `host-local IPAM store of network ${network ?? '?'}`,
-  'libcni-cache': () => 'libcni result cache',
-  'azure-vnet': (network) => `Azure CNI endpoint state (/var/run/azure-vnet.json) of network ${network ?? '?'}`,
+const RANGE_SET_DRY = 'no IP addresses available in range set';
+
+/**
+ * Per store a reservation can be found in: how a finding names it, the error new pods meet when its pool runs dry,
+ * and, where deleting the entry's file is not the fix, what to do for an entry whose container no longer exists.
+ */
+const STORES: Record<Reservation['via'], { name: (network?: string) => string; dry: string; gone?: (ip: string, id: string) => string }> = {
+  'host-local': { name: (network) => `host-local IPAM store of network ${network ?? '?'}`, dry: RANGE_SET_DRY },
+  'libcni-cache': { name: () => 'libcni result cache', dry: RANGE_SET_DRY },
+  'azure-vnet': {
+    name: (network) => `Azure CNI endpoint state (/var/run/azure-vnet.json) of network ${network ?? '?'}`,
+    dry: 'Failed to allocate address: No available addresses',
+    gone: (ip, id) => `# ${ip}: endpoint of ${id}, which no longer exists, stays in /var/run/azure-vnet.json until a DEL for it succeeds; cordon and drain the node, back the file up, then remove the endpoint from it`,
+  },
 };
 
 /** The path on the host of a store file, from its place in the bundle (whatever prefix the bundle gave it). */
@@ -59,15 +68,15 @@ export default defineRule({
   evaluate(_run, hosts) {
     const findings: Finding[] = [];
     for (const host of hosts) {
-      const groups = new Map<string, { items: (Reservation | Leftover)[]; what: string }>();
+      const groups = new Map<string, { items: (Reservation | Leftover)[]; what: string; store?: (typeof STORES)[Reservation['via']] }>();
       // Group: one finding per store (a network's host-local folder, the libcni cache, flannel's or multus's state folder).
-      const add = (key: string, what: string, item: Reservation | Leftover) => {
-        const g = groups.get(key) ?? { items: [], what };
+      const add = (key: string, what: string, item: Reservation | Leftover, store?: (typeof STORES)[Reservation['via']]) => {
+        const g = groups.get(key) ?? { items: [], what, store };
         g.items.push(item);
         groups.set(key, g);
       };
       for (const r of host.reservations)
-        if (staleness(host, r.containerId)) add(`${r.via}\0${r.network ?? ''}`, STORE_NAME[r.via](r.network), r);
+        if (staleness(host, r.containerId)) add(`${r.via}\0${r.network ?? ''}`, STORES[r.via].name(r.network), r, STORES[r.via]);
       for (const l of host.leftovers) if (staleness(host, l.containerId)) add(`${l.via}\0`, `${l.via} per-container state`, l);
       // When the pool ran dry, by the runtime's word or the plugin's own (a failed ADD in its log), the latest.
       const EXHAUSTED = /no IP addresses available|no IP address available|range set|No available addresses/i;
@@ -94,7 +103,7 @@ export default defineRule({
           title: `${g.items.length} ${g.items.length === 1 ? 'entry' : 'entries'} in the ${g.what} ${g.items.length === 1 ? 'belongs' : 'belong'} to dead or gone containers${ips.length ? `: ${ips.slice(0, 5).join(', ')}${ips.length > 5 ? ` and ${ips.length - 5} more` : ''}` : ''}`,
           detail: [
             `Only a successful CNI DEL removes these entries, so DEL never completed for ${ids.length === 1 ? 'this container' : `these ${ids.length} containers`}: ${rows.join('; ')}${g.items.length > SHOWN ? `; and ${g.items.length - SHOWN} more` : ''}.`,
-            ips.length ? `Each keeps its address out of the pool; when the pool runs dry new pods fail with "${g.items.some((i) => 'via' in i && i.via === 'azure-vnet') ? 'Failed to allocate address: No available addresses' : 'no IP addresses available in range set'}".` : 'flannel and multus read this state on DEL; the left-over files show DEL never ran (or failed) for these containers.',
+            ips.length ? `Each keeps its address out of the pool; when the pool runs dry new pods fail with "${g.store?.dry ?? RANGE_SET_DRY}".` : 'flannel and multus read this state on DEL; the left-over files show DEL never ran (or failed) for these containers.',
             lastExhausted ? `That has happened here: ${lastExhausted.who}${lastExhausted.at !== undefined ? ` at ${when(host, lastExhausted.at)}` : ''}: ${lastExhausted.err}.` : '',
           ].filter(Boolean).join(' '),
           ips,
@@ -108,7 +117,7 @@ export default defineRule({
               const s = staleness(host, id)!;
               if (s.container) return [removeCommand(s.container, 'the runtime runs DEL again on removal')];
               return g.items.filter((i) => i.containerId === id).map((i) => {
-                if ('via' in i && i.via === 'azure-vnet') return `# ${i.ip}: endpoint of ${id.slice(0, 12)}, which no longer exists, stays in /var/run/azure-vnet.json until a DEL for it succeeds; cordon and drain the node, back the file up, then remove the endpoint from it`;
+                if (g.store?.gone && 'ip' in i) return g.store.gone(i.ip, id.slice(0, 12));
                 const path = hostPath(i.ev.source);
                 return path ? `rm -f ${shellQuote(path)}   # ${'ip' in i ? `${i.ip} reserved` : 'kept'} for ${id.slice(0, 12)}, which no longer exists` : `# remove the ${g.what} entry for ${id.slice(0, 12)}`;
               });
