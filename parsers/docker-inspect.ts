@@ -4,7 +4,9 @@ import { defineParser, wholeText } from '../src/recognise/parser.js';
 
 interface Inspect {
   Id?: string; Name?: string;
-  State?: { Status?: string; Running?: boolean; Paused?: boolean; Restarting?: boolean; Dead?: boolean; Pid?: number; StartedAt?: string; FinishedAt?: string; Error?: string };
+  State?: { Status?: string; Running?: boolean; Paused?: boolean; Restarting?: boolean; Dead?: boolean; Pid?: number; StartedAt?: string; FinishedAt?: string; Error?: string; ConmonPid?: number };
+  // podman's own keys (libpod's InspectContainerData): the pod, whether this is its infra container, the OCI runtime
+  Pod?: string; IsInfra?: boolean; OCIRuntime?: string; ConmonPidFile?: string;
   HostConfig?: { NetworkMode?: string };
   Mounts?: { Source: string; Destination: string }[];
   Config?: { Labels?: Record<string, string> | null };
@@ -12,6 +14,9 @@ interface Inspect {
 }
 
 const STATES: ContainerState[] = ['running', 'paused', 'restarting', 'removing', 'dead', 'created', 'exited'];
+// podman's states beyond docker's (libpod/define/containerstate.go): "configured" and "initialized" have no process
+// yet, "stopping" still has one, "stopped" has exited.
+const PODMAN_STATES: Record<string, ContainerState> = { configured: 'created', initialized: 'created', stopping: 'running', stopped: 'exited' };
 
 function dockerTime(s: string | undefined): Stamp | undefined {
   if (!s || s.startsWith('0001-01-01')) return undefined;
@@ -22,6 +27,7 @@ function dockerTime(s: string | undefined): Stamp | undefined {
 function stateOf(st: Inspect['State']): ContainerState {
   const s = st?.Status?.toLowerCase();
   if (s && (STATES as string[]).includes(s)) return s as ContainerState;
+  if (s && s in PODMAN_STATES) return PODMAN_STATES[s];
   // Docker < 1.10 has no Status: derive it as moby's StateString() does.
   if (!st) return 'unknown';
   if (st.Running) return st.Paused ? 'paused' : st.Restarting ? 'restarting' : 'running';
@@ -33,7 +39,12 @@ function stateOf(st: Inspect['State']): ContainerState {
 const K8S_NAME = /^\/?k8s_([^_.]+)(?:\.[0-9a-f]+)?_([^_]+)_([^_]+)_([^_]+)_[^_]+$/;
 
 
-/** One container from `docker inspect`, taking only fields of the expected type (the JSON comes from strangers). */
+/** podman inspect prints docker's keys and some of its own; any of these tells it is podman's. */
+function isPodman(raw: Inspect): boolean {
+  return typeof raw.OCIRuntime === 'string' || typeof raw.ConmonPidFile === 'string' || typeof raw.IsInfra === 'boolean' || typeof obj<NonNullable<Inspect['State']>>(raw.State)?.ConmonPid === 'number';
+}
+
+/** One container from `docker inspect` or `podman inspect`, taking only fields of the expected type (the JSON comes from strangers). */
 export function containerFromInspect(raw: Inspect): ContainerRecord | undefined {
   if (typeof raw.Id !== 'string' || !/^[0-9a-f]{12,64}$/.test(raw.Id)) return undefined;
   const st = obj<NonNullable<Inspect['State']>>(raw.State);
@@ -56,6 +67,7 @@ export function containerFromInspect(raw: Inspect): ContainerRecord | undefined 
   const networkMode = c.HostConfig?.NetworkMode;
   const sharedNet = networkMode?.startsWith('container:') ? networkMode.slice('container:'.length) : undefined;
   const type = labels['io.kubernetes.docker.type'];
+  const podman = isPodman(raw);
   const ips = new Set<string>();
   if (c.NetworkSettings?.IPAddress) ips.add(c.NetworkSettings.IPAddress);
   for (const n of Object.values(c.NetworkSettings?.Networks ?? {})) {
@@ -65,12 +77,14 @@ export function containerFromInspect(raw: Inspect): ContainerRecord | undefined 
   }
   return {
     id: raw.Id,
-    runtime: 'docker',
+    runtime: podman ? 'podman' : 'docker',
     name,
     pod: labels['io.kubernetes.pod.name'] ?? k8s?.[2],
     podNamespace: labels['io.kubernetes.pod.namespace'] ?? k8s?.[3],
     podUid: labels['io.kubernetes.pod.uid'] ?? k8s?.[4],
-    isSandbox: type ? type === 'podsandbox' : labels['io.kubernetes.container.name'] ? labels['io.kubernetes.container.name'] === 'POD' : k8s ? k8s[1] === 'POD' : !sharedNet,
+    podId: podman ? str(raw.Pod) || undefined : undefined,
+    // A podman pod's members join its infra container's namespace (NetworkMode "container:<infra id>").
+    isSandbox: podman && raw.IsInfra === true ? true : type ? type === 'podsandbox' : labels['io.kubernetes.container.name'] ? labels['io.kubernetes.container.name'] === 'POD' : k8s ? k8s[1] === 'POD' : !sharedNet,
     sandboxOf: labels['io.kubernetes.sandbox.id'] ?? sharedNet,
     state: stateOf(c.State),
     pid: c.State?.Pid || undefined,
@@ -87,11 +101,11 @@ export function containerFromInspect(raw: Inspect): ContainerRecord | undefined 
 
 export default defineParser({
   id: 'docker-inspect',
-  describe: '`docker inspect` JSON (arrays, objects, or one object per line as --format \'{{json .}}\' prints): state, pid, SandboxKey, IPs and pod labels of every container, dead ones too',
-  collect: 'docker inspect $(docker ps -aq)',
+  describe: '`docker inspect` and `podman inspect` JSON (arrays, objects, or one object per line as --format \'{{json .}}\' prints): state, pid, SandboxKey, IPs and pod labels of every container, dead ones too',
+  collect: 'docker inspect $(docker ps -aq)   (podman: podman inspect $(podman ps -aq))',
   recognise: {
     // `-f '{{.State.Pid}}'` prints a template, not JSON; `-f '{{json .}}'` is JSON again.
-    command: /^docker\s+(?:container\s+)?inspect\b(?!.*\s(?:-f|--format)[\s=](?!['"]?\{\{\s*json\s+\.\s*\}\}))/,
+    command: /^(?:docker|podman)\s+(?:container\s+)?inspect\b(?!.*\s(?:-f|--format)[\s=](?!['"]?\{\{\s*json\s+\.\s*\}\}))/,
     sniff: (h) => /^\s*[[{]/.test(h) && /"Id"\s*:\s*"[0-9a-f]{64}"/.test(h) && /"(State|NetworkSettings|Config)"\s*:/.test(h),
   },
   open(ctx) {

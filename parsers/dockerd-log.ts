@@ -19,10 +19,10 @@ export default defineParser({
     sniff: (h) => h.split('\n').slice(0, 20).some((l) => LOGRUS.test(l) && /dockerd|docker\[|^time=/.test(l)),
   },
   open(ctx) {
-    // containerd, CRI-O and Cilium write the same logrus text: in a journal the unit tells them apart, in a bare file its name.
+    // containerd, CRI-O, Cilium and podman write the same logrus text: in a journal the unit tells them apart, in a bare file its name.
     const chatty = new Needles(['level=info', 'level=debug']);
     const starts = new Needles(START_WORDS);
-    const foreign = /(?:containerd|crio|cri-o|cilium|calico|multus|kubelet)[^/]*$/.test(ctx.path);
+    const foreign = /(?:containerd|crio|cri-o|cilium|calico|multus|kubelet|podman)[^/]*$/.test(ctx.path);
     return {
       // Almost every line is info: only starts among them are kept, so skip the rest undecoded.
       accepts: (buf, from, to) => !chatty.any(buf, from, to) || starts.any(buf, from, to),

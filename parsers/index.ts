@@ -39,6 +39,7 @@ import procCmdline from './proc-cmdline.js';
 import procComm from './proc-comm.js';
 import procStat from './proc-stat.js';
 import procStatus from './proc-status.js';
+import podmanLog from './podman-log.js';
 import ps from './ps.js';
 import systemctlShow from './systemctl-show.js';
 import systemdUnit from './systemd-unit.js';
@@ -95,5 +96,6 @@ export const parsers: readonly Parser[] = [
   kubeletLog,
   containerdLog,
   crioLog,
+  podmanLog,
   dockerdLog,
 ];

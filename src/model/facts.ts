@@ -56,11 +56,12 @@ export type ContainerState = 'running' | 'paused' | 'restarting' | 'removing' | 
 
 export interface ContainerRecord {
   id: string;
-  runtime: 'docker' | 'cri'; // which tool removes it: docker rm, or crictl rmp (containerd, CRI-O)
+  runtime: 'docker' | 'cri' | 'podman'; // which tool removes it: docker rm, crictl rmp (containerd, CRI-O), podman rm
   name?: string;
   pod?: string;
   podNamespace?: string;
   podUid?: string;
+  podId?: string; // podman: the pod (its infra container goes only with it: podman pod rm)
   isSandbox: boolean; // pause / infra container, owner of the pod's netns
   sandboxOf?: string; // for app containers: the infra container id
   state: ContainerState;

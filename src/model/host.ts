@@ -182,8 +182,10 @@ export function findContainer(host: Pick<HostModel, 'containers' | 'containerInd
 }
 
 /** The command that removes a container or sandbox, with why. */
-export function removeCommand(c: Pick<Container, 'id' | 'runtime' | 'isSandbox'>, why: string): string {
-  const tool = c.runtime === 'cri' ? (c.isSandbox ? 'crictl rmp -f' : 'crictl rm -f') : 'docker rm -f';
+export function removeCommand(c: Pick<Container, 'id' | 'runtime' | 'isSandbox' | 'podId'>, why: string): string {
+  // podman refuses to remove a pod's infra container alone ("cannot be removed without removing the pod").
+  if (c.runtime === 'podman' && c.isSandbox && c.podId) return `podman pod rm -f ${c.podId.slice(0, 12)}   # ${why} (with the pod: podman removes its infra container only so)`;
+  const tool = c.runtime === 'cri' ? (c.isSandbox ? 'crictl rmp -f' : 'crictl rm -f') : c.runtime === 'podman' ? 'podman rm -f' : 'docker rm -f';
   return `${tool} ${c.id.slice(0, 12)}   # ${why}`;
 }
 

@@ -1,0 +1,63 @@
+import { logrusStamp, logSink, parseLogrus } from '../src/recognise/logline.js';
+import { defineParser } from '../src/recognise/parser.js';
+
+// podman's network teardown failures (libpod/networking_linux.go, container_internal.go), logged by logrus: as text
+// under journald or syslog ("podman[5678]: time=\"…\" level=error msg=\"…\"", also from the `podman container cleanup`
+// that conmon runs when a container exits), or in the TTY form on a terminal ("ERRO[0002] …"):
+//   Unable to clean up network for container <id>: "unmounting network namespace for container <id>: failed to remove ns path: remove /run/netns/netns-…: device or resource busy"
+//   tearing down network namespace configuration for container <id>: netavark: IO error: aardvark pid not found
+//   Unmounting partially created network namespace for container <id>: failed to remove ns path: …
+// podman 3 and older (CNI): "Unable to cleanup network for container …", "error tearing down CNI namespace configuration for
+// container …". podman before 4.3 kept the namespace mounted when the teardown failed (containers/podman#16016), so a
+// failure there leaves the namespace, its addresses and its veth behind.
+const WORDS = ['for container '];
+const FAILURE = /(?:Unable to clean ?up network|tearing down (?:network|CNI) namespace configuration|[Uu]nmounting (?:partially created )?network namespace|(?:removing|unmounting) (?:the )?network namespace|[Ee]rror (?:stopping|tearing down) network) for container ([0-9a-f]{64}): /;
+const NETNS = /(\/(?:var\/)?run\/[\w./-]*netns\/[\w.-]+)/;
+const SAME_FAILURE_MS = 2000;
+
+export default defineParser({
+  id: 'podman-log',
+  describe: 'podman logs (logrus text in the journal or syslog, or the terminal form): network teardown failures of a container, with its netns path',
+  collect: 'journalctl --since "7 days ago" -o short-iso _COMM=podman   (or /var/log/messages)',
+  family: 'log',
+  recognise: {
+    command: /^journalctl\b.*(?:(?:-u|--unit)[ =]podman\b|_COMM=podman\b|-t podman\b)/,
+    path: /(?:^|\/)podman[^/]*\.log[^/]*$/,
+    sniff: (h) => h.split('\n').slice(0, 30).some((l) => /podman(?:\[\d+\])?: time="/.test(l)),
+  },
+  open(ctx) {
+    // podman logs a failure and then the same error wrapped by its caller: one failure, said once.
+    let last: { id: string; at: number; err: string } | undefined;
+    return logSink(ctx, WORDS, ({ text, no, payload, prefix, pick }) => {
+      const l = parseLogrus(payload);
+      if (!l || (l.level !== 'error' && l.level !== 'warning')) return;
+      const m = FAILURE.exec(l.msg);
+      if (!m) return;
+      const at = pick(logrusStamp(l.time), prefix, no);
+      if (!at) return;
+      const id = m[1];
+      const err = unquoteGo(l.msg.slice(m.index + m[0].length));
+      const ms = at.kind === 'exact' ? at.utc : Date.UTC(at.year ?? 2000, at.month - 1, at.day, at.hour, at.minute, at.second, at.millis); // one file, one zone
+      if (last && last.id === id && Math.abs(ms - last.at) <= SAME_FAILURE_MS && (err.includes(last.err) || last.err.includes(err))) return;
+      last = { id, at: ms, err };
+      ctx.emit({
+        kind: 'sandboxEvent',
+        daemon: 'podman',
+        event: 'teardown-failed',
+        sandboxId: id,
+        netnsPath: NETNS.exec(l.msg)?.[1],
+        err,
+        message: l.msg.length > 400 ? `${l.msg.slice(0, 400)}…` : l.msg,
+        at,
+        ev: ctx.evidence(no, text),
+      });
+    });
+  },
+});
+
+/** An error podman printed with %q: "\"text\"" → text. */
+function unquoteGo(s: string): string {
+  const t = s.trim();
+  if (t.length >= 2 && t.startsWith('"') && t.endsWith('"')) return t.slice(1, -1).replace(/\\(["\\])/g, '$1');
+  return t;
+}

@@ -1,0 +1,124 @@
+// podman: its inspect output (docker's keys plus its own) and its network teardown failures, on lines quoted from
+// upstream bug reports (containers/podman#19702, #19721, #22791; the infra container of Finsys/dockhand#1221).
+import { describe, expect, it } from 'vitest';
+import { parseText } from '../../src/engine/analyse.js';
+import { removeCommand } from '../../src/model/host.js';
+import { analyseHosts, only } from '../helpers.js';
+
+const INFRA = '916a0bcfdda6a20c8e7d27114542d501a4e35c1c813c66e115e8a8c147b21da7';
+const MEMBER = '3c1a5e0f9b7d4c2a8e6f1b3d5c7a9e0f2b4d6c8a0e1f3b5d7c9a1e3f5b7d9c0a';
+const STANDALONE = 'e57c422616e5467aed877756aaae65eabb17782e0c62c9972064090ea9ca5aa8';
+const POD = '86b3b5a947248a687c35bb7aed1ba6651070bf5c7ea335b1960240a92e7cb63f';
+
+const podmanItem = (id: string, extra: Record<string, unknown>) => ({
+  Id: id,
+  Created: '2026-07-24T07:25:17.711607897+02:00',
+  State: { OciVersion: '1.2.1', Status: 'running', Running: true, Paused: false, Restarting: false, OOMKilled: false, Dead: false, Pid: 3516, ConmonPid: 3645, ExitCode: 0, Error: '', StartedAt: '2026-07-24T07:25:22.823804726+02:00', FinishedAt: '0001-01-01T00:00:00Z' },
+  OCIRuntime: 'crun',
+  ConmonPidFile: `/run/containers/storage/overlay-containers/${id}/userdata/conmon.pid`,
+  ...extra,
+});
+
+const INSPECT = JSON.stringify(
+  [
+    podmanItem(INFRA, { Name: '86b3b5a94724-infra', Pod: POD, IsInfra: true, HostConfig: { NetworkMode: 'bridge' }, NetworkSettings: { SandboxKey: '/run/netns/netns-df447e5f-edcb-acdc-4984-0f5380d6fb43', Networks: { podman: { IPAddress: '10.88.0.103' } } } }),
+    podmanItem(MEMBER, { Name: 'web', Pod: POD, IsInfra: false, HostConfig: { NetworkMode: `container:${INFRA}` }, NetworkSettings: { SandboxKey: '' } }),
+    podmanItem(STANDALONE, {
+      Name: 'api',
+      Pod: '',
+      IsInfra: false,
+      State: { Status: 'stopped', Running: false, Pid: 0, ConmonPid: 0, StartedAt: '2026-07-24T07:25:22Z', FinishedAt: '2026-07-24T09:00:00Z' },
+      HostConfig: { NetworkMode: 'bridge' },
+      NetworkSettings: { SandboxKey: '/run/netns/netns-75483bef-09ef-d471-4538-1dca691fc819', Networks: { podman: { IPAddress: '10.88.0.7' } } },
+    }),
+  ],
+  null,
+  5,
+);
+
+describe('podman inspect', () => {
+  it('is read as podman containers: the infra container owns the pod netns, members join it, podman states map to docker\'s', async () => {
+    const { facts, parsers } = await parseText('podman-inspect.json', INSPECT);
+    expect(parsers).toEqual(['docker-inspect']);
+    const cs = only(facts, 'container').map((f) => f.container);
+    expect(cs.map((c) => [c.id.slice(0, 12), c.runtime, c.isSandbox, c.sandboxOf?.slice(0, 12), c.podId?.slice(0, 12), c.state, c.ips])).toEqual([
+      ['916a0bcfdda6', 'podman', true, undefined, '86b3b5a94724', 'running', ['10.88.0.103']],
+      ['3c1a5e0f9b7d', 'podman', false, '916a0bcfdda6', '86b3b5a94724', 'running', []],
+      ['e57c422616e5', 'podman', true, undefined, undefined, 'exited', ['10.88.0.7']],
+    ]);
+    expect(cs[2].sandboxKey).toBe('/run/netns/netns-75483bef-09ef-d471-4538-1dca691fc819');
+  });
+
+  it('maps podman\'s own states, and leaves docker\'s items as docker\'s', async () => {
+    const states = ['configured', 'initialized', 'stopping', 'stopped', 'exited'].map((Status, i) =>
+      podmanItem(`${'ab'.repeat(31)}${String(i).padStart(2, '0')}`, { Name: `c${i}`, State: { Status, Running: Status === 'stopping', Pid: 0 } }),
+    );
+    const docker = { Id: 'cd'.repeat(32), Name: '/plain', State: { Status: 'exited', Running: false, Pid: 0 }, HostConfig: { NetworkMode: 'default' } };
+    const { facts } = await parseText('inspect.json', JSON.stringify([...states, docker]));
+    expect(only(facts, 'container').map((f) => [f.container.state, f.container.runtime])).toEqual([
+      ['created', 'podman'],
+      ['created', 'podman'],
+      ['running', 'podman'],
+      ['exited', 'podman'],
+      ['exited', 'podman'],
+      ['exited', 'docker'],
+    ]);
+  });
+
+  it('removes an infra container with its pod, any other podman container with podman rm', () => {
+    expect(removeCommand({ id: INFRA, runtime: 'podman', isSandbox: true, podId: POD }, 'why')).toBe('podman pod rm -f 86b3b5a94724   # why (with the pod: podman removes its infra container only so)');
+    expect(removeCommand({ id: STANDALONE, runtime: 'podman', isSandbox: true }, 'why')).toBe('podman rm -f e57c422616e5   # why');
+    expect(removeCommand({ id: STANDALONE, runtime: 'docker', isSandbox: true }, 'why')).toBe('docker rm -f e57c422616e5   # why');
+  });
+});
+
+describe('podman logs', () => {
+  it('turns network teardown failures into sandbox events, with the netns path and the error unquoted (podman#19702, #19721)', async () => {
+    const text = [
+      'time="2023-09-18T13:14:55-04:00" level=error msg="IPAM error: failed to get ips for container ID e57c422616e5467aed877756aaae65eabb17782e0c62c9972064090ea9ca5aa8 on network podman"',
+      'time="2023-09-18T13:14:55-04:00" level=error msg="tearing down network namespace configuration for container e57c422616e5467aed877756aaae65eabb17782e0c62c9972064090ea9ca5aa8: netavark: open container netns: open /run/netns/netns-75483bef-09ef-d471-4538-1dca691fc819: IO error: No such file or directory (os error 2)"',
+      'time="2023-11-10T13:36:19-06:00" level=error msg="Unable to clean up network for container 5562c7db09b37c167612109c79237ac32f7fb7575d0b9819ad8949b8499e4cec: \\"unmounting network namespace for container 5562c7db09b37c167612109c79237ac32f7fb7575d0b9819ad8949b8499e4cec: failed to unmount NS: at /run/user/2815/netns/netns-6ae41715-c698-4a92-8658-020349c94f6f: no such file or directory\\""',
+      'time="2023-11-10T13:36:20-06:00" level=info msg="Network for container 5562c7db09b37c167612109c79237ac32f7fb7575d0b9819ad8949b8499e4cec is already cleaned up"',
+    ].join('\n');
+    const { facts, parsers } = await parseText('podman.log', text);
+    expect(parsers).toEqual(['podman-log']);
+    const ev = only(facts, 'sandboxEvent');
+    expect(ev.map((e) => [e.daemon, e.event, e.sandboxId?.slice(0, 12), e.netnsPath])).toEqual([
+      ['podman', 'teardown-failed', 'e57c422616e5', '/run/netns/netns-75483bef-09ef-d471-4538-1dca691fc819'],
+      ['podman', 'teardown-failed', '5562c7db09b3', '/run/user/2815/netns/netns-6ae41715-c698-4a92-8658-020349c94f6f'],
+    ]);
+    expect(ev[0].at).toEqual({ kind: 'exact', utc: Date.parse('2023-09-18T13:14:55-04:00') });
+    expect(ev[1].err).toBe('unmounting network namespace for container 5562c7db09b37c167612109c79237ac32f7fb7575d0b9819ad8949b8499e4cec: failed to unmount NS: at /run/user/2815/netns/netns-6ae41715-c698-4a92-8658-020349c94f6f: no such file or directory');
+  });
+
+  it('says a failure once when podman logs it and then its caller wraps it; podman 3 wording; the journal and the terminal form', async () => {
+    const id = 'b16be2b430aafd4b33d0235a4290a84afc22ac54dea4e8fcf3ca593e64766575';
+    const inner = `tearing down network namespace configuration for container ${id}: netavark: code: 1, msg: iptables: Bad rule (does a matching rule exist in that chain?)`;
+    const text = [
+      `2026-11-20T14:10:03-0600 db-edge-03 podman[48211]: time="2026-11-20T14:10:03-06:00" level=error msg="${inner}"`,
+      `2026-11-20T14:10:03-0600 db-edge-03 podman[48211]: time="2026-11-20T14:10:03-06:00" level=error msg="Unable to clean up network for container ${id}: \\"${inner}\\""`,
+      `2026-11-20T14:12:40-0600 db-edge-03 podman[48377]: time="2026-11-20T14:12:40-06:00" level=error msg="Unable to cleanup network for container ${id}: \\"error tearing down CNI namespace configuration for container ${id}: netplugin failed\\""`,
+      `2026-11-20T14:13:00-0600 db-edge-03 podman[48390]: ERRO[0002] Unmounting partially created network namespace for container ${id}: failed to remove ns path: remove /run/user/0/netns/netns-b8d9b493-1423-df26-84d6-9f7d8c601986: device or resource busy `,
+      `2026-11-20T14:13:01-0600 db-edge-03 podman[48390]: DEBU[0002] Network is already cleaned up, skipping...`,
+      `2026-11-20T14:13:02-0600 db-edge-03 podman[48391]: 2026-11-20 14:13:02.41 -0600 CST m=+0.2 container remove ${id} (image=registry.example.com/api:2.3, name=api)`,
+    ].join('\n');
+    const { facts } = await parseText('journal.txt', text);
+    const ev = only(facts, 'sandboxEvent');
+    expect(ev.map((e) => [e.event, e.err?.slice(0, 40), e.netnsPath])).toEqual([
+      ['teardown-failed', 'netavark: code: 1, msg: iptables: Bad ru', undefined],
+      ['teardown-failed', 'error tearing down CNI namespace configu', undefined],
+      ['teardown-failed', 'failed to remove ns path: remove /run/us', '/run/user/0/netns/netns-b8d9b493-1423-df26-84d6-9f7d8c601986'],
+    ]);
+    expect(ev[2].at).toEqual({ kind: 'exact', utc: Date.parse('2026-11-20T14:13:00-06:00') }); // the journal's time: the terminal form has none
+  });
+
+  it('the rule tells podman\'s remedy, not kubelet\'s', async () => {
+    const journal = `2026-11-20T14:10:03-0600 db-edge-03 podman[48211]: time="2026-11-20T14:10:03-06:00" level=error msg="Unable to clean up network for container ${STANDALONE}: \\"tearing down network namespace configuration for container ${STANDALONE}: netavark: code: 1, msg: iptables: Bad rule\\""`;
+    const a = await analyseHosts({ 'db-edge-03': { 'podman-inspect.json': INSPECT, 'journal.txt': journal } });
+    const f = a.findings.filter((x) => x.rule === 'sandbox-teardown-failed');
+    expect(f).toHaveLength(1);
+    expect(f[0].title).toMatch(/^podman failed to tear down the network of sandbox e57c422616e5/);
+    expect(f[0].remediation[0]).toMatch(/podman does not retry/);
+    expect(f[0].remediation).toContain('podman rm -f e57c422616e5   # removing the sandbox runs the network teardown again');
+  });
+});
