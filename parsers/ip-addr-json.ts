@@ -11,6 +11,7 @@ interface JsonLink {
 
 export default defineParser({
   id: 'ip-addr-json',
+  locatesNetns: true,
   describe: '`ip -j addr` / `ip -j -d link`: the JSON form of the same views',
   collect: 'ip -j -d addr',
   recognise: {

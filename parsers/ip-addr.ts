@@ -36,6 +36,7 @@ export function peerIndex(at: string | undefined): number | undefined {
 
 export default defineParser({
   id: 'ip-addr',
+  locatesNetns: true,
   describe: '`ip addr`, `ip -d addr`, `ip -br addr`, `ip link`: interfaces, addresses and veth peers of one network namespace (or of each, from `ip -all netns exec ip -d addr`)',
   collect: 'ip -d addr   (inside a namespace: nsenter -t <pid> -n ip -d addr)',
   recognise: {

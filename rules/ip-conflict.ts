@@ -32,7 +32,10 @@ export default defineRule({
   evaluate(_run, hosts) {
     const places = new Map<string, Place[]>();
     for (const host of hosts)
-      for (const n of host.netns.values())
+      for (const n of host.netns.values()) {
+        // A view from inside a container the inventory does not show (`docker exec web ip addr`) may be of a namespace
+        // seen elsewhere too: it is not a place of its own.
+        if (n.key.startsWith('container:')) continue;
         for (const v of n.views)
           for (const l of v.links)
             for (const a of l.addrs) {
@@ -41,6 +44,7 @@ export default defineRule({
               if (!list.some((p) => p.host === host && p.netns === n)) list.push({ host, netns: n, ifname: l.name, ev: a.ev });
               places.set(a.ip, list);
             }
+      }
     // Across hosts only pod IPs count: bridge networks such as docker0's 172.17.0.0/16 repeat on every host by design.
     const podIps = new Set(hosts.flatMap((h) => h.claims.filter((k) => k.source !== 'inventory' || k.pod !== undefined).map((k) => k.ip)));
     const findings: Finding[] = [];

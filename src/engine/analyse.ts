@@ -307,8 +307,12 @@ export function entryParsing(bundle: string, entry: Pick<Entry, 'path' | 'mtime'
     warn,
     evidence: (line: number, text: string): Evidence => ({ source, line, text: text.length > 1000 ? `${text.slice(0, 1000)}…` : text }),
     maxDocumentBytes: limits.maxDocumentBytes,
-    dispatch(cmd, head) {
+    dispatch(cmd, head, firstLine) {
       const p = recogniseBlock(cmd, head);
+      if (p && cmd.netns?.kind === 'container' && !p.locatesNetns) {
+        diagnostics.push({ level: 'info', source: `${source}:${firstLine}`, message: `\`${cmd.command}\` ran inside container ${cmd.netns.ref}: only network views (ip addr) are read from inside a container; its ${p.id} output describes the container, not the host, and is not read` });
+        return undefined;
+      }
       if (p) out.parsers.add(p.id);
       return p ? openParser(p, ctxFor(cmd.pathHint ?? path, cmd)) : undefined;
     },

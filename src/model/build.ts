@@ -225,10 +225,17 @@ export function buildHost(input: HostInput, opts: ClockOptions, diags: Diagnosti
         if (!n.paths.includes(normalisePath(where.path))) n.paths.push(normalisePath(where.path));
         return { n, how: `entered at ${where.path}${where.viaPid !== undefined ? ` from the mount namespace of pid ${where.viaPid}` : ''}` };
       }
+      case 'container':
+        throw new Error('a container view is located once the containers are known');
     }
   };
+  const insideContainers: Extract<Fact, { kind: 'netnsView' }>[] = [];
   for (const f of facts) {
     if (f.kind !== 'netnsView') continue;
+    if (f.where.kind === 'container') {
+      insideContainers.push(f);
+      continue;
+    }
     const { n, how } = locate(f.where);
     n.views.push({ links: f.links, ev: f.ev, how });
   }
@@ -283,6 +290,17 @@ export function buildHost(input: HostInput, opts: ClockOptions, diags: Diagnosti
         ? `container ${owner.id.slice(0, 12)} owns it and is ${owner.state}, but its process's /proc/<pid>/ns/net is not in the bundle`
         : 'the kernel shows no inode for this mount (before 3.19) and no container in the bundle owns its path';
     }
+  }
+
+  // Views taken inside a container (docker exec X ip addr): its namespace, through its sandbox or its process; a container
+  // the bundle does not know gets a namespace of its own, never the host's.
+  for (const f of insideContainers) {
+    const where = f.where as Extract<NetnsRef, { kind: 'container' }>;
+    const c = containerByRef(records, where.ref);
+    const sandbox = c?.sandboxOf ? findContainer({ containers, containerIndex }, c.sandboxOf) : undefined;
+    const key = c?.netnsKey ?? sandbox?.netnsKey ?? (c?.pid && netOf.get(c.pid)?.inode);
+    const n = key ? (netns.get(key) ?? ns(key, key)) : ns(`container:${where.ref}`);
+    n.views.push({ links: f.links, ev: f.ev, how: `${where.via} into ${c ? `container ${c.id.slice(0, 12)}${c.name ? ` (${c.name})` : ''}` : `${where.ref}, which the bundle's inventory does not show`}` });
   }
 
   // CNI operations and IP claims
@@ -544,4 +562,16 @@ function parseSystemdTime(value: string, clock: HostClock): number | undefined {
   if (!m) return undefined;
   const zone = m[7] === 'UTC' ? 'UTC' : undefined;
   return resolveStamp({ kind: 'local', year: +m[1], month: +m[2], day: +m[3], hour: +m[4], minute: +m[5], second: +m[6], millis: 0, zone }, clock)?.utc;
+}
+
+/** The container an exec named: an id or id prefix, a name, or (kubectl) a pod, whose sandbox is taken. */
+function containerByRef(records: Container[], ref: string): Container | undefined {
+  if (/^[0-9a-f]{4,64}$/.test(ref)) {
+    const byId = records.filter((c) => c.id.startsWith(ref));
+    if (byId.length === 1) return byId[0];
+  }
+  const named = records.filter((c) => c.name === ref || c.name === `/${ref}`);
+  if (named.length) return named.find((c) => RUNNING.includes(c.state)) ?? named[0];
+  const pod = records.filter((c) => c.isSandbox && c.pod === ref);
+  return pod.find((c) => RUNNING.includes(c.state)) ?? pod[0];
 }

@@ -28,7 +28,8 @@ export type NetnsRef =
   | { kind: 'path'; path: string; viaPid?: number } // nsenter -t PID -m nsenter --net=PATH, ip netns exec NAME
   | { kind: 'fd'; pid: number; fd: number } // nsenter --net=/proc/PID/fd/N
   | { kind: 'pid'; pid: number } // nsenter -t PID -n, nsenter --net=/proc/PID/ns/net
-  | { kind: 'inode'; inode: string }; // collector layout: a view filed under the namespace inode
+  | { kind: 'inode'; inode: string } // collector layout: a view filed under the namespace inode
+  | { kind: 'container'; ref: string; via: string }; // `docker exec REF ip addr` (podman, nerdctl, crictl), `kubectl exec POD -- ip addr`
 
 export interface IfAddr {
   ip: string;

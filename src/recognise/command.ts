@@ -63,6 +63,12 @@ export function commandContext(command: string): CommandContext {
       words = words.slice(i);
       continue;
     }
+    const exec = containerExec(words);
+    if (exec) {
+      netns = exec.ref;
+      words = exec.rest;
+      continue;
+    }
     if (words[0] === 'ip' && (words[1] === '-all' || words[1] === '-a') && words[2] === 'netns' && words[3] === 'exec' && words[4]) {
       eachNetns = true; // every named namespace in turn, each part of the output headed "netns: NAME"
       words = words.slice(4);
@@ -82,6 +88,43 @@ export function commandContext(command: string): CommandContext {
   const inner = words.join(' ');
   let pathHint: string | undefined;
   const cat = /^(?:cat|tail(?: -\S+)*|head(?: -\S+)*)\s+(\/\S+)$/.exec(inner);
-  if (cat) pathHint = cat[1].replace(/^\/+/, '');
+  // Inside a container, /proc/1 and /etc/hostname are the container's, not the host's files of that name.
+  if (cat && netns?.kind !== 'container') pathHint = cat[1].replace(/^\/+/, '');
   return { command: command.trim(), inner, netns, pathHint, ...(mountPid !== undefined ? { mountPid } : {}), ...(eachNetns ? { eachNetns } : {}) };
+}
+
+// Options of `docker exec` (podman's, nerdctl's alike), `crictl exec` and `kubectl exec` that take a value.
+const EXEC_VALUE_FLAGS = new Set(['-e', '--env', '--env-file', '-u', '--user', '-w', '--workdir', '--detach-keys', '--preserve-fds', '--timeout', '-n', '--namespace', '-c', '--container', '--context', '--kubeconfig', '-r', '--runtime-endpoint']);
+
+/**
+ * `docker|podman|nerdctl exec [opts] REF cmd…`, `crictl exec [opts] REF cmd…`, `kubectl exec [opts] POD [-- ] cmd…`: the
+ * command runs in the container's namespaces. REF is an id (prefix), a name, or for kubectl a pod.
+ */
+function containerExec(words: string[]): { ref: NetnsRef; rest: string[] } | undefined {
+  const tool = words[0];
+  if (!['docker', 'podman', 'nerdctl', 'crictl', 'kubectl'].includes(tool) || (words[1] !== 'exec' && !(words[1] === 'container' && words[2] === 'exec'))) return undefined;
+  let i = words[1] === 'container' ? 3 : 2;
+  let ref: string | undefined;
+  for (; i < words.length; i++) {
+    const w = words[i];
+    if (w === '--') {
+      i++;
+      break;
+    }
+    if (w.startsWith('-')) {
+      if (!w.includes('=') && EXEC_VALUE_FLAGS.has(w)) i++;
+      continue;
+    }
+    if (ref === undefined) {
+      ref = w.replace(/^pods?\//, '');
+      if (tool !== 'kubectl') {
+        i++;
+        break;
+      }
+      continue;
+    }
+    break; // kubectl's deprecated form without "--": the command starts here
+  }
+  if (!ref || i >= words.length) return undefined;
+  return { ref: { kind: 'container', ref, via: `${tool} exec` }, rest: words.slice(i) };
 }

@@ -177,6 +177,10 @@ export interface Parser {
   /** Every fact is a CNI operation of one container and the parser keeps no state across lines: a big file can be read
    * by several threads at once, each honouring ctx.shard, their ledgers merged after (CniLedger.absorb). */
   shardable?: boolean;
+  /** Its facts say which network namespace they describe (a view of links and addresses): the output of a command run
+   * inside a container (`docker exec X ip addr`) is read, as a view of that container's namespace. Other output from
+   * inside a container (its processes, mounts, files) is the container's, not the host's, and is not read. */
+  locatesNetns?: boolean;
   open(ctx: ParseContext): LineSink;
 }
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseText } from '../../src/engine/analyse.js';
 import { commandContext } from '../../src/recognise/command.js';
-import { only } from '../helpers.js';
+import { analyseHosts, link, only } from '../helpers.js';
 
 describe('ip addr', () => {
   it('reads the seed\'s leaked namespace view: NOARP tunnels, veth peer index, link-netnsid', async () => {
@@ -273,6 +273,57 @@ describe('terminal transcripts', () => {
     expect(commandContext('ip netns exec fx-demo ip addr').netns).toEqual({ kind: 'path', path: '/run/netns/fx-demo', viaPid: undefined });
     expect(commandContext('ip -n blue addr').netns).toEqual({ kind: 'path', path: '/run/netns/blue', viaPid: undefined });
     expect(commandContext('cat /proc/8581/mountinfo').pathHint).toBe('proc/8581/mountinfo');
+  });
+
+  it('reads docker, podman, nerdctl, crictl and kubectl exec as running inside a container', () => {
+    const inside = (cmd: string) => {
+      const c = commandContext(cmd);
+      return [c.netns?.kind === 'container' ? `${c.netns.via} ${c.netns.ref}` : c.netns?.kind, c.inner, c.pathHint];
+    };
+    expect(inside('docker exec -it web ip addr')).toEqual(['docker exec web', 'ip addr', undefined]);
+    expect(inside('sudo podman exec -u root -e A=1 --workdir=/ 5c1f0a ip -d a')).toEqual(['podman exec 5c1f0a', 'ip -d a', undefined]);
+    expect(inside('docker container exec api cat /proc/1/mountinfo')).toEqual(['docker exec api', 'cat /proc/1/mountinfo', undefined]); // the container's pid 1
+    expect(inside('crictl exec -it 6ea9c1390e36 ip addr')).toEqual(['crictl exec 6ea9c1390e36', 'ip addr', undefined]);
+    expect(inside('kubectl exec -it -n kube-system pod/coredns-5d78c9869d-x7k2p -c coredns -- ip addr')).toEqual(['kubectl exec coredns-5d78c9869d-x7k2p', 'ip addr', undefined]);
+    expect(inside('kubectl exec web-0 ip a')).toEqual(['kubectl exec web-0', 'ip a', undefined]);
+    expect(inside('docker exec -it web')).toEqual([undefined, 'docker exec -it web', undefined]); // no command: not an exec of anything
+    expect(inside('docker ps -a')).toEqual([undefined, 'docker ps -a', undefined]);
+  });
+
+  it('takes a view from inside a container as its namespace, and nothing else from inside one', async () => {
+    const sandbox = 'a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6e7f8a9b0c1d2e3f4a5b6c7d8e9f0a1b2';
+    const member = 'f0e1d2c3b4a5968778695a4b3c2d1e0ff0e1d2c3b4a5968778695a4b3c2d1e0f';
+    const inspect = JSON.stringify([
+      { Id: sandbox, Name: '/k8s_POD_web-0_demo_u1_0', State: { Status: 'running', Running: true, Pid: 4100 }, HostConfig: { NetworkMode: 'default' }, NetworkSettings: { SandboxKey: '/var/run/docker/netns/0a1b2c3d4e5f' }, Config: { Labels: { 'io.kubernetes.pod.name': 'web-0', 'io.kubernetes.pod.namespace': 'demo', 'io.kubernetes.docker.type': 'podsandbox' } } },
+      { Id: member, Name: '/k8s_web_web-0_demo_u1_0', State: { Status: 'running', Running: true, Pid: 4200 }, HostConfig: { NetworkMode: `container:${sandbox}` }, Config: { Labels: { 'io.kubernetes.pod.name': 'web-0', 'io.kubernetes.pod.namespace': 'demo', 'io.kubernetes.docker.type': 'container', 'io.kubernetes.sandbox.id': sandbox } } },
+    ]);
+    const ipAddr = (ip: string) => ['1: lo: <LOOPBACK,UP,LOWER_UP> mtu 65536 qdisc noqueue state UNKNOWN group default qlen 1000', '    inet 127.0.0.1/8 scope host lo', '3: eth0@if9: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc noqueue state UP group default', `    inet ${ip}/24 brd 10.244.1.255 scope global eth0`];
+    const session = [
+      '[root@node-7 ~]# docker exec -it k8s_web_web-0_demo_u1_0 ip addr',
+      ...ipAddr('10.244.1.9'),
+      '[root@node-7 ~]# docker exec ghost ip addr',
+      ...ipAddr('10.244.1.77'),
+      '[root@node-7 ~]# docker exec -it k8s_web_web-0_demo_u1_0 ps aux',
+      'USER       PID %CPU %MEM    VSZ   RSS TTY      STAT START   TIME COMMAND',
+      'root         1  0.0  0.1   8788  4412 ?        Ss   09:12   0:00 nginx: master process nginx -g daemon off;',
+      '[root@node-7 ~]# ip addr',
+      '1: lo: <LOOPBACK,UP,LOWER_UP> mtu 65536 qdisc noqueue state UNKNOWN group default qlen 1000',
+      '    inet 127.0.0.1/8 scope host lo',
+      '2: ens3: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc mq state UP group default qlen 1000',
+      '    inet 192.168.7.10/24 brd 192.168.7.255 scope global ens3',
+    ].join('\n');
+    const a = await analyseHosts({ 'node-7': { 'inspect.json': inspect, 'session.log': session, 'proc/4100/ns/net': link('net:[4026532300]'), 'proc/4200/ns/net': link('net:[4026532300]'), 'proc/1/ns/net': link('net:[4026531992]') } });
+    const host = a.hosts[0];
+    const viewsOf = (key: string) => host.netns.get(key)?.views.flatMap((v) => v.links.flatMap((l) => l.addrs.map((x) => x.ip))) ?? [];
+    expect(viewsOf('4026532300')).toEqual(['127.0.0.1', '10.244.1.9']); // the pod's namespace, through its sandbox
+    expect(host.netns.get('4026532300')!.views[0].how).toBe('docker exec into container f0e1d2c3b4a5 (k8s_web_web-0_demo_u1_0)');
+    expect(viewsOf('4026531992')).toEqual(['127.0.0.1', '192.168.7.10']); // the host's own, untouched
+    expect(viewsOf('container:ghost')).toEqual(['127.0.0.1', '10.244.1.77']);
+    expect(a.diagnostics.filter((d) => d.message.includes('ran inside container')).map((d) => d.message)).toEqual([
+      '`docker exec -it k8s_web_web-0_demo_u1_0 ps aux` ran inside container k8s_web_web-0_demo_u1_0: only network views (ip addr) are read from inside a container; its ps output describes the container, not the host, and is not read',
+    ]);
+    expect(host.processes.get(1)?.args).toBeUndefined(); // the container's pid 1 (nginx) is not the host's
+    expect(a.findings.filter((f) => f.rule === 'ip-conflict')).toEqual([]);
   });
 
   it('does not read a templated docker inspect as JSON, but does read {{json .}}', async () => {
