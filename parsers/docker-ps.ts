@@ -23,13 +23,15 @@ export function stateOf(status: string): ContainerState {
 
 export default defineParser({
   id: 'docker-ps',
-  describe: '`docker ps -a` table (old and new column widths): container states such as Dead and Removal In Progress, k8s pod names',
+  describe: '`docker ps -a` (and `podman ps -a`) table (old and new column widths): container states such as Dead and Removal In Progress, k8s pod names',
   collect: 'docker ps -a --no-trunc',
   recognise: {
-    command: /^docker\s+(?:ps|container\s+(?:ls|list|ps))\b/,
+    command: /^(?:docker|podman)\s+(?:ps|container\s+(?:ls|list|ps))\b/,
     sniff: (h) => HEADER.test(h.split('\n')[0]),
   },
   open(ctx) {
+    // podman ps prints docker's table: only the command line tells whose it is.
+    const runtime = /^podman\b/.test(ctx.command?.inner ?? '') ? 'podman' : 'docker';
     let cols: number[] | undefined;
     return {
       line(text, no) {
@@ -60,7 +62,7 @@ export default defineParser({
         const isSandbox = k8s ? k8s[1] === 'POD' : /"\/pause"/.test(cell(2));
         const record: ContainerRecord = {
           id,
-          runtime: 'docker',
+          runtime,
           name: names,
           pod: k8s?.[2],
           podNamespace: k8s?.[3],

@@ -540,11 +540,13 @@ function releasedBefore(facts: Fact[], cniOps: CniOp[]): Set<string> {
 
 /** Fills what `into` lacks from `from`; the longer id and the more specific state win. */
 function mergeContainer(into: Container, from: Container): void {
+  // The record with the full id is an inspect's: what it says wins over a table's guesses (docker ps cannot tell a
+  // sandbox by much more than its name), whichever file was read first.
   const fuller = from.id.length > into.id.length;
   for (const [k, v] of Object.entries(from) as [keyof Container, unknown][]) {
-    if (v === undefined || (Array.isArray(v) && !v.length)) continue;
+    if (v === undefined || (Array.isArray(v) && !v.length) || (k === 'state' && v === 'unknown')) continue;
     const cur = into[k];
-    if (cur === undefined || (Array.isArray(cur) && !cur.length) || (k === 'state' && (cur === 'unknown' || (fuller && v !== 'unknown')))) (into as unknown as Record<string, unknown>)[k] = v;
+    if (cur === undefined || (Array.isArray(cur) && !cur.length) || (k === 'state' && cur === 'unknown') || fuller) (into as unknown as Record<string, unknown>)[k] = v;
   }
   if (fuller) {
     into.id = from.id;

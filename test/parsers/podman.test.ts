@@ -65,6 +65,19 @@ describe('podman inspect', () => {
     ]);
   });
 
+  it('podman ps is podman\'s table; read before the inspect, its guesses give way to what the inspect says', async () => {
+    const ps = [
+      '[root@db-edge-03 ~]# podman ps -a',
+      'CONTAINER ID  IMAGE                                   COMMAND               CREATED      STATUS                  PORTS       NAMES',
+      'e57c422616e5  registry.corp.example/api:2.3.1         /usr/bin/api-serv...  7 hours ago  Exited (0) 2 hours ago              api',
+      'ffe3a1b2c4d5  registry.corp.example/tools:1.0         sleep infinity        2 hours ago  Up 2 hours ago                      toolbox',
+    ].join('\n');
+    const a = await analyseHosts({ 'db-edge-03': { 'a-session.log': ps, 'podman-inspect.json': INSPECT } });
+    const c = (id: string) => [...a.hosts[0].containers.values()].find((x) => x.id.startsWith(id))!;
+    expect([c('e57c422616e5').runtime, c('e57c422616e5').isSandbox, c('e57c422616e5').id.length, c('e57c422616e5').name]).toEqual(['podman', true, 64, 'api']);
+    expect([c('ffe3a1b2c4d5').runtime, c('ffe3a1b2c4d5').state]).toEqual(['podman', 'running']);
+  });
+
   it('removes an infra container with its pod, any other podman container with podman rm', () => {
     expect(removeCommand({ id: INFRA, runtime: 'podman', isSandbox: true, podId: POD }, 'why')).toBe('podman pod rm -f 86b3b5a94724   # why (with the pod: podman removes its infra container only so)');
     expect(removeCommand({ id: STANDALONE, runtime: 'podman', isSandbox: true }, 'why')).toBe('podman rm -f e57c422616e5   # why');
