@@ -3,9 +3,13 @@ import { defineParser, type LineSink } from '../src/recognise/parser.js';
 
 // Commands people paste into tickets; a "# word" line counts as a prompt only when the word is one of them.
 const KNOWN = /^(?:sudo\s+)?(ip|nsenter|docker|podman|nerdctl|crictl|ctr|cat|awk|grep|egrep|ps|ls|readlink|date|uname|hostname|hostnamectl|timedatectl|systemctl|journalctl|find|mount|findmnt|lsns|lsfd|tail|head|stat|kubectl|for|cd|echo|ss|iptables|conntrack|arp|ping|getconf|sh|bash)\b/;
-const PROMPTS: RegExp[] = [
+// user@host prompts cannot be output: any command after them starts a block (`exit`, `vi`, a redirect), so that what
+// follows is not taken for the previous command's output. The bare ones need a known command.
+const USER_PROMPTS: RegExp[] = [
   /^\[[^\]\s@]+@[^\]]+\][#$] ?(.*)$/, // [root@node-a ~]# cmd
   /^[\w.-]+@[\w.-]+:[^\s#$]*[#$] ?(.*)$/, // root@node-a:~# cmd
+];
+const PROMPTS: RegExp[] = [
   /^[#$] (.*)$/, // # cmd   $ cmd
   // Alpine's ash ("\h:\w\$ ") and busybox sh ("\w \$ "), the shells of `kubectl debug node/… --image=busybox`:
   /^[\w.-]+:[~/][^\s#$]*[#$] ?(.*)$/, // aks-nodepool1-59385832-vmss000000:/# cmd
@@ -14,6 +18,10 @@ const PROMPTS: RegExp[] = [
 const PROMPT_HOST = /^\[?[^\]\s@]+@([\w.-]+)|^([\w.-]+):[~/]/;
 
 export function promptCommand(line: string): string | undefined {
+  for (const re of USER_PROMPTS) {
+    const m = re.exec(line);
+    if (m) return m[1].trim();
+  }
   for (const re of PROMPTS) {
     const m = re.exec(line);
     if (m && KNOWN.test(m[1].trim())) return m[1].trim();
@@ -24,6 +32,12 @@ export function promptCommand(line: string): string | undefined {
 const HEAD_LINES = 40;
 // "cat: /etc/timezone: No such file or directory": the command failed, its output is not evidence.
 const SHELL_ERROR = /^[\w.-]+: .*(?:No such file or directory|command not found|Permission denied|Operation not permitted)\s*$/;
+
+/** `cmd > file`, `cmd >> file`, `cmd &> file`: nothing of its output is on the terminal (`2> file` and `>&2` are not that). */
+export function toFile(command: string): boolean {
+  const bare = command.replace(/'[^']*'|"(?:[^"\\]|\\.)*"/g, "''");
+  return /(?<![\d&>])(?:1?>>?|&>>?)(?![&>])\s*[^\s&|;>]/.test(bare);
+}
 
 /** A pasted terminal session: each prompt line starts a block read as that command's output. */
 export default defineParser({
@@ -39,7 +53,7 @@ export default defineParser({
     const flushHead = () => {
       if (!block || sink) return;
       const head = block.lines.map((l) => l.text).join('\n');
-      if (block.lines.length && SHELL_ERROR.test(block.lines[0].text)) {
+      if ((block.lines.length && SHELL_ERROR.test(block.lines[0].text)) || !block.command || toFile(block.command)) {
         sink = { line() {}, end() {} };
         return;
       }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseText } from '../../src/engine/analyse.js';
 import { commandContext } from '../../src/recognise/command.js';
+import { toFile } from '../../parsers/transcript.js';
 import { analyseHosts, link, only } from '../helpers.js';
 
 describe('ip addr', () => {
@@ -324,6 +325,31 @@ describe('terminal transcripts', () => {
     ]);
     expect(host.processes.get(1)?.args).toBeUndefined(); // the container's pid 1 (nginx) is not the host's
     expect(a.findings.filter((f) => f.rule === 'ip-conflict')).toEqual([]);
+  });
+
+  it('knows a command whose output went to a file, and ends a block at any user@host prompt', async () => {
+    const cases: [string, boolean][] = [
+      ['podman inspect $(podman ps -aq) > podman-inspect.json', true],
+      ['ps aux >> /tmp/ps.txt', true],
+      ['echo a &> /dev/null', true],
+      ['cat a>b', true],
+      ['journalctl -u kubelet 2>/dev/null', false],
+      ['ip addr 2>&1', false],
+      ['echo oops >&2', false],
+      ["awk '$9 > 3' /proc/1/mountinfo", false],
+      ['grep nsfs /proc/*/mountinfo | tee out.txt', false],
+    ];
+    expect(cases.map(([c]) => [c, toFile(c)])).toEqual(cases);
+    const session = [
+      '[root@db-edge-03 ~]# docker inspect $(docker ps -aq) > inspect.json',
+      '[root@db-edge-03 ~]# exit',
+      'logout',
+      'ubuntu@node-3:~$ vi notes.txt',
+      '[{"Id": "not from any command"}]',
+    ].join('\n');
+    const r = await parseText('session.log', session);
+    expect(r.diagnostics).toEqual([]); // neither the prompt after the redirect nor the editor's text is read as docker inspect
+    expect(only(r.facts, 'container')).toEqual([]);
   });
 
   it('does not read a templated docker inspect as JSON, but does read {{json .}}', async () => {
