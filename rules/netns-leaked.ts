@@ -1,7 +1,8 @@
 import { shellQuote } from '../src/util.js';
 import { type Evidence } from '../src/model/facts.js';
-import type { HostModel, Netns } from '../src/model/host.js';
-import { containerLabel, isKernelThread, netnsId, podName } from '../src/model/host.js';
+import type { Container, HostModel, Netns } from '../src/model/host.js';
+import { containerLabel, findContainer, isKernelThread, netnsId, podName } from '../src/model/host.js';
+import { sameId } from '../src/model/build.js';
 import {
   commandOf, configuredAddrs, defineRule, type Finding, findingContainer, hostPeers, isLeaked, iso, mntnsName, netnsName, netnsSubject, type Pinner, uniqueEvidence, when,
 } from '../src/engine/rule.js';
@@ -51,13 +52,33 @@ export function releaseCommands(host: HostModel, n: Netns): string[] {
   return cmds;
 }
 
+/**
+ * Its addresses claimed by another container (an inventory, a CNI ADD): the one the address was given to next, or an
+ * owner the bundle could not tie to the namespace.
+ */
+function rivalsText(host: HostModel, ips: string[], owners: Container[]): string {
+  const seen = new Set<string>();
+  const parts: string[] = [];
+  let live = false;
+  for (const k of host.claims) {
+    if (!ips.includes(k.ip) || k.released || owners.some((o) => sameId(o.id, k.containerId)) || seen.has(`${k.ip} ${k.containerId}`)) continue;
+    seen.add(`${k.ip} ${k.containerId}`);
+    const c = findContainer(host, k.containerId);
+    live ||= !!c && ['running', 'paused', 'restarting'].includes(c.state);
+    parts.push(`${k.ip} is also claimed by container ${c ? containerLabel(c) : k.containerId.slice(0, 12)}`);
+  }
+  return parts.length ? ` ${parts.join('; ')}${live ? ': two namespaces answer for it (see ip-conflict)' : ''}.` : '';
+}
+
 function pinText(host: HostModel, n: Netns): string {
   const parts: string[] = [];
   for (const m of n.mounts) {
     const pids = m.mntns.pids;
     const kernel = m.mntns.kernelThreads ? ` and ${m.mntns.kernelThreads} kernel thread${m.mntns.kernelThreads === 1 ? '' : 's'}` : '';
     if (m.mntns.isHost) {
-      parts.push(`a bind mount at ${m.path} in ${mntnsName(m.mntns)}, seen by ${pids.length === 1 ? 'the one process' : pids.length === 2 ? 'both processes' : `all ${pids.length} processes`}${kernel} of the host`);
+      // Without mnt links only pid 1 is known to be in it (a mount table printed from a host shell).
+      const seen = !m.mntns.inode ? 'seen by every process that did not move to a mount namespace of its own' : `seen by ${pids.length === 1 ? 'the one process' : pids.length === 2 ? 'both processes' : `all ${pids.length} processes`}${kernel} of the host`;
+      parts.push(`a bind mount at ${m.path} in ${mntnsName(m.mntns)}, ${seen}`);
       continue;
     }
     const shown = pids.slice(0, MAX_PIDS_IN_TEXT).map((pid) => {
@@ -110,6 +131,7 @@ export default defineRule({
         // Seen inside, it holds nothing but lo, and no container ever owned it: `ip netns add` makes such namespaces on
         // purpose, and an empty one cannot answer for any address. Still told, as a warning, not an error.
         const empty = !addrs.length && !owners.length && n.views.some((v) => v.links.length > 0) && n.views.every((v) => v.links.every((l) => l.name === 'lo'));
+        const rivalText = rivalsText(host, ips, owners);
         const peerText = peers.length ? ` On the host, ${peers.map((p) => `${p.outer.name} (ifindex ${p.outer.ifindex}) is the other end of its ${p.inner.name}`).join('; ')}: traffic for its addresses goes into that veth.` : '';
         const evidence: Evidence[] = [
           ...n.mounts.flatMap((m) => m.ev),
@@ -125,7 +147,7 @@ export default defineRule({
           host: host.name,
           title: `Network namespace ${netnsId(n)} has no process but is still alive${ips.length ? `, holding ${ips.join(', ')}` : empty ? ', empty' : ''}${owners[0]?.pod ? ` (pod ${podName(owners[0].pod, owners[0].podNamespace)})` : ''}`,
           detail:
-            `None of the ${known.size} processes whose network namespace the bundle shows is in ${netnsName(n)}${unseen ? ` (${unseen} more process${unseen === 1 ? ' has' : 'es have'} no /proc/<pid>/ns/net link in the bundle: if one is inside, it has not leaked${n.inode ? `; \`ls -l /proc/*/ns/net | grep ${n.inode}\` tells` : ''})` : ''}, yet it exists, pinned by ${pinText(host, n)}.${inside}${owner}` +
+            `None of the ${known.size} processes whose network namespace the bundle shows is in ${netnsName(n)}${unseen ? ` (${unseen} more process${unseen === 1 ? ' has' : 'es have'} no /proc/<pid>/ns/net link in the bundle: if one is inside, it has not leaked${n.inode ? `; \`ls -l /proc/*/ns/net | grep ${n.inode}\` tells` : ''})` : ''}, yet it exists, pinned by ${pinText(host, n)}.${inside}${owner}${rivalText}` +
             `${peerText || (veths.length ? ` Interfaces: ${[...new Set(veths)].join(', ')}.` : '')} A namespace lives as long as any mount or fd refers to it,` +
             (empty
               ? ' but this one holds only lo: it costs kernel memory, not traffic. `ip netns add` makes such namespaces on purpose, so check that nothing means to join it again before removing it.'

@@ -111,6 +111,7 @@ export function hostPeers(host: HostModel, n: Netns): { inner: Link; outer: Link
 }
 
 export function mntnsName(m: MountNamespace): string {
+  if (m.isHost && !m.inode) return "the host's mount namespace (pid 1's)";
   return `${m.inode ? `mnt:[${m.inode}]` : `the mount namespace of ${m.key}`}${m.isHost ? ' (the host\'s, pid 1)' : m.isDaemon ? ' (the container daemon\'s)' : ''}`;
 }
 

@@ -156,7 +156,7 @@ export function buildHost(input: HostInput, opts: ClockOptions, diags: Diagnosti
     if (!m) {
       const all = inode ? [...(pidsByMnt.get(inode) ?? [pid])].sort(byAge) : [pid];
       const pids = kthreadd ? all.filter((q) => !isKernelThread(q, processes.get(q))) : all; // ppid 2 means kthreadd only on a host
-      m = { key, inode, pids: pids.length ? pids : all, kernelThreads: pids.length ? all.length - pids.length : 0, isHost: inode !== undefined && inode === hostMnt, isDaemon: inode !== undefined && inode === daemonMnt };
+      m = { key, inode, pids: pids.length ? pids : all, kernelThreads: pids.length ? all.length - pids.length : 0, isHost: inode !== undefined ? inode === hostMnt : pid === 1, isDaemon: inode !== undefined && inode === daemonMnt };
       mountNamespaces.set(key, m);
     }
     return m;
