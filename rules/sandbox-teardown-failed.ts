@@ -119,9 +119,12 @@ export default defineRule({
           remains.push(`unreleased claims on ${[...new Set(claims.map((k) => k.ip))].join(', ')}`);
           brief.push(`the claim on ${[...new Set(claims.map((k) => k.ip))].join(', ')}`);
         }
+        // Neither the inventory nor the logs name its namespace: a leaked namespace nobody owns may be it.
+        const orphans = !container && !netns ? [...host.netns.values()].filter((n) => isLeaked(n) && !n.containers.length) : [];
+        if (orphans.length) brief.push(`maybe ${orphans.length === 1 ? 'the leaked namespace' : `one of ${orphans.length} leaked namespaces`} no container owns`);
         // When the bundle has an inventory and shows nothing left, the failure is history, not a problem.
         const canTell = host.has.has('container');
-        const nothingLeft = canTell && !remains.length;
+        const nothingLeft = canTell && !remains.length && !orphans.length;
         const who = `sandbox ${g.sandboxId ? g.sandboxId.slice(0, 12) : '(id not logged)'}${g.pod ? ` (pod ${podName(g.pod, g.podNamespace)})` : ''}`;
         const daemons = [...new Set(g.failures.map((f) => f.daemon))].sort().join(' and ');
         const errors = [...new Set(g.failures.map((f) => f.err).filter((x): x is string => !!x))];
@@ -134,12 +137,12 @@ export default defineRule({
           detail: [
             `First failure at ${when(host, g.failures[0].at)}, last at ${when(host, last.at)}; no successful teardown or removal of this sandbox was logged after it.`,
             errors.length ? `The error${errors.length > 1 ? 's' : ''}: ${errors.slice(0, 3).map((e) => `"${e.length > 300 ? `${e.slice(0, 300)}…` : e}"`).join('; ')}${errors.length > 3 ? ` (and ${errors.length - 3} more)` : ''}.` : '',
-            remains.length ? `Still there: ${remains.join('; ')}.` : canTell ? 'The inventory shows neither the sandbox nor its namespace or reservations: nothing is left over.' : 'The bundle has no container inventory, so whether anything is left over cannot be told.',
+            remains.length ? `Still there: ${remains.join('; ')}.` : orphans.length ? `Neither the inventory nor the logs name its network namespace, so what is left of it cannot be told for sure; ${orphans.length === 1 ? `${netnsName(orphans[0])} has` : `${orphans.slice(0, 5).map(netnsName).join(', ')}${orphans.length > 5 ? ` and ${orphans.length - 5} more` : ''} have`} no process and belong${orphans.length === 1 ? 's' : ''} to no container the bundle knows: ${orphans.length === 1 ? 'it may be this one' : 'one of them may be this one'} (compare the addresses: see netns-leaked).` : canTell ? 'The inventory shows neither the sandbox nor its namespace or reservations: nothing is left over.' : 'The bundle has no container inventory, so whether anything is left over cannot be told.',
             [...g.paths].some((p) => /^\/proc\/\d+\/ns\/net$/.test(p)) ? 'The runtime handed the plugin /proc/<pid>/ns/net: once that process exited, DEL could no longer reach the namespace even if a bind mount kept it alive.' : '',
           ].filter(Boolean).join(' '),
           ips,
           containers: container ? [findingContainer(container)] : g.sandboxId ? [{ id: g.sandboxId, pod: podName(g.pod, g.podNamespace), state: canTell ? 'gone' : 'unknown' }] : [],
-          netns: netns ? [netnsSubject(netns)] : [],
+          netns: netns ? [netnsSubject(netns)] : orphans.slice(0, 5).map(netnsSubject),
           pinnedBy: [],
           evidence: uniqueEvidence([g.failures[0].ev, ...g.failures.slice(-4).map((f) => f.ev), ...(container ? [container.ev] : []), ...reservations.slice(0, 3).map((r) => r.ev)]),
           remediation: nothingLeft
@@ -149,6 +152,7 @@ export default defineRule({
                   ? '# fix the cause named in the error first (netavark or the CNI plugin, the firewall, the netns path): podman does not retry on its own'
                   : '# fix the cause named in the error first (plugin binary, datastore, netns path); kubelet then retries',
                 ...(netns && isLeaked(netns) ? [`# the namespace has no process: see the netns-leaked finding for ${netnsId(netns)}`] : []),
+                ...orphans.slice(0, 5).map((n) => `# maybe its namespace (no process, no known owner): see the netns-leaked finding for ${netnsId(n)}`),
                 ...(container ? [removeCommand(container, 'removing the sandbox runs the network teardown again')] : []),
               ],
         });

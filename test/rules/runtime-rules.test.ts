@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Analysis } from '../../src/engine/analyse.js';
 import { analyseHosts, link, type TreeFile } from '../helpers.js';
-import { hostTree, ID, nsfs } from './fixture.js';
+import { hostTree, ID, ipAddr, nsfs } from './fixture.js';
 
 const of = (a: Analysis, rule: string) => a.findings.filter((f) => f.rule === rule);
 
@@ -176,6 +176,24 @@ describe('sandbox-teardown-failed', () => {
     expect(found.map((f) => [f.containers[0]?.id.slice(0, 12), f.containers[0]?.pod, f.severity])).toEqual([['159b8a23dccc', 'mynamespace/my-cron-pz1b7', 'warning']]);
     expect(found[0].title).toContain('(4 times)');
     expect(found[0].detail).toContain('The runtime handed the plugin /proc/<pid>/ns/net');
+  });
+
+  it('with neither the sandbox nor its netns path known, points at a leaked namespace nobody owns instead of calling it all clear', async () => {
+    const other = inspectp(ID('d'), { pod: 'web-1', ns: 'shop', status: 'running', closed: false, netns: '/var/run/netns/cni-dddd', ip: '172.16.5.20', pid: 700 });
+    const files = (leak: boolean): Record<string, TreeFile> =>
+      hostTree(
+        [
+          { pid: 1, comm: 'systemd', net: '4026531992', mnt: '4026531840', mountinfo: leak ? [nsfs('4026532555', '/run/netns/cni-e1e1')] : [] },
+          { pid: 700, comm: 'pause', net: '4026532400', mnt: '4026532401' },
+        ],
+        { 'date-R.txt': 'Wed, 02 Oct 2019 23:40:00 +0000\n', 'journal.txt': journal(false), 'inspectp.json': other, ...(leak ? { 'netns/4026532555/ip-d-addr.txt': ipAddr('ip -d addr', 'eth0@if12', '172.16.5.9/24') } : {}) },
+      );
+    const [clear] = of(await analyseHosts({ node: files(false) }), 'sandbox-teardown-failed');
+    expect([clear.severity, clear.title]).toEqual(['info', 'containerd and kubelet failed to tear down the network of sandbox cae59246074a (3 times); nothing of it is left']);
+    const [maybe] = of(await analyseHosts({ node: files(true) }), 'sandbox-teardown-failed');
+    expect([maybe.severity, maybe.title]).toEqual(['warning', 'containerd and kubelet failed to tear down the network of sandbox cae59246074a (3 times); still there: maybe the leaked namespace no container owns']);
+    expect(maybe.detail).toContain('net:[4026532555] at /run/netns/cni-e1e1 has no process and belongs to no container the bundle knows: it may be this one');
+    expect(maybe.netns).toEqual([{ inode: '4026532555', paths: ['/run/netns/cni-e1e1'] }]);
   });
 
   it('says nothing once a later teardown succeeded', async () => {
