@@ -1,7 +1,7 @@
 // podman: its inspect output (docker's keys plus its own) and its network teardown failures, on lines quoted from
 // upstream bug reports (containers/podman#19702, #19721, #22791; the infra container of Finsys/dockhand#1221).
 import { describe, expect, it } from 'vitest';
-import { parseText } from '../../src/engine/analyse.js';
+import { analyse, parseText } from '../../src/engine/analyse.js';
 import { removeCommand } from '../../src/model/host.js';
 import { analyseHosts, only } from '../helpers.js';
 
@@ -133,5 +133,19 @@ describe('podman logs', () => {
     expect(f[0].title).toMatch(/^podman failed to tear down the network of sandbox e57c422616e5/);
     expect(f[0].remediation[0]).toMatch(/podman does not retry/);
     expect(f[0].remediation).toContain('podman rm -f e57c422616e5   # removing the sandbox runs the network teardown again');
+  });
+});
+
+describe('the podman-firewalld-reload sample, in words', () => {
+  it('releases the namespace from the host shell and names the container its address went to', async () => {
+    const a = await analyse([new URL('../../samples/podman-firewalld-reload/db-edge-03-case04417', import.meta.url).pathname]);
+    const [leak] = a.findings.filter((f) => f.rule === 'netns-leaked');
+    // findmnt from a host shell: pid 1's mount namespace, the host's, though no /proc/<pid>/ns/mnt link was collected
+    expect(leak.detail).toContain("pinned by a bind mount at /run/netns/netns-9b3e1d70-44a2-c8f5-0e6d-7a1c2b9f5e48 in the host's mount namespace (pid 1's)");
+    expect(leak.remediation).toContain('umount /run/netns/netns-9b3e1d70-44a2-c8f5-0e6d-7a1c2b9f5e48 && rm -f /run/netns/netns-9b3e1d70-44a2-c8f5-0e6d-7a1c2b9f5e48');
+    expect(leak.detail).toContain('10.88.0.7 is also claimed by container 4e9a0c7b2d5f (name api), state running: two namespaces answer for it (see ip-conflict).');
+    // the view from `podman exec -it api ip addr` is the new api's namespace, not the host's
+    expect(a.hosts[0].netns.get('4026532789')!.views.map((v) => v.how)).toContain('podman exec into container 4e9a0c7b2d5f (api)');
+    expect(a.diagnostics.filter((d) => d.level !== 'info')).toEqual([]);
   });
 });
