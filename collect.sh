@@ -148,6 +148,11 @@ if run -q commands/docker-ps-aq.txt docker ps -aq --no-trunc; then
   ids=$(grep -E '^[0-9a-f]{12,64}$' "$D/commands/docker-ps-aq.txt")
   [ -n "$ids" ] && run commands/docker-inspect.json docker inspect $ids
 fi
+if run -q commands/podman-ps-aq.txt podman ps -aq --no-trunc; then
+  run -q commands/podman-ps-a.txt podman ps -a
+  ids=$(grep -E '^[0-9a-f]{12,64}$' "$D/commands/podman-ps-aq.txt")
+  [ -n "$ids" ] && run commands/podman-inspect.json podman inspect $ids
+fi
 run -q commands/systemctl-cat-docker.txt systemctl cat docker
 run -q commands/systemctl-show-docker.txt systemctl show docker
 for f in /lib/systemd/system/docker.service /usr/lib/systemd/system/docker.service /etc/systemd/system/docker.service /etc/systemd/system/docker.service.d/*.conf /run/systemd/system/docker.service.d/*.conf; do copy "$f"; done
@@ -163,6 +168,7 @@ say 'CNI state and logs'
 for f in $(find /etc/cni/net.d /var/lib/cni -type f 2>/dev/null) /run/flannel/subnet.env /var/run/azure-vnet.json; do copy "$f"; done
 if [ "$LOGS" = 1 ]; then
   for u in docker containerd crio kubelet; do run -q "commands/journal-$u.txt" journalctl -u "$u" "--since=-${SINCE_H}h" --no-pager -o short-iso; done
+  run -q commands/journal-podman.txt journalctl -t podman "--since=-${SINCE_H}h" --no-pager -o short-iso
   for f in /var/log/cni/*.log* /var/log/calico/cni/*.log* /var/log/multus*.log* /var/log/galaxy/* /var/log/aws-routed-eni/*.log* /var/log/azure-vnet.log* /var/log/flannel*.log* /var/run/cilium/cilium-cni.log* $CNI_LOGS; do copy "$f"; done
 fi
 

@@ -241,6 +241,13 @@ export async function collect(opts: CollectOptions): Promise<CollectResult> {
     const ids = dockerIds.split('\n').map((s) => s.trim()).filter((s) => /^[0-9a-f]{12,64}$/.test(s));
     if (ids.length) await run('commands/docker-inspect.json', ['docker', 'inspect', ...ids]);
   }
+  // podman keeps no daemon: its containers are listed by asking it (rootful ones; a rootless user's need that user).
+  const podmanIds = await run('commands/podman-ps-aq.txt', ['podman', 'ps', '-aq', '--no-trunc'], { optional: true });
+  if (podmanIds !== undefined && entries[entries.length - 1]?.exitCode === 0) {
+    await run('commands/podman-ps-a.txt', ['podman', 'ps', '-a'], { optional: true });
+    const ids = podmanIds.split('\n').map((s) => s.trim()).filter((s) => /^[0-9a-f]{12,64}$/.test(s));
+    if (ids.length) await run('commands/podman-inspect.json', ['podman', 'inspect', ...ids]);
+  }
   await run('commands/systemctl-cat-docker.txt', ['systemctl', 'cat', 'docker'], { optional: true });
   await run('commands/systemctl-show-docker.txt', ['systemctl', 'show', 'docker'], { optional: true });
   for (const pattern of UNIT_FILES) for (const f of await fg(pattern, { dot: true, followSymbolicLinks: false, suppressErrors: true })) await copy(f);
@@ -260,6 +267,8 @@ export async function collect(opts: CollectOptions): Promise<CollectResult> {
     const since = `--since=-${Math.max(1, Math.round(opts.sinceDays * 24))}h`;
     for (const unit of ['docker', 'containerd', 'crio', 'kubelet'])
       await run(`commands/journal-${unit}.txt`, ['journalctl', '-u', unit, since, '--no-pager', '-o', 'short-iso'], { optional: true });
+    // podman runs in no unit of its own: its lines (and those of the cleanup conmon runs) carry its name.
+    await run('commands/journal-podman.txt', ['journalctl', '-t', 'podman', since, '--no-pager', '-o', 'short-iso'], { optional: true });
     for (const f of await fg([...WELL_KNOWN_CNI_LOGS, ...opts.cniLogs], { dot: true, onlyFiles: true, followSymbolicLinks: false, suppressErrors: true })) await copy(f);
   }
 
