@@ -10,15 +10,17 @@ import { defineParser } from '../src/recognise/parser.js';
 // podman 3 and older (CNI): "Unable to cleanup network for container …", "error tearing down CNI namespace configuration for
 // container …". podman before 4.3 kept the namespace mounted when the teardown failed (containers/podman#16016), so a
 // failure there leaves the namespace, its addresses and its veth behind.
-const WORDS = ['for container '];
-const FAILURE = /(?:Unable to clean ?up network|tearing down (?:network|CNI) namespace configuration|[Uu]nmounting (?:partially created )?network namespace|(?:removing|unmounting) (?:the )?network namespace|[Ee]rror (?:stopping|tearing down) network) for container ([0-9a-f]{64}): /;
+// Words with a rare byte: a log of common letters ("for container ") took 10x longer to rule out (96 against 10 ms on
+// the bench's 232 MB dockerd log).
+const WORDS = ['Unable to clean', 'network namespace', 'CNI namespace'];
+const FAILURE = /(?:Unable to clean ?up network|tearing down (?:network|CNI) namespace configuration|[Uu]nmounting (?:partially created )?network namespace|(?:removing|unmounting) (?:the )?network namespace) for container ([0-9a-f]{64}): /;
 const NETNS = /(\/(?:var\/)?run\/[\w./-]*netns\/[\w.-]+)/;
 const SAME_FAILURE_MS = 2000;
 
 export default defineParser({
   id: 'podman-log',
   describe: 'podman logs (logrus text in the journal or syslog, or the terminal form): network teardown failures of a container, with its netns path',
-  collect: 'journalctl --since "7 days ago" -o short-iso _COMM=podman   (or /var/log/messages)',
+  collect: 'journalctl -t podman --since "7 days ago" -o short-iso   (or /var/log/messages)',
   family: 'log',
   recognise: {
     command: /^journalctl\b.*(?:(?:-u|--unit)[ =]podman\b|_COMM=podman\b|-t podman\b)/,
