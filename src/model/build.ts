@@ -451,7 +451,7 @@ export function buildHost(input: HostInput, opts: ClockOptions, diags: Diagnosti
   // Daemon, restarts, log events
   let daemon: Daemon | undefined;
   const logs = facts.filter((f): f is Extract<Fact, { kind: 'logEvent' }> => f.kind === 'logEvent');
-  if (daemonPid || dockerSetting('MountFlags') || containers.size || logs.length) {
+  if (daemonPid || dockerSetting('MountFlags') || containers.size || logs.some((l) => l.daemon === 'dockerd')) {
     const dp = daemonPid ? processes.get(daemonPid) : undefined;
     const startProp = dockerSetting('ExecMainStartTimestamp');
     const propStart = startProp ? parseSystemdTime(startProp.value, clock) : undefined;
@@ -477,7 +477,8 @@ export function buildHost(input: HostInput, opts: ClockOptions, diags: Diagnosti
       if (burst) continue;
       daemon?.restarts.push({ at: at.utc, ev: l.ev });
     }
-    event(at, { kind: l.event === 'daemon-start' ? 'daemon:start' : `daemon:${l.event}`, message: `${l.daemon}: ${l.message}`, ev: l.ev, containerId: l.containerId });
+    const kind = l.event === 'daemon-start' ? 'daemon:start' : l.event === 'container' ? 'container:event' : `daemon:${l.event}`;
+    event(at, { kind, message: `${l.daemon}: ${l.message}`, ev: l.ev, containerId: l.containerId });
   }
   if (daemon?.started !== undefined && daemon.startedEv)
     event({ utc: daemon.started, how: 'local' }, { kind: 'daemon:start', message: `dockerd (pid ${daemon.pid ?? '?'}) process started`, ev: daemon.startedEv, pid: daemon.pid });

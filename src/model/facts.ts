@@ -138,7 +138,7 @@ export type Fact =
   | {
       kind: 'logEvent';
       daemon: string;
-      event: 'daemon-start' | 'error' | 'warning';
+      event: 'daemon-start' | 'error' | 'warning' | 'container'; // container: a runtime's event about one container (podman's create, died, remove…)
       message: string;
       containerId?: string;
       at: Stamp;

@@ -18,6 +18,7 @@ export const TIMESTAMP_DESC: Record<string, string> = {
   'cni:del': 'CNI DEL',
   'container:start': 'Container started',
   'container:finish': 'Container finished',
+  'container:event': 'Container event logged',
   'daemon:start': 'Daemon started',
   'daemon:error': 'Daemon error logged',
   'daemon:warning': 'Daemon warning logged',

@@ -125,6 +125,30 @@ describe('podman logs', () => {
     expect(ev[2].at).toEqual({ kind: 'exact', utc: Date.parse('2026-11-20T14:13:00-06:00') }); // the journal's time: the terminal form has none
   });
 
+  it('reads its container events, from the journal (with or without their own time) and from `podman events` (podman#5537, #15617, #20018)', async () => {
+    const id = 'f4afca196a33111c1c956e5283deed1e092d2bbde96e59b6e94eb0d0113d67d1';
+    const journal = [
+      `2026-11-20T14:10:03-0600 db-edge-03 podman[48211]: 2026-11-20 14:10:03.250863214 -0600 CST m=+0.463116267 container died ${id} (image=registry.corp.example/api:2.3.1, name=api, io.containers.autoupdate=registry)`,
+      'Mar 18 10:02:11 fedora podman[3310]: container kill 8f3ff324c6a5188c9ff63ac3f870cc6c4ffc1a3046f4db025dc2d62f4de39f76 (image=dev-registry.sbis.ru/local_stand/inside:20.2100, name=inside)',
+      `2026-11-20T14:10:04-0600 db-edge-03 podman[48211]: 2026-11-20 14:10:04.1 -0600 CST m=+1.2 container exec_died ${id} (image=x, name=api)`,
+      `2026-11-20T14:10:05-0600 db-edge-03 conmon[48200]: container died ${id} (image=x, name=api)`,
+    ].join('\n');
+    const j = await parseText('journal.txt', journal);
+    expect(only(j.facts, 'logEvent').map((e) => [e.daemon, e.event, e.message, e.containerId?.slice(0, 12), e.at])).toEqual([
+      ['podman', 'container', 'container died f4afca196a33 (name api, image registry.corp.example/api:2.3.1)', 'f4afca196a33', { kind: 'exact', utc: Date.parse('2026-11-20T14:10:03.250-06:00') }],
+      ['podman', 'container', 'container kill 8f3ff324c6a5 (name inside, image dev-registry.sbis.ru/local_stand/inside:20.2100)', '8f3ff324c6a5', expect.objectContaining({ kind: 'local', month: 3, day: 18, hour: 10, minute: 2, second: 11 })], // journald's time: the line has none
+    ]);
+    const session = [
+      '$ podman events --since 1h --until 1s',
+      `2023-09-20 10:15:44.651305503 +0300 MSK container init ${id} (image=docker.io/mongodb/mongodb-community-server:latest, name=mongodb, maintainer=support@mongodb.com, name=MongoDB Standalone)`,
+      `2022-09-02 18:09:41.520258047 +0200 CEST image pull  busybox`,
+    ].join('\n');
+    const s = await parseText('session.log', session);
+    expect(only(s.facts, 'logEvent').map((e) => [e.message, e.at])).toEqual([
+      ['container init f4afca196a33 (name mongodb, image docker.io/mongodb/mongodb-community-server:latest)', { kind: 'exact', utc: Date.parse('2023-09-20T10:15:44.651+03:00') }],
+    ]);
+  });
+
   it('the rule tells podman\'s remedy, not kubelet\'s', async () => {
     const journal = `2026-11-20T14:10:03-0600 db-edge-03 podman[48211]: time="2026-11-20T14:10:03-06:00" level=error msg="Unable to clean up network for container ${STANDALONE}: \\"tearing down network namespace configuration for container ${STANDALONE}: netavark: code: 1, msg: iptables: Bad rule\\""`;
     const a = await analyseHosts({ 'db-edge-03': { 'podman-inspect.json': INSPECT, 'journal.txt': journal } });
