@@ -25,6 +25,7 @@ import ipAddr from './ip-addr.js';
 import ipAddrJson from './ip-addr-json.js';
 import ipNetns from './ip-netns.js';
 import kubeletLog from './kubelet-log.js';
+import kubectlPods from './kubectl-pods.js';
 import lsfdJson from './lsfd-json.js';
 import findmnt from './findmnt.js';
 import lsnsJson from './lsns-json.js';
@@ -72,6 +73,7 @@ export const parsers: readonly Parser[] = [
   crictlInspectp,
   crictlInspect,
   crictlPods,
+  kubectlPods,
   dockerPs,
   lsnsJson,
   lsnsTable,

@@ -1,7 +1,7 @@
 import type { Evidence } from '../src/model/facts.js';
-import type { HostModel, Netns } from '../src/model/host.js';
+import type { HostModel, Netns, PodIp } from '../src/model/host.js';
 import { containerLabel, isRoutableAddr } from '../src/model/host.js';
-import { defineRule, type Finding, findingContainer, isLeaked, netnsName, netnsSubject, uniqueEvidence } from '../src/engine/rule.js';
+import { apiPodsWithIp, apiPodText, defineRule, type Finding, findingContainer, isLeaked, netnsName, netnsSubject, uniqueEvidence } from '../src/engine/rule.js';
 import { releaseCommands } from './netns-leaked.js';
 
 interface Place {
@@ -16,6 +16,14 @@ function placeText(p: Place): string {
   const n = p.netns.members.length;
   const state = isLeaked(p.netns) ? 'no process: leaked' : p.netns.isHost ? 'the host namespace' : n ? `live, ${n} process${n === 1 ? '' : 'es'}` : 'processes unknown';
   return `${p.host.name}: ${netnsName(p.netns)} on ${p.ifname} (${state})${owner ? `, container ${containerLabel(owner)}` : ''}`;
+}
+
+/** Whether the bundle shows the API server's pod at one of the places: on its node, in its namespace. */
+function apiVerdict(pod: PodIp, list: Place[]): string {
+  const onNode = (p: Place) => !!pod.node && (p.host.name === pod.node || p.host.name.split('.')[0] === pod.node.split('.')[0] || p.host.addresses.includes(pod.node));
+  const its = list.filter((p) => onNode(p) && (!p.netns.containers.length || p.netns.containers.some((c) => c.pod === pod.pod)) && !isLeaked(p.netns));
+  if (its.length !== 1) return '';
+  return `: that is the copy in ${netnsName(its[0].netns)} on ${its[0].host.name}, so the other${list.length > 2 ? 's are' : ' is'} stale`;
 }
 
 export default defineRule({
@@ -55,6 +63,8 @@ export default defineRule({
       if (!sameHost && !podIps.has(ip)) continue;
       const leaked = list.filter((p) => isLeaked(p.netns));
       const live = list.filter((p) => !isLeaked(p.netns));
+      const api = apiPodsWithIp(hosts, ip);
+      const apiText = api.length ? ` The API server (kubectl get pods -o wide) gives ${ip} to ${api.map(apiPodText).join(' and ')}${api.length === 1 ? apiVerdict(api[0], list) : ''}.` : '';
       const where = hostsOf.size > 1 ? `on ${hostsOf.size} hosts` : `in ${list.length} namespaces on ${list[0].host.name}`;
       findings.push({
         rule: 'ip-conflict',
@@ -63,12 +73,13 @@ export default defineRule({
         title: `${ip} is live ${where}${leaked.length ? `; ${leaked.length === 1 ? 'one copy is' : `${leaked.length} copies are`} in a namespace with no process` : ''}`,
         detail:
           `${ip} is configured in: ${list.map(placeText).join('; ')}. Each copy answers ARP for it, so neighbours send its traffic to whichever answered last: ping may work while connections to the real workload fail.` +
-          (leaked.length && live.length ? ` The live workload is ${live.map(placeText).join('; ')}; the stale ${leaked.length === 1 ? 'copy is' : 'copies are'} the leaked namespace${leaked.length === 1 ? '' : 's'}.` : ''),
+          (leaked.length && live.length ? ` The live workload is ${live.map(placeText).join('; ')}; the stale ${leaked.length === 1 ? 'copy is' : 'copies are'} the leaked namespace${leaked.length === 1 ? '' : 's'}.` : '') +
+          apiText,
         ips: [ip],
         containers: list.flatMap((p) => p.netns.containers.map(findingContainer)),
         netns: list.map((p) => netnsSubject(p.netns)),
         pinnedBy: [],
-        evidence: uniqueEvidence(list.map((p) => p.ev)),
+        evidence: uniqueEvidence([...list.map((p) => p.ev), ...api.map((p) => p.ev)]),
         remediation: [
           ...leaked.flatMap((p) => releaseCommands(p.host, p.netns).map((c) => (hostsOf.size > 1 ? `[${p.host.name}] ${c}` : c))),
           `ip neigh flush to ${ip}   # on neighbours and gateways, once only one copy is left`,

@@ -4,7 +4,7 @@ import type { Container, HostModel, Netns } from '../src/model/host.js';
 import { containerLabel, findContainer, isKernelThread, netnsId, podName } from '../src/model/host.js';
 import { sameId } from '../src/model/build.js';
 import {
-  commandOf, configuredAddrs, defineRule, type Finding, findingContainer, hostPeers, isLeaked, iso, mntnsName, netnsName, netnsSubject, type Pinner, uniqueEvidence, when,
+  apiPodsWithIp, apiPodText, commandOf, configuredAddrs, defineRule, type Finding, findingContainer, hostPeers, isLeaked, iso, mntnsName, netnsName, netnsSubject, type Pinner, uniqueEvidence, when,
 } from '../src/engine/rule.js';
 
 const MAX_PIDS_IN_TEXT = 8;
@@ -70,6 +70,17 @@ function rivalsText(host: HostModel, ips: string[], owners: Container[]): string
   return parts.length ? ` ${parts.join('; ')}${live ? ': two namespaces answer for it (see ip-conflict)' : ''}.` : '';
 }
 
+/** What the API server says of its addresses, when a pod list is in the run. */
+function apiText(hosts: readonly HostModel[], ips: string[], owners: Container[]): string {
+  const parts: string[] = [];
+  for (const ip of ips)
+    for (const p of apiPodsWithIp(hosts, ip)) {
+      const own = owners.some((c) => c.pod === p.pod && (!p.podNamespace || !c.podNamespace || c.podNamespace === p.podNamespace));
+      parts.push(own ? `The API server still lists its pod with ${ip}: ${apiPodText(p)}.` : `The API server gives ${ip} to ${apiPodText(p)}: this copy answers for a live pod's address.`);
+    }
+  return parts.length ? ` ${parts.join(' ')}` : '';
+}
+
 function pinText(host: HostModel, n: Netns): string {
   const parts: string[] = [];
   for (const m of n.mounts) {
@@ -131,7 +142,7 @@ export default defineRule({
         // Seen inside, it holds nothing but lo, and no container ever owned it: `ip netns add` makes such namespaces on
         // purpose, and an empty one cannot answer for any address. Still told, as a warning, not an error.
         const empty = !addrs.length && !owners.length && n.views.some((v) => v.links.length > 0) && n.views.every((v) => v.links.every((l) => l.name === 'lo'));
-        const rivalText = rivalsText(host, ips, owners);
+        const rivalText = rivalsText(host, ips, owners) + apiText(hosts, ips, owners);
         const peerText = peers.length ? ` On the host, ${peers.map((p) => `${p.outer.name} (ifindex ${p.outer.ifindex}) is the other end of its ${p.inner.name}`).join('; ')}: traffic for its addresses goes into that veth.` : '';
         const evidence: Evidence[] = [
           ...n.mounts.flatMap((m) => m.ev),
@@ -140,6 +151,7 @@ export default defineRule({
           ...owners.map((c) => c.ev),
           ...peers.map((p) => p.outer.ev),
           ...host.claims.filter((k) => ips.includes(k.ip) && !k.released).map((k) => k.ev),
+          ...ips.flatMap((ip) => apiPodsWithIp(hosts, ip).map((p) => p.ev)),
         ];
         findings.push({
           rule: 'netns-leaked',

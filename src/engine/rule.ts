@@ -1,6 +1,6 @@
 import type { Evidence, Link } from '../model/facts.js';
 import { localText } from '../timeline/time.js';
-import type { Container, HostModel, MountNamespace, Netns, Process } from '../model/host.js';
+import type { Container, HostModel, MountNamespace, Netns, PodIp, Process } from '../model/host.js';
 import { podName } from '../model/host.js';
 import { pushTo } from '../util.js';
 
@@ -148,6 +148,29 @@ export function namespacesWithIp(host: HostModel, ip: string): Netns[] {
 /** A namespace with no member process that something still holds. */
 export function isLeaked(n: Netns): boolean {
   return !n.isHost && n.members.length === 0 && !n.livenessUnknown && (n.mounts.length > 0 || n.fds.length > 0);
+}
+
+/**
+ * Where the API server says an IP lives: the pods `kubectl get pods -o wide` (in any bundle of the run) lists with it and
+ * a status that still holds it. A node's own address (a host-network pod) is not a pod IP.
+ */
+export function apiPodsWithIp(hosts: readonly HostModel[], ip: string): PodIp[] {
+  if (hosts.some((h) => h.addresses.includes(ip))) return [];
+  const seen = new Set<string>();
+  const out: PodIp[] = [];
+  for (const h of hosts)
+    for (const p of h.podIps) {
+      const key = `${p.podNamespace ?? ''}/${p.pod}`;
+      if (p.ip !== ip || !/^(?:Running|Pending|ContainerCreating|Terminating|Init:)/.test(p.status) || seen.has(key)) continue;
+      seen.add(key);
+      out.push(p);
+    }
+  return out;
+}
+
+/** "pod demo/web-1 on node 10.2.1.6 (Running)". */
+export function apiPodText(p: PodIp): string {
+  return `pod ${p.podNamespace ? `${p.podNamespace}/` : ''}${p.pod}${p.node ? ` on node ${p.node}` : ''} (${p.status})`;
 }
 
 export function uniqueEvidence(evs: Evidence[]): Evidence[] {

@@ -503,6 +503,7 @@ export function buildHost(input: HostInput, opts: ClockOptions, diags: Diagnosti
     sandboxEvents,
     reservations,
     leftovers,
+    podIps: facts.filter((f): f is Extract<Fact, { kind: 'podIp' }> => f.kind === 'podIp').map(({ kind: _, ...p }) => p),
     netnsNames,
     daemon,
     events: events.sort((a, b) => a.at - b.at || a.ev.source.localeCompare(b.ev.source) || a.ev.line - b.ev.line),

@@ -102,6 +102,8 @@ export type CniOp = Omit<Extract<Fact, { kind: 'cniOp' }>, 'kind' | 'at'> & { at
 /** What kubelet or the runtime logged about a sandbox's network, with its time resolved. */
 export type SandboxEvent = Omit<Extract<Fact, { kind: 'sandboxEvent' }>, 'kind' | 'at'> & { at: number; atHow: Resolved['how'] };
 
+export type PodIp = Omit<Extract<Fact, { kind: 'podIp' }>, 'kind'>;
+
 /** An IP reserved in the host-local store or the libcni cache (only a successful DEL removes either). */
 export type Reservation = Omit<Extract<Fact, { kind: 'ipReservation' }>, 'kind'>;
 
@@ -167,6 +169,8 @@ export interface HostModel {
   sandboxEvents: SandboxEvent[];
   reservations: Reservation[];
   leftovers: Leftover[];
+  /** The API server's pods with their IPs and nodes, as `kubectl get pods -o wide` in this host's bundle printed them. */
+  podIps: PodIp[];
   /** `ip netns list`: names under /run/netns and their nsids as seen from the host. */
   netnsNames: Map<string, { nsid?: number; ev: Evidence }>;
   daemon?: Daemon;
