@@ -6,6 +6,8 @@ import { defineParser } from '../src/recognise/parser.js';
 // kubectl aligns every cell under its header (RESTARTS may hold spaces), so cells are cut at the header's offsets.
 const HEADER = /^(?:NAMESPACE\s+)?NAME\s+READY\s+STATUS\s+RESTARTS\s+AGE\s+IP\s+NODE\b/;
 const IP = /^(?:\d{1,3}(?:\.\d{1,3}){3}|[0-9a-fA-F:]*:[0-9a-fA-F:.]+)$/;
+// A pod whose phase is over (or whose node is gone) keeps its IP in its status, though the address was released.
+const DONE = /^(?:Completed|Succeeded|Failed|Evicted|ContainerStatusUnknown|Shutdown|NodeShutdown|NodeLost|Terminated|OutOf\w+|NodeAffinity)$/;
 
 export default defineParser({
   id: 'kubectl-pods',
@@ -43,10 +45,10 @@ export default defineParser({
       end() {
         // A host-network pod shows its node's IP, as do the other host-network pods of that node: not a pod IP.
         const perNode = new Map<string, number>();
-        for (const r of rows) if (/^(?:Running|Pending|ContainerCreating|Terminating)$/.test(r.status)) perNode.set(`${r.node}\0${r.ip}`, (perNode.get(`${r.node}\0${r.ip}`) ?? 0) + 1);
+        for (const r of rows) if (!DONE.test(r.status)) perNode.set(`${r.node}\0${r.ip}`, (perNode.get(`${r.node}\0${r.ip}`) ?? 0) + 1);
         for (const r of rows) {
           if ((perNode.get(`${r.node}\0${r.ip}`) ?? 0) > 1) continue;
-          ctx.emit({ kind: 'podIp', pod: r.pod, podNamespace: r.podNamespace, ip: r.ip, node: r.node, status: r.status, ev: ctx.evidence(r.no, r.text) });
+          ctx.emit({ kind: 'podIp', pod: r.pod, podNamespace: r.podNamespace, ip: r.ip, node: r.node, status: r.status, holds: !DONE.test(r.status), ev: ctx.evidence(r.no, r.text) });
         }
       },
     };

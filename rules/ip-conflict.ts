@@ -1,7 +1,7 @@
 import type { Evidence } from '../src/model/facts.js';
 import type { HostModel, Netns, PodIp } from '../src/model/host.js';
 import { containerLabel, isRoutableAddr } from '../src/model/host.js';
-import { apiPodsWithIp, apiPodText, defineRule, type Finding, findingContainer, isLeaked, netnsName, netnsSubject, uniqueEvidence } from '../src/engine/rule.js';
+import { apiPodsWithIp, apiPodText, defineRule, isNode, type Finding, findingContainer, isLeaked, netnsName, netnsSubject, uniqueEvidence } from '../src/engine/rule.js';
 import { releaseCommands } from './netns-leaked.js';
 
 interface Place {
@@ -20,8 +20,7 @@ function placeText(p: Place): string {
 
 /** Whether the bundle shows the API server's pod at one of the places: on its node, in its namespace. */
 function apiVerdict(pod: PodIp, list: Place[]): string {
-  const onNode = (p: Place) => !!pod.node && (p.host.name === pod.node || p.host.name.split('.')[0] === pod.node.split('.')[0] || p.host.addresses.includes(pod.node));
-  const its = list.filter((p) => onNode(p) && (!p.netns.containers.length || p.netns.containers.some((c) => c.pod === pod.pod)) && !isLeaked(p.netns));
+  const its = list.filter((p) => !!pod.node && isNode(p.host, pod.node) && (!p.netns.containers.length || p.netns.containers.some((c) => c.pod === pod.pod)) && !isLeaked(p.netns));
   if (its.length !== 1) return '';
   return `: that is the copy in ${netnsName(its[0].netns)} on ${its[0].host.name}, so the other${list.length > 2 ? 's are' : ' is'} stale`;
 }

@@ -161,11 +161,18 @@ export function apiPodsWithIp(hosts: readonly HostModel[], ip: string): PodIp[] 
   for (const h of hosts)
     for (const p of h.podIps) {
       const key = `${p.podNamespace ?? ''}/${p.pod}`;
-      if (p.ip !== ip || !/^(?:Running|Pending|ContainerCreating|Terminating|Init:)/.test(p.status) || seen.has(key)) continue;
+      if (p.ip !== ip || !p.holds || seen.has(key)) continue;
       seen.add(key);
       out.push(p);
     }
   return out;
+}
+
+/** Whether a node name (as the API server has it: a hostname, an FQDN or an address) is this host. */
+export function isNode(host: HostModel, node: string): boolean {
+  if (host.name === node || host.addresses.includes(node)) return true;
+  const isAddr = (s: string) => /^[\d.]+$|:/.test(s);
+  return !isAddr(node) && !isAddr(host.name) && host.name.split('.')[0] === node.split('.')[0];
 }
 
 /** "pod demo/web-1 on node 10.2.1.6 (Running)". */

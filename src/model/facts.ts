@@ -182,7 +182,8 @@ export type Fact =
     }
   | { kind: 'netnsName'; name: string; nsid?: number; ev: Evidence } // `ip netns list`: a name under /run/netns
   // `kubectl get pods -o wide`: the API server's view, cluster-wide, of which pod has an IP on which node.
-  | { kind: 'podIp'; pod: string; podNamespace?: string; ip: string; node?: string; status: string; ev: Evidence }
+  // holds: its status says it still has the address (Running, Pending, CrashLoopBackOff…; not Completed, Failed, Evicted).
+  | { kind: 'podIp'; pod: string; podNamespace?: string; ip: string; node?: string; status: string; holds: boolean; ev: Evidence }
   | { kind: 'unitDirective'; unit: string; section: string; key: string; value: string; ev: Evidence }
   | { kind: 'unitProperty'; unit: string; key: string; value: string; ev: Evidence };
 

@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { analyse, parseText } from '../../src/engine/analyse.js';
 import { only } from '../helpers.js';
+import { isNode } from '../../src/engine/rule.js';
+import type { HostModel } from '../../src/model/host.js';
 
 const ALL = [
   'NAMESPACE     NAME                                READY   STATUS      RESTARTS       AGE    IP            NODE        NOMINATED NODE   READINESS GATES',
@@ -25,6 +27,22 @@ describe('kubectl get pods -o wide', () => {
       ['demo', 'nginx-3137573019-lcbn2', '10.2.1.11', '10.2.1.4', 'Running'],
       ['demo', 'report-27791040-x8v2p', '10.2.1.15', '10.2.1.4', 'Completed'],
     ]);
+  });
+
+  it('knows which statuses still hold the address, and which node a host is', async () => {
+    const rows = ['NAME   READY   STATUS             RESTARTS      AGE   IP          NODE                          NOMINATED NODE   READINESS GATES',
+      'a      0/1     CrashLoopBackOff   9 (2m ago)    1h    10.4.0.7    ip-10-0-1-5.ec2.internal      <none>           <none>',
+      'b      0/1     Evicted            0             2d    10.4.0.8    ip-10-0-1-5.ec2.internal      <none>           <none>',
+      'c      0/1     Init:0/1           0             1m    10.4.0.9    ip-10-0-1-6.ec2.internal      <none>           <none>'].join('\n');
+    const { facts } = await parseText('pods.txt', rows);
+    expect(only(facts, 'podIp').map((p) => [p.pod, p.holds])).toEqual([['a', true], ['b', false], ['c', true]]);
+    const host = (name: string, addresses: string[] = []) => ({ name, addresses }) as unknown as HostModel;
+    expect([
+      isNode(host('ip-10-0-1-5'), 'ip-10-0-1-5.ec2.internal'),
+      isNode(host('ip-10-0-1-6.ec2.internal'), 'ip-10-0-1-5.ec2.internal'),
+      isNode(host('node-10-2-1-6', ['10.2.1.6']), '10.2.1.6'),
+      isNode(host('10.2.1.4'), '10.2.1.6'), // "10" is not a short name
+    ]).toEqual([true, false, true, false]);
   });
 
   it('takes the namespace from -n when the table has no NAMESPACE column', async () => {
