@@ -22,7 +22,7 @@ function placeText(p: Place): string {
 function apiVerdict(pod: PodIp, list: Place[]): string {
   const its = list.filter((p) => !!pod.node && isNode(p.host, pod.node) && (!p.netns.containers.length || p.netns.containers.some((c) => c.pod === pod.pod)) && !isLeaked(p.netns));
   if (its.length !== 1) return '';
-  return `: that is the copy in ${netnsName(its[0].netns)} on ${its[0].host.name}, so the other${list.length > 2 ? 's are' : ' is'} stale`;
+  return `: that is the copy in ${netnsName(its[0].netns)} on ${its[0].host.name}; the other${list.length > 2 ? 's' : ''} should not have it`;
 }
 
 export default defineRule({
