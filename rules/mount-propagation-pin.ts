@@ -1,6 +1,6 @@
 import type { Evidence } from '../src/model/facts.js';
 import type { HostModel, MountPin } from '../src/model/host.js';
-import { netnsId } from '../src/model/host.js';
+import { isRootlessPodmanPause, netnsId } from '../src/model/host.js';
 import { commandOf, configuredAddrs, defineRule, type Finding, findingContainer, isLeaked, mntnsName, netnsName, netnsSubject, uniqueEvidence, when } from '../src/engine/rule.js';
 import { pinnersOf, releaseCommands } from './netns-leaked.js';
 
@@ -44,7 +44,8 @@ export default defineRule({
       const daemon = host.daemon;
       for (const n of host.netns.values()) {
         if (!isLeaked(n)) continue;
-        const foreign = n.mounts.filter((m) => !m.mntns.isHost && !m.mntns.isDaemon && m.mntns.inode !== undefined);
+        // Rootless podman's own mount namespace is where it mounts its containers' namespaces: not a copy (netns-leaked says so).
+        const foreign = n.mounts.filter((m) => !m.mntns.isHost && !m.mntns.isDaemon && m.mntns.inode !== undefined && !m.mntns.pids.some((pid) => isRootlessPodmanPause(host.processes.get(pid))));
         // Only when the copies are all that is left: while the host's or the daemon's own mount still holds it, that is
         // what keeps it (netns-leaked names every pin), and a copy that is a slave of it goes with its unmount.
         if (!foreign.length || n.mounts.some((m) => m.mntns.isHost || m.mntns.isDaemon)) continue;

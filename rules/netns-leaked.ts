@@ -1,7 +1,7 @@
 import { shellQuote } from '../src/util.js';
 import { type Evidence } from '../src/model/facts.js';
 import type { Container, HostModel, Netns } from '../src/model/host.js';
-import { containerLabel, findContainer, isKernelThread, netnsId, podName } from '../src/model/host.js';
+import { containerLabel, findContainer, isKernelThread, isRootlessPodmanPause, netnsId, podName } from '../src/model/host.js';
 import { sameId } from '../src/model/build.js';
 import {
   apiPodsWithIp, apiPodText, commandOf, configuredAddrs, defineRule, type Finding, findingContainer, hostPeers, isLeaked, iso, mntnsName, netnsName, netnsSubject, type Pinner, uniqueEvidence, when,
@@ -90,6 +90,11 @@ function pinText(host: HostModel, n: Netns): string {
       // Without mnt links only pid 1 is known to be in it (a mount table printed from a host shell).
       const seen = !m.mntns.inode ? 'seen by every process that did not move to a mount namespace of its own' : `seen by ${pids.length === 1 ? 'the one process' : pids.length === 2 ? 'both processes' : `all ${pids.length} processes`}${kernel} of the host`;
       parts.push(`a bind mount at ${m.path} in ${mntnsName(m.mntns)}, ${seen}`);
+      continue;
+    }
+    const pause = pids.find((pid) => isRootlessPodmanPause(host.processes.get(pid)));
+    if (pause !== undefined) {
+      parts.push(`a bind mount at ${m.path} in ${mntnsName(m.mntns)}, rootless podman's own mount namespace (pid ${pause}, its pause process ${commandOf(host.processes.get(pause)) ?? 'catatonit -P'}): rootless podman mounts each container's namespace there and unmounts it when it tears the container's network down, which did not happen for this one (as that user, \`podman unshare umount ${m.path}\` does what the nsenter below does)`);
       continue;
     }
     const shown = pids.slice(0, MAX_PIDS_IN_TEXT).map((pid) => {

@@ -32,6 +32,14 @@ export function isKernelThread(pid: number, p: Pick<Process, 'ppid' | 'args'> | 
   return (pid === 2 ? p.ppid === 0 : p.ppid === 2) && (!p.args || /^\[.*\]$/.test(p.args));
 }
 
+/**
+ * Rootless podman's pause process (`catatonit -P`): it keeps the user and mount namespace in which rootless podman mounts
+ * every container's network namespace (/run/user/<uid>/netns/…). A mount there is podman's own, not a stray copy.
+ */
+export function isRootlessPodmanPause(p: Pick<Process, 'args' | 'comm'> | undefined): boolean {
+  return !!p && (/^(?:\S*\/)?catatonit\s+-P\b/.test(p.args ?? '') || (p.args === undefined && p.comm === 'catatonit'));
+}
+
 export interface MountPin {
   mntns: MountNamespace;
   path: string;

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { analyse, parseText } from '../../src/engine/analyse.js';
 import { removeCommand } from '../../src/model/host.js';
-import { analyseHosts, only } from '../helpers.js';
+import { analyseHosts, link, only } from '../helpers.js';
 
 const INFRA = '916a0bcfdda6a20c8e7d27114542d501a4e35c1c813c66e115e8a8c147b21da7';
 const MEMBER = '3c1a5e0f9b7d4c2a8e6f1b3d5c7a9e0f2b4d6c8a0e1f3b5d7c9a1e3f5b7d9c0a';
@@ -171,5 +171,37 @@ describe('the podman-firewalld-reload sample, in words', () => {
     // the view from `podman exec -it api ip addr` is the new api's namespace, not the host's
     expect(a.hosts[0].netns.get('4026532789')!.views.map((v) => v.how)).toContain('podman exec into container 4e9a0c7b2d5f (api)');
     expect(a.diagnostics.filter((d) => d.level !== 'info')).toEqual([]);
+  });
+});
+
+describe('rootless podman', () => {
+  it("names the pause process's mount namespace as rootless podman's own, not a stray copy, and says nothing of propagation", async () => {
+    const OLD = '3a9c0e517f2d4b8ea1c659d0e2f84b173a9c0e517f2d4b8ea1c659d0e2f84b17';
+    const NEW = '8e4b2d9f1c3a4f7eb2d86a0c9e5f3b218e4b2d9f1c3a4f7eb2d86a0c9e5f3b21';
+    const netns = (id: string) => `/run/user/1000/netns/netns-${id.slice(0, 8)}-${id.slice(8, 12)}-${id.slice(12, 16)}`;
+    const item = (id: string, name: string, running: boolean, pid: number, ip: string) => ({
+      Id: id, Name: name, OCIRuntime: 'crun', IsInfra: false, Pod: '', HostConfig: { NetworkMode: 'bridge' },
+      State: { Status: running ? 'running' : 'exited', Running: running, Pid: pid, ConmonPid: running ? pid - 10 : 0, StartedAt: '2026-11-23T09:00:00Z', FinishedAt: running ? '0001-01-01T00:00:00Z' : '2026-11-23T09:10:00Z' },
+      NetworkSettings: { SandboxKey: netns(id), Networks: { podman: { IPAddress: ip } } },
+    });
+    const tree = (pause: string) => ({
+      'proc/1/ns/net': link('net:[4026531992]'), 'proc/1/ns/mnt': link('mnt:[4026531840]'),
+      'proc/2345/ns/net': link('net:[4026531992]'), 'proc/2345/ns/mnt': link('mnt:[4026532700]'),
+      'proc/2400/ns/net': link('net:[4026532900]'), 'proc/2400/ns/mnt': link('mnt:[4026532901]'),
+      'proc/1/mountinfo': '22 1 252:1 / / rw,relatime shared:1 - ext4 /dev/vda1 rw\n',
+      'proc/2345/mountinfo': `22 1 252:1 / / rw,relatime master:1 - ext4 /dev/vda1 rw\n640 25 0:4 net:[4026532811] ${netns(OLD)} rw - nsfs nsfs rw\n641 25 0:4 net:[4026532900] ${netns(NEW)} rw - nsfs nsfs rw\n`,
+      'ps.txt': ['    PID    PPID                  STARTED COMMAND', '      1       0 Mon Nov 23 08:00:01 2026 /sbin/init', `   2345       1 Mon Nov 23 09:12:44 2026 ${pause}`, '   2400       1 Mon Nov 23 09:12:45 2026 nginx: master process nginx -g daemon off;', ''].join('\n'),
+      'date-R.txt': 'Tue, 24 Nov 2026 10:00:00 +0000\n',
+      'podman-inspect.json': JSON.stringify([item(OLD, 'old-web', false, 0, '10.89.0.4'), item(NEW, 'web', true, 2400, '10.89.0.5')]),
+    });
+    const rootless = await analyseHosts({ h: tree('catatonit -P') });
+    const [leak] = rootless.findings.filter((f) => f.rule === 'netns-leaked');
+    expect(leak.detail).toContain("in mnt:[4026532700], rootless podman's own mount namespace (pid 2345, its pause process catatonit -P)");
+    expect(leak.detail).toContain(`podman unshare umount ${netns(OLD)}`);
+    expect(rootless.findings.filter((f) => f.rule === 'mount-propagation-pin')).toEqual([]);
+    // The same mount held by any other process's namespace is a copy, and propagation is the question.
+    const copy = await analyseHosts({ h: tree('/usr/sbin/some-agent --watch /run') });
+    expect(copy.findings.filter((f) => f.rule === 'mount-propagation-pin')).toHaveLength(1);
+    expect(copy.findings.find((f) => f.rule === 'netns-leaked')!.detail).not.toContain('rootless podman');
   });
 });
