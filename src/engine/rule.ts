@@ -147,7 +147,7 @@ export function namespacesWithIp(host: HostModel, ip: string): Netns[] {
 
 /** A namespace with no member process that something still holds. */
 export function isLeaked(n: Netns): boolean {
-  return !n.isHost && n.members.length === 0 && !n.livenessUnknown && (n.mounts.length > 0 || n.fds.length > 0);
+  return !n.isHost && n.members.length === 0 && !n.livenessUnknown && !n.processless && (n.mounts.length > 0 || n.fds.length > 0);
 }
 
 /**

@@ -1,7 +1,7 @@
 import type { Evidence, Fact, NetnsRef, SandboxEventKind, Stamp } from './facts.js';
 import { normalisePath } from './facts.js';
 import type { CniOp, Container, Daemon, Diagnostic, HostModel, IpClaim, Leftover, MountNamespace, Netns, Process, Reservation, SandboxEvent, TimelineEvent, UnitSetting } from './host.js';
-import { findContainer, isKernelThread, netnsId, podName } from './host.js';
+import { findContainer, isKernelThread, netnsId, podName, processlessBy } from './host.js';
 import { type HostClock, isValidZone, offsetZone, resolveStamp } from '../timeline/time.js';
 import { flat, pushAll, pushTo, shortId } from '../util.js';
 import { idValue } from './id-set.js';
@@ -302,6 +302,8 @@ export function buildHost(input: HostInput, opts: ClockOptions, diags: Diagnosti
     const n = key ? (netns.get(key) ?? ns(key, key)) : ns(`container:${where.ref}`);
     n.views.push({ links: f.links, ev: f.ev, how: `${where.via} into ${c ? `container ${c.id.slice(0, 12)}${c.name ? ` (${c.name})` : ''}` : `${where.ref}, which the bundle's inventory does not show`}` });
   }
+
+  for (const n of netns.values()) n.processless = processlessBy(n.paths);
 
   // CNI operations and IP claims
   const cniOps = facts

@@ -73,6 +73,22 @@ export interface Netns {
   containers: Container[];
   /** Set when no inode is known (pre-3.19 procfs mounts) and no owner tells whether a process is inside. */
   livenessUnknown?: string;
+  /** A namespace that holds no process by design (dockerd's overlay and ingress sandboxes, rootless podman's network
+   * namespace): what it is. Such a namespace is not a leak for having no process. */
+  processless?: string;
+}
+
+// dockerd's overlay networks (libnetwork): /run/docker/netns/1-<network id> per network, ingress_sbox for the routing
+// mesh, lb_<network id> for a network's load balancer. Rootless podman 4: /run/user/<uid>/netns/rootless-netns-<hash>.
+const PROCESSLESS: [RegExp, string][] = [
+  [/^\/run\/docker\/netns\/(?:\d+-[0-9a-z]{10}|ingress_sbox|lb_[0-9a-z]+)$/, "dockerd's overlay network namespace (swarm's routing mesh and overlay networks keep no process in it)"],
+  [/^\/run\/user\/\d+\/netns\/rootless-netns(?:-[0-9a-f]+)?$/, "rootless podman's network namespace for its bridge networks"],
+];
+
+/** What a namespace mounted at one of these paths is when it holds no process by design, if it is such. */
+export function processlessBy(paths: readonly string[]): string | undefined {
+  for (const p of paths) for (const [re, what] of PROCESSLESS) if (re.test(p)) return what;
+  return undefined;
 }
 
 /** "net:[4026532350]", or the mount path when only the path identifies it. */

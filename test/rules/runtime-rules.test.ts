@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Analysis } from '../../src/engine/analyse.js';
 import { analyseHosts, link, type TreeFile } from '../helpers.js';
-import { hostTree, ID, ipAddr, nsfs } from './fixture.js';
+import { hostTree, ID, inspect, ipAddr, nsfs } from './fixture.js';
 
 const of = (a: Analysis, rule: string) => a.findings.filter((f) => f.rule === rule);
 
@@ -267,6 +267,35 @@ describe('ip-reused-while-live', () => {
   });
   it('is silent when the earlier holder\'s namespace is gone', async () => {
     expect(of(await analyseHosts({ node: tree(false) }), 'ip-reused-while-live')).toEqual([]);
+  });
+});
+
+describe('namespaces with no process by design', () => {
+  it("are not leaks: a swarm node's ingress_sbox, overlay and load-balancer namespaces, rootless podman's rootless-netns", async () => {
+    const dead = ID('f14d61c13517');
+    const files = hostTree(
+      [
+        {
+          pid: 1, comm: 'systemd', net: '4026531992', mnt: '4026531840',
+          mountinfo: [
+            nsfs('4026532301', '/run/docker/netns/ingress_sbox', 'shared:5'),
+            nsfs('4026532302', '/run/docker/netns/1-4ia15yxtxe', 'shared:5'),
+            nsfs('4026532303', '/run/docker/netns/lb_b1c4bbhf2', 'shared:5'),
+            nsfs('4026532304', '/run/user/1000/netns/rootless-netns-6f2c1b9a8d7e4f30', 'shared:5'),
+            nsfs('4026532305', '/run/docker/netns/f14d61c13517', 'shared:5'),
+          ],
+        },
+        { pid: 900, comm: 'dockerd', args: '/usr/bin/dockerd -H fd://', net: '4026531992', mnt: '4026531840' },
+      ],
+      {
+        'inspect.json': JSON.stringify([inspect({ id: dead, state: 'exited', sandboxKey: '/var/run/docker/netns/f14d61c13517', ip: '10.0.1.7' })]),
+        'netns/4026532301/ip-d-addr.txt': ipAddr('ip -d addr', 'eth0@if21', '10.255.0.2/16'),
+        'netns/4026532302/ip-d-addr.txt': ipAddr('ip -d addr', 'br0', '10.0.1.1/24'),
+      },
+    );
+    const a = await analyseHosts({ 'swarm-worker-3': files });
+    expect(of(a, 'netns-leaked').map((f) => f.netns.map((n) => n.paths.join(',')))).toEqual([['/run/docker/netns/f14d61c13517']]);
+    expect(a.findings.filter((f) => f.netns.some((n) => /ingress_sbox|1-4ia|lb_|rootless-netns/.test(n.paths.join()))).map((f) => f.rule)).toEqual([]);
   });
 });
 
