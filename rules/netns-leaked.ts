@@ -4,7 +4,7 @@ import type { Container, HostModel, Netns } from '../src/model/host.js';
 import { containerLabel, findContainer, isKernelThread, isRootlessPodmanPause, netnsId, podName } from '../src/model/host.js';
 import { sameId } from '../src/model/build.js';
 import {
-  apiPodsWithIp, apiPodText, commandOf, configuredAddrs, defineRule, type Finding, findingContainer, hostPeers, isLeaked, iso, mntnsName, netnsName, netnsSubject, type Pinner, uniqueEvidence, when,
+  apiPodsWithIp, apiPodText, commandOf, configuredAddrs, defineRule, type Finding, findingContainer, hostPeers, isLeaked, iso, mntnsName, namedByHand, netnsName, netnsSubject, type Pinner, uniqueEvidence, when,
 } from '../src/engine/rule.js';
 
 const MAX_PIDS_IN_TEXT = 8;
@@ -121,7 +121,7 @@ export default defineRule({
     { anyOf: ['parser:mountinfo', 'parser:findmnt', 'parser:lsns-json', 'parser:lsns-table', 'fdLink', 'parser:ns-listing'], what: 'mount tables or fd links (to see what pins a namespace)', collect: "awk '$9 == \"nsfs\" {print FILENAME,$0}' /proc/*/mountinfo" },
   ],
   explain: {
-    detects: 'A network namespace that no process is a member of, yet still exists because an nsfs bind mount (in some mount namespace) or an open file descriptor refers to it.',
+    detects: 'A network namespace that no process is a member of, yet still exists because an nsfs bind mount (in some mount namespace) or an open file descriptor refers to it. A warning, not an error, when it is empty or named by hand (no container or CNI call owns it, and no runtime gives its name); namespaces that hold no process by design (dockerd\'s overlay sandboxes, rootless podman\'s rootless-netns, Neutron\'s qrouter-) are not reported.',
     matters: 'The namespace keeps its interfaces and addresses: a veth on the host bridge, an IP that still answers ARP. When that IP is given to a new pod, traffic goes to the ghost ("ping works, port doesn\'t"). Tools that walk /proc/<pid>/ns/net never see it.',
     fix: 'Unmount the netns file in every mount namespace that holds it (nsenter -t <pid> -m umount <path>) and restart any process that holds it as an fd; the kernel frees the namespace, its veth and its addresses with the last reference.',
     reference: 'moby/moby#32712; containerd/containerd#3667; clearcontainers/runtime#716; the seed incident (shared/SEED-INCIDENT.md)',
@@ -147,6 +147,8 @@ export default defineRule({
         // Seen inside, it holds nothing but lo, and no container ever owned it: `ip netns add` makes such namespaces on
         // purpose, and an empty one cannot answer for any address. Still told, as a warning, not an error.
         const empty = !addrs.length && !owners.length && n.views.some((v) => v.links.length > 0) && n.views.every((v) => v.links.every((l) => l.name === 'lo'));
+        // A name no runtime gives, and nothing of a container's: `ip netns add` (a VPN, a VRF, a test) keeps such on purpose.
+        const byHand = !empty && namedByHand(host, n);
         const rivalText = rivalsText(host, ips, owners) + apiText(hosts, ips, owners);
         const peerText = peers.length ? ` On the host, ${peers.map((p) => `${p.outer.name} (ifindex ${p.outer.ifindex}) is the other end of its ${p.inner.name}`).join('; ')}: traffic for its addresses goes into that veth.` : '';
         const evidence: Evidence[] = [
@@ -160,7 +162,7 @@ export default defineRule({
         ];
         findings.push({
           rule: 'netns-leaked',
-          severity: empty ? 'warning' : 'error',
+          severity: empty || byHand ? 'warning' : 'error',
           host: host.name,
           title: `Network namespace ${netnsId(n)} has no process but is still alive${ips.length ? `, holding ${ips.join(', ')}` : empty ? ', empty' : ''}${owners[0]?.pod ? ` (pod ${podName(owners[0].pod, owners[0].podNamespace)})` : ''}`,
           detail:
@@ -168,7 +170,9 @@ export default defineRule({
             `${peerText || (veths.length ? ` Interfaces: ${[...new Set(veths)].join(', ')}.` : '')} A namespace lives as long as any mount or fd refers to it,` +
             (empty
               ? ' but this one holds only lo: it costs kernel memory, not traffic. `ip netns add` makes such namespaces on purpose, so check that nothing means to join it again before removing it.'
-              : ' so it keeps answering for its addresses although nothing runs in it.'),
+              : byHand
+                ? ` so it keeps answering for its addresses although nothing runs in it. But no container the bundle knows owns it, and ${n.paths.join(', ')} is not a name a container runtime gives: \`ip netns add\` makes such namespaces on purpose (a VPN, a VRF, a test), and there no process is the normal state. Check that nothing means to keep it before releasing it.`
+                : ' so it keeps answering for its addresses although nothing runs in it.'),
           ips,
           containers: owners.map(findingContainer),
           netns: [netnsSubject(n)],

@@ -1,6 +1,6 @@
 import type { Container, HostModel, Netns, SandboxEvent } from '../src/model/host.js';
 import { containerLabel, findContainer, netnsId, podName, removeCommand } from '../src/model/host.js';
-import { configuredAddrs, defineRule, type Finding, findingContainer, isLeaked, netnsName, netnsSubject, uniqueEvidence, when } from '../src/engine/rule.js';
+import { configuredAddrs, defineRule, type Finding, findingContainer, isLeaked, namedByHand, netnsName, netnsSubject, uniqueEvidence, when } from '../src/engine/rule.js';
 import { normalisePath } from '../src/model/facts.js';
 import { sameId } from '../src/model/build.js';
 
@@ -120,7 +120,7 @@ export default defineRule({
           brief.push(`the claim on ${[...new Set(claims.map((k) => k.ip))].join(', ')}`);
         }
         // Neither the inventory nor the logs name its namespace: a leaked namespace nobody owns may be it.
-        const orphans = !container && !netns ? [...host.netns.values()].filter((n) => isLeaked(n) && !n.containers.length) : [];
+        const orphans = !container && !netns ? [...host.netns.values()].filter((n) => isLeaked(n) && !n.containers.length && !namedByHand(host, n)) : [];
         if (orphans.length) brief.push(`maybe ${orphans.length === 1 ? 'the leaked namespace' : `one of ${orphans.length} leaked namespaces`} no container owns`);
         // When the bundle has an inventory and shows nothing left, the failure is history, not a problem.
         const canTell = host.has.has('container');

@@ -1,7 +1,7 @@
 import type { Link } from '../src/model/facts.js';
 import type { HostModel, Netns } from '../src/model/host.js';
 import { netnsId } from '../src/model/host.js';
-import { configuredAddrs, defineRule, type Finding, hostPeers, isLeaked, netnsName, netnsSubject, uniqueEvidence } from '../src/engine/rule.js';
+import { configuredAddrs, defineRule, type Finding, hostPeers, isLeaked, namedByHand, netnsName, netnsSubject, uniqueEvidence } from '../src/engine/rule.js';
 import { releaseCommands } from './netns-leaked.js';
 import { shellQuote } from '../src/util.js';
 
@@ -37,7 +37,8 @@ export default defineRule({
     const findings: Finding[] = [];
     for (const host of hosts) {
       for (const n of [...host.netns.values()].sort((a, b) => a.key.localeCompare(b.key))) {
-        if (!isLeaked(n)) continue;
+        // A namespace kept by hand (`ip netns add`) is wired to the host on purpose: netns-leaked tells it, once.
+        if (!isLeaked(n) || namedByHand(host, n)) continue;
         const ends = hostEndsOf(host, n).sort((a, b) => a.link.name.localeCompare(b.link.name));
         if (!ends.length) continue;
         const addrs = configuredAddrs(n);

@@ -150,6 +150,21 @@ export function isLeaked(n: Netns): boolean {
   return !n.isHost && n.members.length === 0 && !n.livenessUnknown && !n.processless && (n.mounts.length > 0 || n.fds.length > 0);
 }
 
+// Names container runtimes give the namespaces they mount: docker's sandbox id (/run/docker/netns/<hex>), containerd's
+// cni-<uuid>, CRI-O's <uuid>, podman's netns-<uuid> (cni-<uuid> before 4.0).
+const RUNTIME_NAME = /^(?:cni-.+|netns-.+|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/;
+
+/**
+ * A leaked namespace someone may keep on purpose: mounted only under a netns directory with a name no runtime gives
+ * (`ip netns add vpn`), owned by no container, with no CNI claim naming it. No process in it is its normal state.
+ */
+export function namedByHand(host: HostModel, n: Netns): boolean {
+  if (n.containers.length || !n.paths.length || !n.mounts.length) return false;
+  const names = n.paths.map((p) => /^\/run\/(?:user\/\d+\/)?netns\/([^/]+)$/.exec(p)?.[1]);
+  if (names.some((x) => x === undefined || RUNTIME_NAME.test(x))) return false;
+  return !host.claims.some((k) => k.netnsPath !== undefined && n.paths.includes(k.netnsPath));
+}
+
 /**
  * Where the API server says an IP lives: the pods `kubectl get pods -o wide` (in any bundle of the run) lists with it and
  * a status that still holds it. A node's own address (a host-network pod) is not a pod IP.

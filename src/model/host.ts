@@ -83,6 +83,8 @@ export interface Netns {
 const PROCESSLESS: [RegExp, string][] = [
   [/^\/run\/docker\/netns\/(?:\d+-[0-9a-z]{10}|ingress_sbox|lb_[0-9a-z]+)$/, "dockerd's overlay network namespace (swarm's routing mesh and overlay networks keep no process in it)"],
   [/^\/run\/user\/\d+\/netns\/rootless-netns(?:-[0-9a-f]+)?$/, "rootless podman's network namespace for its bridge networks"],
+  // OpenStack Neutron's agents (often in containers, kolla) keep routers, DHCP and metadata proxies in named namespaces.
+  [/^\/run\/netns\/(?:qrouter|qdhcp|fip|snat|qlbaas|ovnmeta)-[0-9a-f]{8}-[0-9a-f-]{27}$/, "OpenStack Neutron's router, DHCP or metadata namespace"],
 ];
 
 /** What a namespace mounted at one of these paths is when it holds no process by design, if it is such. */
