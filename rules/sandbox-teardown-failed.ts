@@ -125,7 +125,9 @@ export default defineRule({
         // When the bundle has an inventory and shows nothing left, the failure is history, not a problem.
         const canTell = host.has.has('container');
         const nothingLeft = canTell && !remains.length && !orphans.length;
-        const who = `sandbox ${g.sandboxId ? g.sandboxId.slice(0, 12) : '(id not logged)'}${g.pod ? ` (pod ${podName(g.pod, g.podNamespace)})` : ''}`;
+        // podman has no sandboxes: each container (or a pod's infra container) owns its namespace.
+        const podmanOnly = g.failures.every((f) => f.daemon === 'podman');
+        const who = `${podmanOnly ? 'container' : 'sandbox'} ${g.sandboxId ? g.sandboxId.slice(0, 12) : '(id not logged)'}${g.pod ? ` (pod ${podName(g.pod, g.podNamespace)})` : ''}`;
         const daemons = [...new Set(g.failures.map((f) => f.daemon))].sort().join(' and ');
         const errors = [...new Set(g.failures.map((f) => f.err).filter((x): x is string => !!x))];
         const ips = [...new Set([...addrs.map((a) => a.ip), ...reservations.map((r) => r.ip), ...claims.map((k) => k.ip)])].sort();
@@ -135,7 +137,9 @@ export default defineRule({
           host: host.name,
           title: `${daemons} failed to tear down the network of ${who}${g.failures.length > 1 ? ` (${g.failures.length} times)` : ''}${nothingLeft ? '; nothing of it is left' : brief.length ? `; still there: ${brief.join(', ')}` : ''}`,
           detail: [
-            `First failure at ${when(host, g.failures[0].at)}, last at ${when(host, last.at)}; no successful teardown or removal of this sandbox was logged after it.`,
+            podmanOnly
+              ? `First failure at ${when(host, g.failures[0].at)}, last at ${when(host, last.at)}; no successful teardown was logged after it. Removing the container does not redo it: podman before 4.3 even kept the namespace mounted when its teardown failed (containers/podman#16016).`
+              : `First failure at ${when(host, g.failures[0].at)}, last at ${when(host, last.at)}; no successful teardown or removal of this sandbox was logged after it.`,
             errors.length ? `The error${errors.length > 1 ? 's' : ''}: ${errors.slice(0, 3).map((e) => `"${e.length > 300 ? `${e.slice(0, 300)}…` : e}"`).join('; ')}${errors.length > 3 ? ` (and ${errors.length - 3} more)` : ''}.` : '',
             remains.length ? `Still there: ${remains.join('; ')}.` : orphans.length ? `Neither the inventory nor the logs name its network namespace, so what is left of it cannot be told for sure; ${orphans.length === 1 ? `${netnsName(orphans[0])} has` : `${orphans.slice(0, 5).map(netnsName).join(', ')}${orphans.length > 5 ? ` and ${orphans.length - 5} more` : ''} have`} no process and belong${orphans.length === 1 ? 's' : ''} to no container the bundle knows: ${orphans.length === 1 ? 'it may be this one' : 'one of them may be this one'} (compare the addresses: see netns-leaked).` : canTell ? 'The inventory shows neither the sandbox nor its namespace or reservations: nothing is left over.' : 'The bundle has no container inventory, so whether anything is left over cannot be told.',
             [...g.paths].some((p) => /^\/proc\/\d+\/ns\/net$/.test(p)) ? 'The runtime handed the plugin /proc/<pid>/ns/net: once that process exited, DEL could no longer reach the namespace even if a bind mount kept it alive.' : '',
@@ -148,7 +152,7 @@ export default defineRule({
           remediation: nothingLeft
             ? []
             : [
-                g.failures.every((f) => f.daemon === 'podman')
+                podmanOnly
                   ? '# fix the cause named in the error first (netavark or the CNI plugin, the firewall, the netns path): podman does not retry on its own'
                   : '# fix the cause named in the error first (plugin binary, datastore, netns path); kubelet then retries',
                 ...(netns && isLeaked(netns) ? [`# the namespace has no process: see the netns-leaked finding for ${netnsId(netns)}`] : []),

@@ -154,7 +154,8 @@ describe('podman logs', () => {
     const a = await analyseHosts({ 'db-edge-03': { 'podman-inspect.json': INSPECT, 'journal.txt': journal } });
     const f = a.findings.filter((x) => x.rule === 'sandbox-teardown-failed');
     expect(f).toHaveLength(1);
-    expect(f[0].title).toMatch(/^podman failed to tear down the network of sandbox e57c422616e5/);
+    expect(f[0].title).toMatch(/^podman failed to tear down the network of container e57c422616e5/);
+    expect(f[0].detail).toContain('Removing the container does not redo it');
     expect(f[0].remediation[0]).toMatch(/podman does not retry/);
     expect(f[0].remediation).toContain('podman rm -f e57c422616e5   # removing the sandbox runs the network teardown again');
   });
