@@ -23,6 +23,7 @@ import dockerdLog from './dockerd-log.js';
 import hostname from './hostname.js';
 import ipAddr from './ip-addr.js';
 import ipAddrJson from './ip-addr-json.js';
+import ipNeigh from './ip-neigh.js';
 import ipNetns from './ip-netns.js';
 import kubeletLog from './kubelet-log.js';
 import kubectlPods from './kubectl-pods.js';
@@ -81,6 +82,7 @@ export const parsers: readonly Parser[] = [
   findmnt,
   ipAddrJson,
   ipNetns,
+  ipNeigh,
   ipAddr,
   nsListing,
   ps,

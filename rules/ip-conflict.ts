@@ -8,7 +8,24 @@ interface Place {
   host: HostModel;
   netns: Netns;
   ifname: string;
+  mac?: string;
   ev: Evidence;
+}
+
+/** Which copy answered ARP last, by the neighbour tables in the bundles: the MAC each maps the address to. */
+function arpText(hosts: readonly HostModel[], ip: string, list: Place[]): { text: string; ev: Evidence[] } {
+  const parts: string[] = [];
+  const ev: Evidence[] = [];
+  for (const h of hosts)
+    for (const n of h.neighbors) {
+      if (n.ip !== ip || !n.mac) continue;
+      const at = list.find((p) => p.mac === n.mac);
+      if (!at || list.some((p) => p.host === h && p.netns === n.netns)) continue; // a table of a copy's own namespace
+      const table = n.netns.isHost ? `The neighbour table of ${h.name}` : `The neighbour table of ${netnsName(n.netns)} on ${h.name}`;
+      parts.push(`${table} maps ${ip} to ${n.mac} (${n.dev}${n.state ? `, ${n.state}` : ''}), the MAC of ${at.ifname} in ${netnsName(at.netns)} on ${at.host.name}${isLeaked(at.netns) ? ': its traffic for the address goes to the leaked copy' : ''}`);
+      ev.push(n.ev);
+    }
+  return { text: parts.length ? ` ${parts.join('. ')}.` : '', ev };
 }
 
 function placeText(p: Place): string {
@@ -48,7 +65,7 @@ export default defineRule({
             for (const a of l.addrs) {
               if (!isRoutableAddr(a.ip, a.scope, l)) continue;
               const list = places.get(a.ip) ?? [];
-              if (!list.some((p) => p.host === host && p.netns === n)) list.push({ host, netns: n, ifname: l.name, ev: a.ev });
+              if (!list.some((p) => p.host === host && p.netns === n)) list.push({ host, netns: n, ifname: l.name, mac: l.mac?.toLowerCase(), ev: a.ev });
               places.set(a.ip, list);
             }
       }
@@ -63,6 +80,7 @@ export default defineRule({
       const leaked = list.filter((p) => isLeaked(p.netns));
       const live = list.filter((p) => !isLeaked(p.netns));
       const api = apiPodsWithIp(hosts, ip);
+      const arp = arpText(hosts, ip, list);
       const apiText = api.length ? ` The API server (kubectl get pods -o wide) gives ${ip} to ${api.map(apiPodText).join(' and ')}${api.length === 1 ? apiVerdict(api[0], list) : ''}.` : '';
       const where = hostsOf.size > 1 ? `on ${hostsOf.size} hosts` : `in ${list.length} namespaces on ${list[0].host.name}`;
       findings.push({
@@ -73,12 +91,13 @@ export default defineRule({
         detail:
           `${ip} is configured in: ${list.map(placeText).join('; ')}. Each copy answers ARP for it, so neighbours send its traffic to whichever answered last: ping may work while connections to the real workload fail.` +
           (leaked.length && live.length ? ` The live workload is ${live.map(placeText).join('; ')}; the stale ${leaked.length === 1 ? 'copy is' : 'copies are'} the leaked namespace${leaked.length === 1 ? '' : 's'}.` : '') +
+          arp.text +
           apiText,
         ips: [ip],
         containers: list.flatMap((p) => p.netns.containers.map(findingContainer)),
         netns: list.map((p) => netnsSubject(p.netns)),
         pinnedBy: [],
-        evidence: uniqueEvidence([...list.map((p) => p.ev), ...api.map((p) => p.ev)]),
+        evidence: uniqueEvidence([...list.map((p) => p.ev), ...arp.ev, ...api.map((p) => p.ev)]),
         remediation: [
           ...leaked.flatMap((p) => releaseCommands(p.host, p.netns).map((c) => (hostsOf.size > 1 ? `[${p.host.name}] ${c}` : c))),
           `ip neigh flush to ${ip}   # on neighbours and gateways, once only one copy is left`,

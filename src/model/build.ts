@@ -1,6 +1,6 @@
 import type { Evidence, Fact, NetnsRef, SandboxEventKind, Stamp } from './facts.js';
 import { normalisePath } from './facts.js';
-import type { CniOp, Container, Daemon, Diagnostic, HostModel, IpClaim, Leftover, MountNamespace, Netns, Process, Reservation, SandboxEvent, TimelineEvent, UnitSetting } from './host.js';
+import type { CniOp, Container, Daemon, Diagnostic, HostModel, IpClaim, Leftover, MountNamespace, Neighbor, Netns, Process, Reservation, SandboxEvent, TimelineEvent, UnitSetting } from './host.js';
 import { findContainer, isKernelThread, netnsId, podName, processlessBy } from './host.js';
 import { type HostClock, isValidZone, offsetZone, resolveStamp } from '../timeline/time.js';
 import { flat, pushAll, pushTo, shortId } from '../util.js';
@@ -230,7 +230,10 @@ export function buildHost(input: HostInput, opts: ClockOptions, diags: Diagnosti
     }
   };
   const insideContainers: Extract<Fact, { kind: 'netnsView' }>[] = [];
+  const neighbors: Neighbor[] = [];
   for (const f of facts) {
+    // A neighbour table taken inside a container is left out: which namespace it is does not matter enough to wait for.
+    if (f.kind === 'neighbor' && f.where.kind !== 'container') neighbors.push({ ip: f.ip, mac: f.mac, dev: f.dev, state: f.state, netns: locate(f.where).n, ev: f.ev });
     if (f.kind !== 'netnsView') continue;
     if (f.where.kind === 'container') {
       insideContainers.push(f);
@@ -505,6 +508,7 @@ export function buildHost(input: HostInput, opts: ClockOptions, diags: Diagnosti
     sandboxEvents,
     reservations,
     leftovers,
+    neighbors,
     podIps: facts.filter((f): f is Extract<Fact, { kind: 'podIp' }> => f.kind === 'podIp').map(({ kind: _, ...p }) => p),
     netnsNames,
     daemon,

@@ -181,6 +181,8 @@ export type Fact =
       ev: Evidence;
     }
   | { kind: 'netnsName'; name: string; nsid?: number; ev: Evidence } // `ip netns list`: a name under /run/netns
+  // `ip neigh` / `arp -an` in one namespace: the MAC an address last answered from (none when it did not answer).
+  | { kind: 'neighbor'; ip: string; mac?: string; dev: string; state?: string; where: NetnsRef; ev: Evidence }
   // `kubectl get pods -o wide`: the API server's view, cluster-wide, of which pod has an IP on which node.
   // holds: its status says it still has the address (Running, Pending, CrashLoopBackOff…; not Completed, Failed, Evicted).
   | { kind: 'podIp'; pod: string; podNamespace?: string; ip: string; node?: string; status: string; holds: boolean; ev: Evidence }

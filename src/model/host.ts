@@ -130,6 +130,8 @@ export type SandboxEvent = Omit<Extract<Fact, { kind: 'sandboxEvent' }>, 'kind' 
 
 export type PodIp = Omit<Extract<Fact, { kind: 'podIp' }>, 'kind'>;
 
+export type Neighbor = Omit<Extract<Fact, { kind: 'neighbor' }>, 'kind' | 'where'> & { netns: Netns };
+
 /** An IP reserved in the host-local store or the libcni cache (only a successful DEL removes either). */
 export type Reservation = Omit<Extract<Fact, { kind: 'ipReservation' }>, 'kind'>;
 
@@ -197,6 +199,8 @@ export interface HostModel {
   leftovers: Leftover[];
   /** The API server's pods with their IPs and nodes, as `kubectl get pods -o wide` in this host's bundle printed them. */
   podIps: PodIp[];
+  /** Neighbour table entries (ip neigh, arp -an), each with the namespace whose table it is. */
+  neighbors: Neighbor[];
   /** `ip netns list`: names under /run/netns and their nsids as seen from the host. */
   netnsNames: Map<string, { nsid?: number; ev: Evidence }>;
   daemon?: Daemon;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseText } from '../../src/engine/analyse.js';
+import { analyse, parseText } from '../../src/engine/analyse.js';
 import { commandContext } from '../../src/recognise/command.js';
 import { toFile } from '../../parsers/transcript.js';
 import { analyseHosts, link, only } from '../helpers.js';
@@ -442,5 +442,40 @@ describe('ip -br addr', () => {
     const { facts, parsers } = await parseText('ip-br-a.txt', 'lo               UNKNOWN        127.0.0.1/8 ::1/128\neth0             UP             10.224.0.33/16 metric 100 fe80::7e1e:52ff:fe3f:a782/64\n');
     expect(parsers).toEqual(['ip-addr']);
     expect(only(facts, 'netnsView')[0].links[1].addrs.map((a) => a.ip)).toEqual(['10.224.0.33', 'fe80::7e1e:52ff:fe3f:a782']);
+  });
+});
+
+describe('neighbour tables', () => {
+  it('reads ip neigh (states, router, FAILED without a MAC, IPv6) and arp -an, in the namespace they were taken in', async () => {
+    const text = [
+      '# ip neigh',
+      '10.88.0.7 dev podman0 lladdr BA:41:7F:02:E9:C6 STALE',
+      '192.168.7.1 dev ens3 lladdr 52:54:00:12:35:02 router DELAY',
+      '10.2.1.99 dev eth0  FAILED',
+      'fe80::1 dev ens3 lladdr 52:54:00:12:35:02 router STALE',
+      '# nsenter --net=/run/netns/blue arp -an',
+      '? (10.77.0.1) at 0a:58:0a:4d:00:01 [ether] on eth0',
+      '? (10.77.0.9) at <incomplete> on eth0',
+    ].join('\n');
+    const { facts, parsers } = await parseText('session.log', text);
+    expect(parsers).toEqual(['transcript', 'ip-neigh']);
+    expect(only(facts, 'neighbor').map((n) => [n.ip, n.mac, n.dev, n.state, n.where.kind === 'path' ? n.where.path : n.where.kind])).toEqual([
+      ['10.88.0.7', 'ba:41:7f:02:e9:c6', 'podman0', 'STALE', 'host'],
+      ['192.168.7.1', '52:54:00:12:35:02', 'ens3', 'DELAY', 'host'],
+      ['10.2.1.99', undefined, 'eth0', 'FAILED', 'host'],
+      ['fe80::1', '52:54:00:12:35:02', 'ens3', 'STALE', 'host'],
+      ['10.77.0.1', '0a:58:0a:4d:00:01', 'eth0', undefined, '/run/netns/blue'],
+      ['10.77.0.9', undefined, 'eth0', 'INCOMPLETE', '/run/netns/blue'],
+    ]);
+    // The collector's layout: netns/<inode>/ip-neigh.txt is that namespace's table.
+    const filed = await parseText('netns/4026532300/ip-neigh.txt', '10.88.0.1 dev eth0 lladdr 8e:f1:27:60:3b:0d REACHABLE\n');
+    expect(only(filed.facts, 'neighbor')[0].where).toEqual({ kind: 'inode', inode: '4026532300' });
+  });
+
+  it('lets ip-conflict say which copy answered last, by the MAC a neighbour table holds', async () => {
+    const a = await analyse([new URL('../../samples/podman-firewalld-reload/db-edge-03-case04417', import.meta.url).pathname]);
+    const [f] = a.findings.filter((x) => x.rule === 'ip-conflict');
+    expect(f.detail).toContain('The neighbour table of db-edge-03.corp.example maps 10.88.0.7 to ba:41:7f:02:e9:c6 (podman0, STALE), the MAC of eth0 in net:[4026532701] at /run/netns/netns-9b3e1d70-44a2-c8f5-0e6d-7a1c2b9f5e48 on db-edge-03.corp.example: its traffic for the address goes to the leaked copy.');
+    expect(f.evidence.map((e) => e.text)).toContain('10.88.0.7 dev podman0 lladdr ba:41:7f:02:e9:c6 STALE');
   });
 });
