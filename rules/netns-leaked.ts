@@ -70,6 +70,22 @@ function rivalsText(host: HostModel, ips: string[], owners: Container[]): string
   return parts.length ? ` ${parts.join('; ')}${live ? ': two namespaces answer for it (see ip-conflict)' : ''}.` : '';
 }
 
+/** Neighbour tables (of any host, or another namespace) that map one of its addresses to its interface's MAC. */
+function answeredFor(hosts: readonly HostModel[], n: Netns, addrs: ReturnType<typeof configuredAddrs>): { text: string; ev: Evidence[] } {
+  const parts: string[] = [];
+  const ev: Evidence[] = [];
+  for (const a of addrs) {
+    if (!a.mac) continue;
+    for (const h of hosts)
+      for (const e of h.neighbors) {
+        if (e.ip !== a.ip || e.mac !== a.mac || e.netns === n) continue;
+        parts.push(`the neighbour table of ${e.netns.isHost ? h.name : `${netnsName(e.netns)} on ${h.name}`} maps ${a.ip} to ${a.mac}, its ${a.ifname}`);
+        ev.push(e.ev);
+      }
+  }
+  return { text: parts.length ? ` It still answers ARP: ${parts.join('; ')}.` : '', ev };
+}
+
 /** What the API server says of its addresses, when a pod list is in the run. */
 function apiText(hosts: readonly HostModel[], ips: string[], owners: Container[]): string {
   const parts: string[] = [];
@@ -149,7 +165,8 @@ export default defineRule({
         const empty = !addrs.length && !owners.length && n.views.some((v) => v.links.length > 0) && n.views.every((v) => v.links.every((l) => l.name === 'lo'));
         // A name no runtime gives, and nothing of a container's: `ip netns add` (a VPN, a VRF, a test) keeps such on purpose.
         const byHand = !empty && namedByHand(host, n);
-        const rivalText = rivalsText(host, ips, owners) + apiText(hosts, ips, owners);
+        const heard = answeredFor(hosts, n, addrs);
+        const rivalText = rivalsText(host, ips, owners) + apiText(hosts, ips, owners) + heard.text;
         const peerText = peers.length ? ` On the host, ${peers.map((p) => `${p.outer.name} (ifindex ${p.outer.ifindex}) is the other end of its ${p.inner.name}`).join('; ')}: traffic for its addresses goes into that veth.` : '';
         const evidence: Evidence[] = [
           ...n.mounts.flatMap((m) => m.ev),
@@ -159,6 +176,7 @@ export default defineRule({
           ...peers.map((p) => p.outer.ev),
           ...host.claims.filter((k) => ips.includes(k.ip) && !k.released).map((k) => k.ev),
           ...ips.flatMap((ip) => apiPodsWithIp(hosts, ip).map((p) => p.ev)),
+          ...heard.ev,
         ];
         findings.push({
           rule: 'netns-leaked',

@@ -116,8 +116,8 @@ export function mntnsName(m: MountNamespace): string {
 }
 
 /** Routable addresses configured in a namespace, per the `ip addr` views in the bundle. */
-export function configuredAddrs(n: Netns): { ip: string; prefix: number; ifname: string; peerIfindex?: number; type?: string; ev: Evidence }[] {
-  const out: { ip: string; prefix: number; ifname: string; peerIfindex?: number; type?: string; ev: Evidence }[] = [];
+export function configuredAddrs(n: Netns): { ip: string; prefix: number; ifname: string; peerIfindex?: number; type?: string; mac?: string; ev: Evidence }[] {
+  const out: { ip: string; prefix: number; ifname: string; peerIfindex?: number; type?: string; mac?: string; ev: Evidence }[] = [];
   const seen = new Set<string>();
   for (const v of n.views)
     for (const l of v.links)
@@ -126,7 +126,7 @@ export function configuredAddrs(n: Netns): { ip: string; prefix: number; ifname:
         const k = `${a.ip}/${l.name}`;
         if (seen.has(k)) continue;
         seen.add(k);
-        out.push({ ip: a.ip, prefix: a.prefix, ifname: l.name, peerIfindex: l.peerIfindex, type: l.type, ev: a.ev });
+        out.push({ ip: a.ip, prefix: a.prefix, ifname: l.name, peerIfindex: l.peerIfindex, type: l.type, mac: l.mac?.toLowerCase(), ev: a.ev });
       }
   return out;
 }

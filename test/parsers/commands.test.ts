@@ -477,5 +477,7 @@ describe('neighbour tables', () => {
     const [f] = a.findings.filter((x) => x.rule === 'ip-conflict');
     expect(f.detail).toContain('The neighbour table of db-edge-03.corp.example maps 10.88.0.7 to ba:41:7f:02:e9:c6 (podman0, STALE), the MAC of eth0 in net:[4026532701] at /run/netns/netns-9b3e1d70-44a2-c8f5-0e6d-7a1c2b9f5e48 on db-edge-03.corp.example: its traffic for the address goes to the leaked copy.');
     expect(f.evidence.map((e) => e.text)).toContain('10.88.0.7 dev podman0 lladdr ba:41:7f:02:e9:c6 STALE');
+    const [leak] = a.findings.filter((x) => x.rule === 'netns-leaked');
+    expect(leak.detail).toContain('It still answers ARP: the neighbour table of db-edge-03.corp.example maps 10.88.0.7 to ba:41:7f:02:e9:c6, its eth0.');
   });
 });
