@@ -434,7 +434,8 @@ export function buildHost(input: HostInput, opts: ClockOptions, diags: Diagnosti
     const { kind: _k, at: _a, ...rest } = f;
     sandboxEvents.push({ ...rest, at: at.utc, atHow: at.how });
     const pod = podName(f.pod, f.podNamespace);
-    const subject = f.sandboxId ? `sandbox ${f.sandboxId.slice(0, 12)}${pod ? ` (pod ${pod})` : ''}` : pod ? `pod ${pod}` : 'a sandbox';
+    const noun = f.daemon === 'podman' ? 'container' : 'sandbox'; // podman has no sandboxes: a container owns its namespace
+    const subject = f.sandboxId ? `${noun} ${f.sandboxId.slice(0, 12)}${pod ? ` (pod ${pod})` : ''}` : pod ? `pod ${pod}` : `a ${noun}`;
     const what = SANDBOX_WORDS[f.event];
     event(at, { kind: `sandbox:${f.event}`, message: `${f.daemon}: ${subject}: ${f.err ? `${what}: ${f.err}` : what === SANDBOX_WORDS.stop || f.event === 'netns' ? f.message : what}`, ev: f.ev, containerId: f.sandboxId, pod, netns: f.netnsPath });
   }
