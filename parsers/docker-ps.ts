@@ -70,6 +70,7 @@ export default defineParser({
           isSandbox,
           state: stateOf(status),
           ips: [],
+          fromTable: true,
         };
         ctx.emit({ kind: 'container', container: record, ev: ctx.evidence(no, text) });
       },

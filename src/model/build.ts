@@ -230,10 +230,7 @@ export function buildHost(input: HostInput, opts: ClockOptions, diags: Diagnosti
     }
   };
   const insideContainers: Extract<Fact, { kind: 'netnsView' }>[] = [];
-  const neighbors: Neighbor[] = [];
   for (const f of facts) {
-    // A neighbour table taken inside a container is left out: which namespace it is does not matter enough to wait for.
-    if (f.kind === 'neighbor' && f.where.kind !== 'container') neighbors.push({ ip: f.ip, mac: f.mac, dev: f.dev, state: f.state, netns: locate(f.where).n, ev: f.ev });
     if (f.kind !== 'netnsView') continue;
     if (f.where.kind === 'container') {
       insideContainers.push(f);
@@ -307,6 +304,10 @@ export function buildHost(input: HostInput, opts: ClockOptions, diags: Diagnosti
   }
 
   for (const n of netns.values()) n.processless = processlessBy(n.paths);
+  // Neighbour tables, once namespaces known by path only have been merged into their live ones. One taken inside a
+  // container is left out: which namespace it is matters less than for a view.
+  const neighbors: Neighbor[] = [];
+  for (const f of facts) if (f.kind === 'neighbor' && f.where.kind !== 'container') neighbors.push({ ip: f.ip, mac: f.mac, dev: f.dev, state: f.state, netns: locate(f.where).n, ev: f.ev });
 
   // CNI operations and IP claims
   const cniOps = facts
@@ -549,16 +550,17 @@ function releasedBefore(facts: Fact[], cniOps: CniOp[]): Set<string> {
 
 /** Fills what `into` lacks from `from`; the longer id and the more specific state win. */
 function mergeContainer(into: Container, from: Container): void {
-  // The record with the full id is an inspect's: what it says wins over a table's guesses (docker ps cannot tell a
-  // sandbox by much more than its name), whichever file was read first.
-  const fuller = from.id.length > into.id.length;
+  // An inspect's record wins over a table's guesses (docker ps cannot tell a sandbox by much more than its name),
+  // whichever file was read first: by its full id, or by not being a table's.
+  const fuller = from.id.length > into.id.length || (!!into.fromTable && !from.fromTable);
   for (const [k, v] of Object.entries(from) as [keyof Container, unknown][]) {
     if (v === undefined || (Array.isArray(v) && !v.length) || (k === 'state' && v === 'unknown')) continue;
     const cur = into[k];
     if (cur === undefined || (Array.isArray(cur) && !cur.length) || (k === 'state' && cur === 'unknown') || fuller) (into as unknown as Record<string, unknown>)[k] = v;
   }
   if (fuller) {
-    into.id = from.id;
+    into.fromTable = from.fromTable;
+    if (from.id.length > into.id.length) into.id = from.id;
     into.ev = from.ev;
   }
 }

@@ -76,6 +76,7 @@ export interface ContainerRecord {
   error?: string;
   netnsClosed?: boolean; // crictl inspectp: info.netNamespaceClosed
   binds?: { source: string; destination: string }[]; // host paths mounted into the container (docker inspect Mounts)
+  fromTable?: true; // read off a table (docker ps): some fields are guesses an inspect of the same container overrides
 }
 
 export type Fact =

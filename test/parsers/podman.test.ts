@@ -76,6 +76,11 @@ describe('podman inspect', () => {
     const c = (id: string) => [...a.hosts[0].containers.values()].find((x) => x.id.startsWith(id))!;
     expect([c('e57c422616e5').runtime, c('e57c422616e5').isSandbox, c('e57c422616e5').id.length, c('e57c422616e5').name]).toEqual(['podman', true, 64, 'api']);
     expect([c('ffe3a1b2c4d5').runtime, c('ffe3a1b2c4d5').state]).toEqual(['podman', 'running']);
+    // The same with full ids (ps --no-trunc): the inspect still wins, and its line is the evidence.
+    const full = ps.replace('podman ps -a', 'podman ps -a --no-trunc').replace(/^e57c422616e5 /m, `${STANDALONE} `).replace(/(IMAGE {35})/, `$1${' '.repeat(52)}`);
+    const b = await analyseHosts({ 'db-edge-03': { 'a-session.log': full, 'podman-inspect.json': INSPECT } });
+    const api = [...b.hosts[0].containers.values()].find((x) => x.id === STANDALONE)!;
+    expect([api.isSandbox, api.ev.source]).toEqual([true, 'db-edge-03/podman-inspect.json']);
   });
 
   it('removes an infra container with its pod, any other podman container with podman rm', () => {
