@@ -42,6 +42,7 @@ import procComm from './proc-comm.js';
 import procStat from './proc-stat.js';
 import procStatus from './proc-status.js';
 import podmanLog from './podman-log.js';
+import podmanVersion from './podman-version.js';
 import ps from './ps.js';
 import systemctlShow from './systemctl-show.js';
 import systemdUnit from './systemd-unit.js';
@@ -75,6 +76,7 @@ export const parsers: readonly Parser[] = [
   crictlInspect,
   crictlPods,
   kubectlPods,
+  podmanVersion,
   dockerPs,
   lsnsJson,
   lsnsTable,

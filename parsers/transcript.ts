@@ -2,7 +2,7 @@ import { commandContext } from '../src/recognise/command.js';
 import { defineParser, type LineSink } from '../src/recognise/parser.js';
 
 // Commands people paste into tickets; a "# word" line counts as a prompt only when the word is one of them.
-const KNOWN = /^(?:sudo\s+)?(ip|nsenter|docker|podman|nerdctl|crictl|ctr|cat|awk|grep|egrep|ps|ls|readlink|date|uname|hostname|hostnamectl|timedatectl|systemctl|journalctl|find|mount|findmnt|lsns|lsfd|tail|head|stat|kubectl|for|cd|echo|ss|iptables|conntrack|arp|ping|getconf|sh|bash)\b/;
+const KNOWN = /^(?:sudo\s+)?(ip|nsenter|docker|podman|nerdctl|crictl|ctr|rpm|cat|awk|grep|egrep|ps|ls|readlink|date|uname|hostname|hostnamectl|timedatectl|systemctl|journalctl|find|mount|findmnt|lsns|lsfd|tail|head|stat|kubectl|for|cd|echo|ss|iptables|conntrack|arp|ping|getconf|sh|bash)\b/;
 // user@host prompts cannot be output: any command after them starts a block (`exit`, `vi`, a redirect), so that what
 // follows is not taken for the previous command's output. The bare ones need a known command.
 const USER_PROMPTS: RegExp[] = [

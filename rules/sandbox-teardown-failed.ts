@@ -1,7 +1,7 @@
 import type { Container, HostModel, Netns, SandboxEvent } from '../src/model/host.js';
 import { containerLabel, findContainer, netnsId, podName, removeCommand } from '../src/model/host.js';
 import { configuredAddrs, defineRule, type Finding, findingContainer, isLeaked, namedByHand, netnsName, netnsSubject, uniqueEvidence, when } from '../src/engine/rule.js';
-import { normalisePath } from '../src/model/facts.js';
+import { type Evidence, normalisePath } from '../src/model/facts.js';
 import { sameId } from '../src/model/build.js';
 
 const JOIN_MS = 2000; // an event naming neither sandbox nor pod belongs to a failure logged by the same file within 2 s
@@ -20,6 +20,22 @@ function netnsOf(host: HostModel, c: Container | undefined, paths: Set<string>):
   if (c?.netnsKey) return host.netns.get(c.netnsKey);
   for (const n of host.netns.values()) if (!n.isHost && n.paths.some((p) => paths.has(p))) return n;
   return undefined;
+}
+
+/** The host's podman release when it is older than 4.3, which kept a namespace mounted after a failed teardown. */
+function podmanBefore43(host: HostModel): { version: string; ev: Evidence } | undefined {
+  const v = host.runtimeVersions.find((r) => r.runtime === 'podman');
+  const [major, minor] = (v?.version ?? '').split('.').map(Number);
+  return v && (major < 4 || (major === 4 && minor < 3)) ? v : undefined;
+}
+
+/** What a failed teardown leaves behind with this host's podman, when the bundle says which podman it is. */
+function podmanKeeps(host: HostModel): string {
+  const v = host.runtimeVersions.find((r) => r.runtime === 'podman');
+  if (!v) return 'podman before 4.3 even kept the namespace mounted when its teardown failed (containers/podman#16016).';
+  return podmanBefore43(host)
+    ? `This host's podman is ${v.version}: before 4.3 podman keeps the namespace mounted when its teardown fails (containers/podman#16016), so each failure leaves the namespace, its addresses and its veth behind.`
+    : `This host's podman is ${v.version}, which removes the namespace even when the teardown fails (since 4.3, containers/podman#16016): what a failure leaves is firewall rules and IPAM entries.`;
 }
 
 export default defineRule({
@@ -138,7 +154,7 @@ export default defineRule({
           title: `${daemons} failed to tear down the network of ${who}${g.failures.length > 1 ? ` (${g.failures.length} times)` : ''}${nothingLeft ? '; nothing of it is left' : brief.length ? `; still there: ${brief.join(', ')}` : ''}`,
           detail: [
             podmanOnly
-              ? `First failure at ${when(host, g.failures[0].at)}, last at ${when(host, last.at)}; no successful teardown was logged after it. Removing the container does not redo it: podman before 4.3 even kept the namespace mounted when its teardown failed (containers/podman#16016).`
+              ? `First failure at ${when(host, g.failures[0].at)}, last at ${when(host, last.at)}; no successful teardown was logged after it. Removing the container does not redo it. ${podmanKeeps(host)}`
               : `First failure at ${when(host, g.failures[0].at)}, last at ${when(host, last.at)}; no successful teardown or removal of this sandbox was logged after it.`,
             errors.length ? `The error${errors.length > 1 ? 's' : ''}: ${errors.slice(0, 3).map((e) => `"${e.length > 300 ? `${e.slice(0, 300)}…` : e}"`).join('; ')}${errors.length > 3 ? ` (and ${errors.length - 3} more)` : ''}.` : '',
             remains.length ? `Still there: ${remains.join('; ')}.` : orphans.length ? `Neither the inventory nor the logs name its network namespace, so what is left of it cannot be told for sure; ${orphans.length === 1 ? `${netnsName(orphans[0])} has` : `${orphans.slice(0, 5).map(netnsName).join(', ')}${orphans.length > 5 ? ` and ${orphans.length - 5} more` : ''} have`} no process and belong${orphans.length === 1 ? 's' : ''} to no container the bundle knows: ${orphans.length === 1 ? 'it may be this one' : 'one of them may be this one'} (compare the addresses: see netns-leaked).` : canTell ? 'The inventory shows neither the sandbox nor its namespace or reservations: nothing is left over.' : 'The bundle has no container inventory, so whether anything is left over cannot be told.',
@@ -148,13 +164,14 @@ export default defineRule({
           containers: container ? [findingContainer(container)] : g.sandboxId ? [{ id: g.sandboxId, pod: podName(g.pod, g.podNamespace), state: canTell ? 'gone' : 'unknown' }] : [],
           netns: netns ? [netnsSubject(netns)] : orphans.slice(0, 5).map(netnsSubject),
           pinnedBy: [],
-          evidence: uniqueEvidence([g.failures[0].ev, ...g.failures.slice(-4).map((f) => f.ev), ...(container ? [container.ev] : []), ...reservations.slice(0, 3).map((r) => r.ev)]),
+          evidence: uniqueEvidence([g.failures[0].ev, ...g.failures.slice(-4).map((f) => f.ev), ...(container ? [container.ev] : []), ...reservations.slice(0, 3).map((r) => r.ev), ...(podmanOnly ? host.runtimeVersions.filter((r) => r.runtime === 'podman').map((r) => r.ev) : [])]),
           remediation: nothingLeft
             ? []
             : [
                 podmanOnly
                   ? '# fix the cause named in the error first (netavark or the CNI plugin, the firewall, the netns path): podman does not retry on its own'
                   : '# fix the cause named in the error first (plugin binary, datastore, netns path); kubelet then retries',
+                ...(podmanOnly && podmanBefore43(host) ? [`# upgrade podman (${podmanBefore43(host)!.version} here) to 4.3 or later: it then removes the namespace even when the teardown fails (containers/podman#16016)`] : []),
                 ...(netns && isLeaked(netns) ? [`# the namespace has no process: see the netns-leaked finding for ${netnsId(netns)}`] : []),
                 ...orphans.slice(0, 5).map((n) => `# maybe its namespace (no process, no known owner): see the netns-leaked finding for ${netnsId(n)}`),
                 ...(container ? [removeCommand(container, 'removing the sandbox runs the network teardown again')] : []),

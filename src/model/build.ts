@@ -511,6 +511,7 @@ export function buildHost(input: HostInput, opts: ClockOptions, diags: Diagnosti
     reservations,
     leftovers,
     neighbors,
+    runtimeVersions: facts.filter((f): f is Extract<Fact, { kind: 'runtimeVersion' }> => f.kind === 'runtimeVersion').map(({ runtime, version, ev }) => ({ runtime, version, ev })),
     podIps: facts.filter((f): f is Extract<Fact, { kind: 'podIp' }> => f.kind === 'podIp').map(({ kind: _, ...p }) => p),
     netnsNames,
     daemon,

@@ -84,6 +84,7 @@ export type Fact =
   | { kind: 'timezone'; zone: string; ev: Evidence }
   | { kind: 'clock'; utc: number; offsetMinutes: number; ev: Evidence }
   | { kind: 'kernel'; release: string; ev: Evidence }
+  | { kind: 'runtimeVersion'; runtime: 'podman'; version: string; ev: Evidence }
   | { kind: 'btime'; epoch: number; ev: Evidence }
   | { kind: 'clockTicks'; hz: number; ev: Evidence }
   | {

@@ -199,6 +199,8 @@ export interface HostModel {
   leftovers: Leftover[];
   /** The API server's pods with their IPs and nodes, as `kubectl get pods -o wide` in this host's bundle printed them. */
   podIps: PodIp[];
+  /** Container runtimes' releases the bundle shows (podman version). */
+  runtimeVersions: { runtime: string; version: string; ev: Evidence }[];
   /** Neighbour table entries (ip neigh, arp -an), each with the namespace whose table it is. */
   neighbors: Neighbor[];
   /** `ip netns list`: names under /run/netns and their nsids as seen from the host. */

@@ -166,6 +166,29 @@ describe('podman logs', () => {
   });
 });
 
+describe('podman version', () => {
+  it('reads the client release from podman version (4 and 3), podman --version and rpm -q podman', async () => {
+    const forms: [string, string][] = [
+      ['$ podman version\nClient:       Podman Engine\nVersion:      4.2.0\nAPI Version:  4.2.0\nGo Version:   go1.18.4', '4.2.0'],
+      ['$ podman version\nVersion:      3.4.4\nAPI Version:  3.4.4\nGo Version:   go1.17.3', '3.4.4'],
+      ['$ podman --version\npodman version 5.2.2', '5.2.2'],
+      ['# rpm -q podman\npodman-4.2.0-4.module+el8.7.0+17064+3b31f55c.x86_64', '4.2.0'],
+    ];
+    for (const [text, version] of forms) expect(only((await parseText('session.log', text)).facts, 'runtimeVersion').map((v) => v.version)).toEqual([version]);
+  });
+
+  it('tells what a failed teardown leaves behind with this podman: the namespace before 4.3, firewall rules and IPAM after', async () => {
+    const journal = `2026-11-20T14:10:03-0600 db-edge-03 podman[48211]: time="2026-11-20T14:10:03-06:00" level=error msg="Unable to clean up network for container ${STANDALONE}: \\"tearing down network namespace configuration for container ${STANDALONE}: netavark: code: 1, msg: iptables: Bad rule\\""`;
+    const run = async (version: string) => (await analyseHosts({ h: { 'podman-inspect.json': INSPECT, 'journal.txt': journal, 'v.log': `$ podman --version\npodman version ${version}\n` } })).findings.find((f) => f.rule === 'sandbox-teardown-failed')!;
+    const old = await run('4.2.0');
+    expect(old.detail).toContain("This host's podman is 4.2.0: before 4.3 podman keeps the namespace mounted when its teardown fails");
+    expect(old.remediation).toContain('# upgrade podman (4.2.0 here) to 4.3 or later: it then removes the namespace even when the teardown fails (containers/podman#16016)');
+    const recent = await run('4.6.1');
+    expect(recent.detail).toContain("This host's podman is 4.6.1, which removes the namespace even when the teardown fails");
+    expect(recent.remediation.some((r) => r.includes('upgrade podman'))).toBe(false);
+  });
+});
+
 describe('the podman-firewalld-reload sample, in words', () => {
   it('releases the namespace from the host shell and names the container its address went to', async () => {
     const a = await analyse([new URL('../../samples/podman-firewalld-reload/db-edge-03-case04417', import.meta.url).pathname]);
