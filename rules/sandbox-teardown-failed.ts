@@ -53,6 +53,7 @@ export default defineRule({
     const findings: Finding[] = [];
     for (const host of hosts) {
       const groups = new Map<string, Group>();
+      let unowned: Netns[] | undefined; // leaked namespaces no container owns, looked for once per host
       const keyOf = (e: SandboxEvent) => (e.sandboxId ? `id:${e.sandboxId.slice(0, 12)}` : e.pod ? `pod:${podName(e.pod, e.podNamespace)}` : undefined);
       const loose: SandboxEvent[] = [];
       for (const e of host.sandboxEvents) {
@@ -136,7 +137,7 @@ export default defineRule({
           brief.push(`the claim on ${[...new Set(claims.map((k) => k.ip))].join(', ')}`);
         }
         // Neither the inventory nor the logs name its namespace: a leaked namespace nobody owns may be it.
-        const orphans = !container && !netns ? [...host.netns.values()].filter((n) => isLeaked(n) && !n.containers.length && !namedByHand(host, n)) : [];
+        const orphans = !container && !netns ? (unowned ??= [...host.netns.values()].filter((n) => isLeaked(n) && !n.containers.length && !namedByHand(host, n))) : [];
         if (orphans.length) brief.push(`maybe ${orphans.length === 1 ? 'the leaked namespace' : `one of ${orphans.length} leaked namespaces`} no container owns`);
         // When the bundle has an inventory and shows nothing left, the failure is history, not a problem.
         const canTell = host.has.has('container');

@@ -162,8 +162,11 @@ export function namedByHand(host: HostModel, n: Netns): boolean {
   if (n.containers.length || !n.paths.length || !n.mounts.length) return false;
   const names = n.paths.map((p) => /^\/run\/(?:user\/\d+\/)?netns\/([^/]+)$/.exec(p)?.[1]);
   if (names.some((x) => x === undefined || RUNTIME_NAME.test(x))) return false;
-  return !host.claims.some((k) => k.netnsPath !== undefined && n.paths.includes(k.netnsPath));
+  let claimed = claimedPaths.get(host);
+  if (!claimed) claimedPaths.set(host, (claimed = new Set(host.claims.flatMap((k) => (k.netnsPath === undefined ? [] : [k.netnsPath])))));
+  return !n.paths.some((p) => claimed.has(p));
 }
+const claimedPaths = new WeakMap<HostModel, Set<string>>(); // netns paths CNI calls named, per host (a busy node has 100,000 claims)
 
 /**
  * Where the API server says an IP lives: the pods `kubectl get pods -o wide` (in any bundle of the run) lists with it and
