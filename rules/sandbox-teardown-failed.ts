@@ -1,4 +1,5 @@
-import type { Container, HostModel, Netns, SandboxEvent } from '../src/model/host.js';
+import type { Container, HostModel, IpClaim, Netns, SandboxEvent } from '../src/model/host.js';
+import { pushTo, shortId } from '../src/util.js';
 import { containerLabel, findContainer, netnsId, podName, removeCommand } from '../src/model/host.js';
 import { configuredAddrs, defineRule, type Finding, findingContainer, isLeaked, namedByHand, netnsName, netnsSubject, uniqueEvidence, when } from '../src/engine/rule.js';
 import { type Evidence, normalisePath } from '../src/model/facts.js';
@@ -20,6 +21,18 @@ function netnsOf(host: HostModel, c: Container | undefined, paths: Set<string>):
   if (c?.netnsKey) return host.netns.get(c.netnsKey);
   for (const n of host.netns.values()) if (!n.isHost && n.paths.some((p) => paths.has(p))) return n;
   return undefined;
+}
+
+/** A host's unreleased claims by short container id, built once (a busy node's CNI log gives a hundred thousand). */
+const openClaimIndex = new WeakMap<HostModel, Map<string, IpClaim[]>>();
+function openClaims(host: HostModel): Map<string, IpClaim[]> {
+  let m = openClaimIndex.get(host);
+  if (!m) {
+    m = new Map();
+    for (const k of host.claims) if (!k.released) pushTo(m, shortId(k.containerId), k);
+    openClaimIndex.set(host, m);
+  }
+  return m;
 }
 
 /** The host's podman release when it is older than 4.3, which kept a namespace mounted after a failed teardown. */
@@ -117,7 +130,7 @@ export default defineRule({
         const netns = netnsOf(host, container, g.paths);
         const addrs = netns ? configuredAddrs(netns) : [];
         const ofSandbox = (id: string) => g.sandboxId !== undefined && sameId(id, g.sandboxId);
-        const claims = host.claims.filter((k) => !k.released && ofSandbox(k.containerId));
+        const claims = g.sandboxId ? (openClaims(host).get(shortId(g.sandboxId)) ?? []).filter((k) => ofSandbox(k.containerId)) : [];
         const reservations = host.reservations.filter((r) => ofSandbox(r.containerId));
         const remains: string[] = [];
         const brief: string[] = [];

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Analysis } from '../../src/engine/analyse.js';
 import { analyseHosts, link, type TreeFile } from '../helpers.js';
-import { hostTree, ID, inspect, ipAddr, nsfs } from './fixture.js';
+import { cniLine, hostTree, ID, inspect, ipAddr, nsfs } from './fixture.js';
 
 const of = (a: Analysis, rule: string) => a.findings.filter((f) => f.rule === rule);
 
@@ -194,6 +194,13 @@ describe('sandbox-teardown-failed', () => {
     expect([maybe.severity, maybe.title]).toEqual(['warning', 'containerd and kubelet failed to tear down the network of sandbox cae59246074a (3 times); still there: maybe the leaked namespace no container owns']);
     expect(maybe.detail).toContain('net:[4026532555] at /run/netns/cni-e1e1 has no process and belongs to no container the bundle knows: it may be this one');
     expect(maybe.netns).toEqual([{ inode: '4026532555', paths: ['/run/netns/cni-e1e1'] }]);
+  });
+
+  it('names the address a CNI ADD gave the sandbox and no DEL released', async () => {
+    const cni = `${cniLine('ADD', '1002 22:58:01.000000', sb, 'coredns-5d4', '172.16.5.9', '<nil>', '/var/run/netns/cni-aaaa')}\n`;
+    const [f] = of(await analyseHosts({ node: { 'date-R.txt': 'Wed, 02 Oct 2019 23:40:00 +0000\n', 'journal.txt': journal(false), 'var/log/cni/cni.log': cni } }), 'sandbox-teardown-failed');
+    expect(f.title).toBe('containerd and kubelet failed to tear down the network of sandbox cae59246074a (3 times); still there: the claim on 172.16.5.9');
+    expect(f.ips).toEqual(['172.16.5.9']);
   });
 
   it('says nothing once a later teardown succeeded', async () => {
