@@ -6,7 +6,8 @@ import { defineParser } from '../src/recognise/parser.js';
 //   CONTAINER ID        IMAGE          COMMAND     CREATED       STATUS                PORTS     NAMES
 //   1cefb7aab14d        …pause:3.0     "/pause"    5 days ago    Dead
 const HEADER = /^CONTAINER ID\s+IMAGE\s+COMMAND\s+CREATED\s+STATUS\s+PORTS\s+NAMES\s*$/;
-const STATUS = /^(Up .*|Exited \(-?\d+\).*|Created|Dead|Removal In Progress|Restarting \(-?\d+\).*|Paused)$/;
+// podman ps adds Initialized, Stopping and Stopped (a container stopped before it exited, or one of a stopped pod).
+const STATUS = /^(Up .*|Exited \(-?\d+\).*|Created|Dead|Removal In Progress|Restarting \(-?\d+\).*|Paused|Initialized|Stopping|Stopped)$/;
 // kubelet's dockershim names: k8s_POD_<pod>_<ns>_<uid>_<attempt> (the sandbox) and k8s_<container>_<pod>_<ns>_<uid>_<attempt>.
 const K8S_NAME = /^k8s_([^_]+)_([^_]+)_([^_]+)_([0-9a-f-]+)_\d+$/;
 
@@ -18,6 +19,9 @@ export function stateOf(status: string): ContainerState {
   if (status === 'Dead') return 'dead';
   if (status === 'Removal In Progress') return 'removing';
   if (status.startsWith('Restarting')) return 'restarting';
+  if (status === 'Initialized') return 'created';
+  if (status === 'Stopping') return 'running';
+  if (status === 'Stopped') return 'exited';
   return 'unknown';
 }
 
@@ -49,7 +53,7 @@ export default defineParser({
         const aligned = STATUS.test(status);
         if (!aligned) {
           // A cell wider than its header (a row pasted under another run's header): find the status by its words.
-          const m = /\s{2}(Up \S+(?: \S+)*?(?: \([^)]*\))?|Exited \(-?\d+\) \S+(?: \S+)*? ago|Created|Dead|Removal In Progress|Restarting \(-?\d+\) \S+(?: \S+)*? ago)(?=\s{2}|\s*$)/.exec(text);
+          const m = /\s{2}(Up \S+(?: \S+)*?(?: \([^)]*\))?|Exited \(-?\d+\) \S+(?: \S+)*? ago|Created|Dead|Removal In Progress|Restarting \(-?\d+\) \S+(?: \S+)*? ago|Initialized|Stopping|Stopped)(?=\s{2}|\s*$)/.exec(text);
           if (!m) return ctx.warn(no, 'docker ps row without a recognisable STATUS; skipped');
           status = m[1];
           after = text.slice(m.index + m[0].length);

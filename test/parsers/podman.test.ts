@@ -71,11 +71,15 @@ describe('podman inspect', () => {
       'CONTAINER ID  IMAGE                                   COMMAND               CREATED      STATUS                  PORTS       NAMES',
       'e57c422616e5  registry.corp.example/api:2.3.1         /usr/bin/api-serv...  7 hours ago  Exited (0) 2 hours ago              api',
       'ffe3a1b2c4d5  registry.corp.example/tools:1.0         sleep infinity        2 hours ago  Up 2 hours ago                      toolbox',
+      'a0b1c2d3e4f5  registry.corp.example/tools:1.0         sleep infinity        2 hours ago  Stopped                             paused-pod-member',
+      'b0b1c2d3e4f5  registry.corp.example/tools:1.0         sleep infinity        2 hours ago  Initialized                         init-only',
     ].join('\n');
     const a = await analyseHosts({ 'db-edge-03': { 'a-session.log': ps, 'podman-inspect.json': INSPECT } });
     const c = (id: string) => [...a.hosts[0].containers.values()].find((x) => x.id.startsWith(id))!;
     expect([c('e57c422616e5').runtime, c('e57c422616e5').isSandbox, c('e57c422616e5').id.length, c('e57c422616e5').name]).toEqual(['podman', true, 64, 'api']);
     expect([c('ffe3a1b2c4d5').runtime, c('ffe3a1b2c4d5').state]).toEqual(['podman', 'running']);
+    expect([c('a0b1c2d3e4f5').state, c('b0b1c2d3e4f5').state]).toEqual(['exited', 'created']); // podman's own statuses
+    expect(a.diagnostics.filter((d) => d.level === 'warning')).toEqual([]);
     // The same with full ids (ps --no-trunc): the inspect still wins, and its line is the evidence.
     const full = ps.replace('podman ps -a', 'podman ps -a --no-trunc').replace(/^e57c422616e5 /m, `${STANDALONE} `).replace(/(IMAGE {35})/, `$1${' '.repeat(52)}`);
     const b = await analyseHosts({ 'db-edge-03': { 'a-session.log': full, 'podman-inspect.json': INSPECT } });
