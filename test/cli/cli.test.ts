@@ -180,7 +180,7 @@ describe('forensics CLI', () => {
     expect(missing.stderr.match(/\/nonexistent\/x\.tar\.gz/g)).toHaveLength(1);
   });
 
-  it('runs as a program through its sh launcher line: node gets the young-generation cap, and every argument as given', () => {
+  it('runs as a program through its sh launcher line: node gets the young-generation cap, glibc two arenas, and every argument as given', () => {
     const dir = mkdtempSync(join(tmpdir(), 'fx launcher $HOME '));
     try {
       // A path with spaces, a $ and a quote must reach the report unchanged through sh's "$@".
@@ -188,10 +188,15 @@ describe('forensics CLI', () => {
       cpSync(join(__dirname, '../../samples/seed-incident/10.2.1.4'), bundle, { recursive: true, verbatimSymlinks: true });
       const plainDir = mkdtempSync(join(tmpdir(), 'fx-probe-'));
       const probe = join(plainDir, 'probe.mjs'); // NODE_OPTIONS splits at spaces
-      writeFileSync(probe, `process.stderr.write('execArgv=' + JSON.stringify(process.execArgv) + '\\n');\n`);
-      const r = spawnSync(BIN, ['report', bundle, '--format', 'json', '--fail-on', 'none'], { encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: `--import=${probe}` } });
+      writeFileSync(probe, `process.stderr.write('execArgv=' + JSON.stringify(process.execArgv) + '\\n' + 'arenas=' + process.env.MALLOC_ARENA_MAX + '\\n');\n`);
+      const env = { ...process.env, NODE_OPTIONS: `--import=${probe}` };
+      delete env.MALLOC_ARENA_MAX;
+      const r = spawnSync(BIN, ['report', bundle, '--format', 'json', '--fail-on', 'none'], { encoding: 'utf8', env });
       expect(r.status, r.stderr).toBe(0);
       expect(JSON.parse(/^execArgv=(.*)$/m.exec(r.stderr)![1])).toContain('--max-semi-space-size=4');
+      expect(/^arenas=(.*)$/m.exec(r.stderr)![1]).toBe('2'); // glibc's arenas capped, unless the caller set its own
+      const own = spawnSync(BIN, ['rules'], { encoding: 'utf8', env: { ...env, MALLOC_ARENA_MAX: '4' } });
+      expect(/^arenas=(.*)$/m.exec(own.stderr)![1]).toBe('4');
       const got = JSON.parse(r.stdout) as { hosts: { sources: string[] }[]; findings: { title: string }[] };
       expect(got.hosts[0].sources).toEqual([`node "a" $x`]); // the name as given, through sh and yargs
       const plain = JSON.parse(run('report', SEED[0], '--format', 'json', '--fail-on', 'none').stdout) as typeof got;
