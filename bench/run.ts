@@ -14,15 +14,18 @@ const OUT = join(ROOT, 'bench/out');
 const CLI = join(ROOT, 'dist/src/cli/main.js');
 const MEASURE = join(ROOT, 'dist/bench/measure.js');
 /**
- * The node flags the `forensics` program starts with (its sh launcher line): the bench runs the CLI under measure.js,
- * not through sh, so it passes them itself and measures what a user runs.
+ * The node flags and environment the `forensics` program starts with (its sh launcher line): the bench runs the CLI
+ * under measure.js, not through sh, so it passes them itself and measures what a user runs.
  */
-const LAUNCH_FLAGS = launcherFlags(readFileSync(CLI, 'utf8'));
+const { flags: LAUNCH_FLAGS, env: LAUNCH_ENV } = launcher(readFileSync(CLI, 'utf8'));
 
-function launcherFlags(cli: string): string[] {
-  const m = /^\/\/usr\/bin\/env true; exec \/usr\/bin\/env node ((?:--[\w-]+(?:=\S+)? )*)"\$0" "\$@"$/m.exec(cli.split('\n', 2).join('\n'));
-  if (!m) throw new Error(`${CLI}: its second line is not the sh launcher line this bench knows; update launcherFlags`);
-  return m[1].trim().split(' ').filter(Boolean);
+function launcher(cli: string): { flags: string[]; env: NodeJS.ProcessEnv } {
+  const m = /^\/\/usr\/bin\/env true; exec \/usr\/bin\/env ((?:\w+="\$\{\w+:-[^}]*\}" )*)node ((?:--[\w-]+(?:=\S+)? )*)"\$0" "\$@"$/m.exec(cli.split('\n', 2).join('\n'));
+  if (!m) throw new Error(`${CLI}: its second line is not the sh launcher line this bench knows; update launcher()`);
+  const env = { ...process.env };
+  // NAME="${NAME:-default}": the caller's value, else the default.
+  for (const [, name, fallback] of m[1].matchAll(/(\w+)="\$\{\w+:-([^}]*)\}"/g)) env[name] ??= fallback;
+  return { flags: m[2].trim().split(' ').filter(Boolean), env };
 }
 
 const args = process.argv.slice(2);
@@ -54,7 +57,7 @@ async function bundle(scale: number): Promise<{ file: string; planted: Planted }
 function report(files: string[], ...extra: string[]): { seconds: number; rssMb: number; leaks: (string | null)[] } {
   const out = join(tmpdir(), `bench-report-${process.pid}.json`);
   const t0 = performance.now();
-  const r = spawnSync(process.execPath, [...LAUNCH_FLAGS, MEASURE, CLI, 'report', ...files, '--format', 'json', '-o', out, '--fail-on', 'none', '--max-bundle-bytes', String(64 * 1024 ** 3), ...extra], { encoding: 'utf8' });
+  const r = spawnSync(process.execPath, [...LAUNCH_FLAGS, MEASURE, CLI, 'report', ...files, '--format', 'json', '-o', out, '--fail-on', 'none', '--max-bundle-bytes', String(64 * 1024 ** 3), ...extra], { encoding: 'utf8', env: LAUNCH_ENV });
   const seconds = (performance.now() - t0) / 1000;
   if (r.status !== 0) throw new Error(`report failed (${r.status}): ${r.stderr}`);
   const rssMb = Number(/maxrss_kb=(\d+)/.exec(r.stderr)?.[1] ?? 0) / 1024;
@@ -88,7 +91,7 @@ function manualBaseline(file: string, ip: string): number {
 }
 
 const pad = (s: string | number, n: number) => String(s).padStart(n);
-console.log(`cni-forensics bench on ${cpus().length} cores (${cpus()[0]?.model ?? '?'}), node ${process.version}, CLI started as the program starts it: node ${LAUNCH_FLAGS.join(' ')}`);
+console.log(`cni-forensics bench on ${cpus().length} cores (${cpus()[0]?.model ?? '?'}), node ${process.version}, CLI started as the program starts it: ${Object.entries(LAUNCH_ENV).filter(([k]) => /^MALLOC_/.test(k)).map(([k, v]) => `${k}=${v} `).join('')}node ${LAUNCH_FLAGS.join(' ')}`);
 const rows: { scale: number; mb: number; seconds: number; rssMb: number }[] = [];
 for (const scale of scales) {
   const { file, planted } = await bundle(scale);
