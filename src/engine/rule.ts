@@ -168,6 +168,16 @@ export function namedByHand(host: HostModel, n: Netns): boolean {
 }
 const claimedPaths = new WeakMap<HostModel, Set<string>>(); // netns paths CNI calls named, per host (a busy node has 100,000 claims)
 
+// A teardown that failed deleting firewall rules or chains that are no longer there: "Chain 'CNI-…' does not exist",
+// "No chain/target/match by that name", "Bad rule (does a matching rule exist in that chain?)".
+const RULES_GONE = /Chain '?[\w-]+'? does not exist|No chain\/target\/match by that name|Bad rule \(does a matching rule exist in that chain\?\)|Couldn't load target `[\w-]+'/;
+
+/** Why a teardown error about missing firewall rules happens, or undefined when the errors are not that. */
+export function firewallRulesGone(errors: readonly string[]): string | undefined {
+  if (!errors.some((e) => RULES_GONE.test(e))) return undefined;
+  return 'The error says the firewall rules or chains the network plugin added are already gone, so deleting them failed: a firewall reload (`firewall-cmd --reload`, a restart of firewalld or nftables) or an `iptables -F` drops the rules other programs added (containers/podman#8048, containers/netavark#230).';
+}
+
 /**
  * Where the API server says an IP lives: the pods `kubectl get pods -o wide` (in any bundle of the run) lists with it and
  * a status that still holds it. A node's own address (a host-network pod) is not a pod IP.

@@ -158,6 +158,20 @@ describe('podman logs', () => {
     ]);
   });
 
+  it("reads podman 2's CNI wording, whose container id is only in the rule's comment (podman#8048), and says the rules were gone", async () => {
+    const id = '536f01e839281baedbdb0664585b2c80fb0d18164b86fc50e687725636f0c51c';
+    const line = `Oct 16 10:02:11 vault-1 podman[9120]: time="2020-10-16T10:02:11+02:00" level=error msg="Error deleting network: running [/usr/sbin/iptables -t nat -D POSTROUTING -s 10.88.0.96 -j CNI-f1d9f8791753a895cccae697 -m comment --comment name: \\"podman\\" id: \\"${id}\\" --wait]: exit status 2: iptables v1.8.4 (nf_tables): Chain 'CNI-f1d9f8791753a895cccae697' does not exist"`;
+    const kubelet = 'Dec 20 15:42:09 node-1 kubelet[1396]: E1220 15:42:09.401448    1396 cni.go:278] Error deleting network: failed to Statfs "/proc/115577/ns/net": no such file or directory';
+    const { facts } = await parseText('messages', `${line}\n${kubelet}\n`);
+    const ev = only(facts, 'sandboxEvent').filter((e) => e.daemon === 'podman');
+    expect(ev.map((e) => [e.event, e.sandboxId])).toEqual([['teardown-failed', id]]);
+    expect(ev[0].err).toMatch(/^running \[\/usr\/sbin\/iptables -t nat -D POSTROUTING .*Chain 'CNI-f1d9f8791753a895cccae697' does not exist$/);
+    const a = await analyseHosts({ h: { 'messages': `${line}\n`, 'date-R.txt': 'Fri, 16 Oct 2020 11:00:00 +0200\n' } });
+    const [f] = a.findings.filter((x) => x.rule === 'sandbox-teardown-failed');
+    expect(f.detail).toContain('The error says the firewall rules or chains the network plugin added are already gone, so deleting them failed: a firewall reload');
+    expect(f.remediation).toContain('podman network reload --all   # puts back the firewall rules of the running containers after a firewall reload');
+  });
+
   it('the rule tells podman\'s remedy, not kubelet\'s', async () => {
     const journal = `2026-11-20T14:10:03-0600 db-edge-03 podman[48211]: time="2026-11-20T14:10:03-06:00" level=error msg="Unable to clean up network for container ${STANDALONE}: \\"tearing down network namespace configuration for container ${STANDALONE}: netavark: code: 1, msg: iptables: Bad rule\\""`;
     const a = await analyseHosts({ 'db-edge-03': { 'podman-inspect.json': INSPECT, 'journal.txt': journal } });
