@@ -218,6 +218,14 @@ describe('ip-last-holder and cni-del-failed', () => {
     const del = byRule(a.findings, 'cni-del-failed');
     expect(del.map((f) => [f.containers[0].id, f.ips])).toEqual([[B, ['10.2.1.15']]]);
     expect(del[0].detail).toContain('/proc/5145/ns/net: once that process exited');
+    expect(del[0].detail).not.toContain('firewall rules'); // a Statfs error is not about the firewall
+  });
+
+  it('says when a DEL failed on firewall rules that were already gone (portmap after a firewall reload)', async () => {
+    const err = 'could not teardown ipv4 dnat: running [/usr/sbin/iptables -t nat -X CNI-DN-8c3f4e1a7b2d9f6e5c0a1 --wait]: exit status 1: iptables: No chain/target/match by that name.';
+    const gone = [cniLine('ADD', '0206 12:22:17.000000', B, 'second', '10.2.1.15'), cniLine('DEL', '0207 10:05:31.000000', B, 'second', undefined, err, '/var/run/netns/cni-1b2c')].join('\n');
+    const [del] = byRule((await analyseHosts({ h: hostTree(base, { 'galaxy.INFO': `${gone}\n` }) })).findings, 'cni-del-failed');
+    expect(del.detail).toContain('The error says the firewall rules or chains the network plugin added are already gone, so deleting them failed');
   });
 
   it('names the five most recent of many earlier holders and counts the rest', async () => {
