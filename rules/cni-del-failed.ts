@@ -1,6 +1,6 @@
 import type { CniOp } from '../src/model/host.js';
 import { containerLabel, netnsId, podName, removeCommand } from '../src/model/host.js';
-import { defineRule, type Finding, findingContainer, firewallRulesGone, netnsSubject, uniqueEvidence, when } from '../src/engine/rule.js';
+import { defineRule, type Finding, findingContainer, netnsSubject, teardownCause, uniqueEvidence, when } from '../src/engine/rule.js';
 import { holderOf } from './ip-last-holder.js';
 import { pushTo, shortId } from '../src/util.js';
 
@@ -61,7 +61,7 @@ export default defineRule({
             ...givenAgain.map((g) => `${g.ip} was given to ${g.op.containerId.slice(0, 12)}${g.op.pod ? ` (pod ${podName(g.op.pod, g.op.podNamespace)})` : ''}${g.op.at !== undefined ? ` at ${when(host, g.op.at)}` : ''}, although no DEL of this container had succeeded: if its namespace still exists, the address is live in both (see ip-conflict).`),
             missingDel ? `No DEL for it appears in the CNI log, and the container is ${state}.` : '',
             why,
-            firewallRulesGone(failed.map((f) => f.err ?? '')) ?? '',
+            teardownCause(failed.map((f) => f.err ?? '')) ?? '',
             netns ? `Its namespace ${netnsId(netns)} is still in the bundle.` : '',
           ].filter(Boolean).join(' '),
           ips,

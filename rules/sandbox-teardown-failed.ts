@@ -1,7 +1,7 @@
 import type { Container, HostModel, IpClaim, Netns, SandboxEvent } from '../src/model/host.js';
 import { pushTo, shortId } from '../src/util.js';
 import { containerLabel, findContainer, netnsId, podName, removeCommand } from '../src/model/host.js';
-import { configuredAddrs, defineRule, type Finding, findingContainer, firewallRulesGone, isLeaked, namedByHand, netnsName, netnsSubject, uniqueEvidence, when } from '../src/engine/rule.js';
+import { configuredAddrs, defineRule, type Finding, findingContainer, firewallRulesGone, isLeaked, namedByHand, netnsName, netnsSubject, teardownCause, uniqueEvidence, when } from '../src/engine/rule.js';
 import { type Evidence, normalisePath } from '../src/model/facts.js';
 import { sameId } from '../src/model/build.js';
 
@@ -171,7 +171,7 @@ export default defineRule({
               ? `First failure at ${when(host, g.failures[0].at)}, last at ${when(host, last.at)}; no successful teardown was logged after it. Removing the container does not redo it. ${podmanKeeps(host)}`
               : `First failure at ${when(host, g.failures[0].at)}, last at ${when(host, last.at)}; no successful teardown or removal of this sandbox was logged after it.`,
             errors.length ? `The error${errors.length > 1 ? 's' : ''}: ${errors.slice(0, 3).map((e) => `"${e.length > 300 ? `${e.slice(0, 300)}…` : e}"`).join('; ')}${errors.length > 3 ? ` (and ${errors.length - 3} more)` : ''}.` : '',
-            firewallRulesGone(errors) ?? '',
+            teardownCause(errors) ?? '',
             remains.length ? `Still there: ${remains.join('; ')}.` : orphans.length ? `Neither the inventory nor the logs name its network namespace, so what is left of it cannot be told for sure; ${orphans.length === 1 ? `${netnsName(orphans[0])} has` : `${orphans.slice(0, 5).map(netnsName).join(', ')}${orphans.length > 5 ? ` and ${orphans.length - 5} more` : ''} have`} no process and belong${orphans.length === 1 ? 's' : ''} to no container the bundle knows: ${orphans.length === 1 ? 'it may be this one' : 'one of them may be this one'} (compare the addresses: see netns-leaked).` : canTell ? 'The inventory shows neither the sandbox nor its namespace or reservations: nothing is left over.' : 'The bundle has no container inventory, so whether anything is left over cannot be told.',
             [...g.paths].some((p) => /^\/proc\/\d+\/ns\/net$/.test(p)) ? 'The runtime handed the plugin /proc/<pid>/ns/net: once that process exited, DEL could no longer reach the namespace even if a bind mount kept it alive.' : '',
           ].filter(Boolean).join(' '),

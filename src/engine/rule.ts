@@ -168,15 +168,41 @@ export function namedByHand(host: HostModel, n: Netns): boolean {
 }
 const claimedPaths = new WeakMap<HostModel, Set<string>>(); // netns paths CNI calls named, per host (a busy node has 100,000 claims)
 
-// A teardown that failed deleting firewall rules or chains that are no longer there: "Chain 'CNI-…' does not exist",
-// "No chain/target/match by that name", "Bad rule (does a matching rule exist in that chain?)".
-const RULES_GONE = /Chain '?[\w-]+'? does not exist|No chain\/target\/match by that name|Bad rule \(does a matching rule exist in that chain\?\)|Couldn't load target `[\w-]+'/;
+// What a teardown's error text says about its cause, from the mechanism: each a signature and what it means.
+const TEARDOWN_CAUSES: [RegExp, (m: RegExpExecArray) => string][] = [
+  [
+    // "Chain 'CNI-…' does not exist", "No chain/target/match by that name", "Bad rule (does a matching rule exist in that chain?)"
+    /Chain '?[\w-]+'? does not exist|No chain\/target\/match by that name|Bad rule \(does a matching rule exist in that chain\?\)|Couldn't load target `[\w-]+'/,
+    () => 'The error says the firewall rules or chains the network plugin added are already gone, so deleting them failed: a firewall reload (`firewall-cmd --reload`, a restart of firewalld or nftables) or an `iptables -F` drops the rules other programs added (containers/podman#8048, containers/netavark#230).',
+  ],
+  [
+    // libcni: failed to find plugin "calico" in path [/opt/cni/bin]
+    /failed to find plugin "([^"]+)" in path \[([^\]]*)\]/,
+    (m) => `The error says the plugin binary "${m[1]}" is not in the CNI path (${m[2] || 'empty'}): it was removed or never installed on this node (an upgrade, or the network's DaemonSet has not put it back yet), and no DEL can run until it is there again.`,
+  ],
+  [
+    // calico to the API server, the AWS plugin to ipamd, a plugin to its etcd
+    /dial tcp [^:]+:\d+: (?:connect: connection refused|i\/o timeout)|context deadline exceeded|connect: no route to host/,
+    () => 'The error says the plugin could not reach the service it keeps its state in (the API server, etcd, an IPAM daemon): the DEL can succeed once that service is up again, and kubelet retries until then.',
+  ],
+];
 
-/** Why a teardown error about missing firewall rules happens, or undefined when the errors are not that. */
-export function firewallRulesGone(errors: readonly string[]): string | undefined {
-  if (!errors.some((e) => RULES_GONE.test(e))) return undefined;
-  return 'The error says the firewall rules or chains the network plugin added are already gone, so deleting them failed: a firewall reload (`firewall-cmd --reload`, a restart of firewalld or nftables) or an `iptables -F` drops the rules other programs added (containers/podman#8048, containers/netavark#230).';
+/** Why a teardown failed, when its error text says (see TEARDOWN_CAUSES); each cause once. */
+export function teardownCause(errors: readonly string[]): string | undefined {
+  const out: string[] = [];
+  for (const [re, say] of TEARDOWN_CAUSES)
+    for (const e of errors) {
+      const m = re.exec(e);
+      if (m) {
+        out.push(say(m));
+        break;
+      }
+    }
+  return out.length ? out.join(' ') : undefined;
 }
+
+/** Whether the errors say the firewall rules a plugin added were dropped under it (its first cause). */
+export const firewallRulesGone = (errors: readonly string[]): boolean => errors.some((e) => TEARDOWN_CAUSES[0][0].test(e));
 
 /**
  * Where the API server says an IP lives: the pods `kubectl get pods -o wide` (in any bundle of the run) lists with it and

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Finding } from '../../src/engine/rule.js';
+import { type Finding, teardownCause } from '../../src/engine/rule.js';
 import { analyseHosts, link } from '../helpers.js';
 import { cniLine, hostTree, ID, inspect, ipAddr, nsfs } from './fixture.js';
 
@@ -447,5 +447,18 @@ describe('the host namespaces, kernel threads and empty namespaces', () => {
     // No container daemon in the bundle: the title does not name dockerd.
     const [pin] = byRule(a.findings, 'mount-propagation-pin');
     expect(pin.title).toBe("net:[4026532177] is pinned by a mount namespace that is not the host's");
+  });
+});
+
+describe('what a teardown error says about its cause', () => {
+  it('knows dropped firewall rules, a missing plugin binary and an unreachable datastore, and nothing else', () => {
+    const cause = (e: string) => teardownCause([e]) ?? '';
+    expect(cause('running [/usr/sbin/iptables -t nat -D POSTROUTING -s 10.88.0.96 -j CNI-f1d9f8791753a895cccae697 -m comment --comment name: "podman" --wait]: exit status 2: iptables v1.8.4 (nf_tables): Chain \'CNI-f1d9f8791753a895cccae697\' does not exist')).toMatch(/^The error says the firewall rules or chains the network plugin added are already gone/);
+    expect(cause('NetworkPlugin cni failed to teardown pod "web-1_demo" network: failed to find plugin "loopback" in path [/opt/cni/bin]')).toBe('The error says the plugin binary "loopback" is not in the CNI path (/opt/cni/bin): it was removed or never installed on this node (an upgrade, or the network\'s DaemonSet has not put it back yet), and no DEL can run until it is there again.');
+    expect(cause('error getting ClusterInformation: Get "https://10.96.0.1:443/apis/crd.projectcalico.org/v1/clusterinformations/default": dial tcp 10.96.0.1:443: i/o timeout')).toMatch(/could not reach the service it keeps its state in/);
+    expect(cause('rpc error: code = Unavailable desc = connection error: desc = "transport: Error while dialing dial tcp 127.0.0.1:50051: connect: connection refused"')).toMatch(/could not reach the service it keeps its state in/);
+    expect(teardownCause(['failed to Statfs "/proc/5145/ns/net": no such file or directory', 'del cmd: failed to process delete request'])).toBeUndefined();
+    // Two causes in one history are both told, each once.
+    expect(teardownCause(['failed to find plugin "calico" in path [/opt/cni/bin]', 'dial tcp 10.96.0.1:443: i/o timeout', 'dial tcp 10.96.0.1:443: i/o timeout'])?.match(/The error says/g)).toHaveLength(2);
   });
 });
