@@ -1,4 +1,4 @@
-import { logrusStamp, logSink, parseLogrus } from '../src/recognise/logline.js';
+import { logrusStamp, logSink, parseLogrus, unquote } from '../src/recognise/logline.js';
 import { defineParser } from '../src/recognise/parser.js';
 
 // podman's network teardown failures (libpod/networking_linux.go, container_internal.go), logged by logrus: as text
@@ -60,7 +60,7 @@ export default defineParser({
       const at = pick(logrusStamp(l.time), prefix, no);
       if (!at) return;
       const id = (m ?? d)![1];
-      const err = m ? unquoteGo(l.msg.slice(m.index + m[0].length)) : l.msg.slice('Error deleting network: '.length);
+      const err = m ? unquote(l.msg.slice(m.index + m[0].length).trim()) : l.msg.slice('Error deleting network: '.length);
       const ms = at.kind === 'exact' ? at.utc : Date.UTC(at.year ?? 2000, at.month - 1, at.day, at.hour, at.minute, at.second, at.millis); // one file, one zone
       if (last && last.id === id && Math.abs(ms - last.at) <= SAME_FAILURE_MS && (err.includes(last.err) || last.err.includes(err))) return;
       last = { id, at: ms, err };
@@ -79,9 +79,3 @@ export default defineParser({
   },
 });
 
-/** An error podman printed with %q: "\"text\"" → text. */
-function unquoteGo(s: string): string {
-  const t = s.trim();
-  if (t.length >= 2 && t.startsWith('"') && t.endsWith('"')) return t.slice(1, -1).replace(/\\(["\\])/g, '$1');
-  return t;
-}
