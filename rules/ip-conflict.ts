@@ -1,7 +1,7 @@
 import type { Evidence } from '../src/model/facts.js';
 import type { HostModel, Netns, PodIp } from '../src/model/host.js';
 import { containerLabel, isRoutableAddr } from '../src/model/host.js';
-import { apiPodsWithIp, apiPodText, defineRule, isNode, type Finding, findingContainer, isLeaked, netnsName, netnsSubject, uniqueEvidence } from '../src/engine/rule.js';
+import { apiPodsWithIp, apiPodText, defineRule, isNode, type Finding, findingContainer, isLeaked, neighborsOf, netnsName, netnsSubject, uniqueEvidence } from '../src/engine/rule.js';
 import { releaseCommands } from './netns-leaked.js';
 
 interface Place {
@@ -16,15 +16,12 @@ interface Place {
 function arpText(hosts: readonly HostModel[], ip: string, list: Place[]): { text: string; ev: Evidence[] } {
   const parts: string[] = [];
   const ev: Evidence[] = [];
-  for (const h of hosts)
-    for (const n of h.neighbors) {
-      if (n.ip !== ip || !n.mac) continue;
-      const at = list.find((p) => p.mac === n.mac);
-      if (!at || list.some((p) => p.host === h && p.netns === n.netns)) continue; // a table of a copy's own namespace
-      const table = n.netns.isHost ? `The neighbour table of ${h.name}` : `The neighbour table of ${netnsName(n.netns)} on ${h.name}`;
-      parts.push(`${table} maps ${ip} to ${n.mac} (${n.dev}${n.state ? `, ${n.state}` : ''}), the MAC of ${at.ifname} in ${netnsName(at.netns)} on ${at.host.name}${isLeaked(at.netns) ? ': its traffic for the address goes to the leaked copy' : ''}`);
-      ev.push(n.ev);
-    }
+  for (const { host, entry: n, table } of neighborsOf(hosts, ip)) {
+    const at = list.find((p) => p.mac === n.mac);
+    if (!at || list.some((p) => p.host === host && p.netns === n.netns)) continue; // a table of a copy's own namespace
+    parts.push(`The ${table} maps ${ip} to ${n.mac} (${n.dev}${n.state ? `, ${n.state}` : ''}), the MAC of ${at.ifname} in ${netnsName(at.netns)} on ${at.host.name}${isLeaked(at.netns) ? ': its traffic for the address goes to the leaked copy' : ''}`);
+    ev.push(n.ev);
+  }
   return { text: parts.length ? ` ${parts.join('. ')}.` : '', ev };
 }
 

@@ -4,7 +4,7 @@ import type { Container, HostModel, Netns } from '../src/model/host.js';
 import { containerLabel, findContainer, isKernelThread, isRootlessPodmanPause, netnsId, podName } from '../src/model/host.js';
 import { sameId } from '../src/model/build.js';
 import {
-  apiPodsWithIp, apiPodText, commandOf, configuredAddrs, defineRule, type Finding, findingContainer, hostPeers, isLeaked, iso, mntnsName, namedByHand, netnsName, netnsSubject, type Pinner, uniqueEvidence, when,
+  apiPodsWithIp, apiPodText, commandOf, configuredAddrs, defineRule, type Finding, findingContainer, hostPeers, isLeaked, iso, mntnsName, namedByHand, neighborsOf, netnsName, netnsSubject, type Pinner, uniqueEvidence, when,
 } from '../src/engine/rule.js';
 
 const MAX_PIDS_IN_TEXT = 8;
@@ -74,27 +74,26 @@ function rivalsText(host: HostModel, ips: string[], owners: Container[]): string
 function answeredFor(hosts: readonly HostModel[], n: Netns, addrs: ReturnType<typeof configuredAddrs>): { text: string; ev: Evidence[] } {
   const parts: string[] = [];
   const ev: Evidence[] = [];
-  for (const a of addrs) {
-    if (!a.mac) continue;
-    for (const h of hosts)
-      for (const e of h.neighbors) {
-        if (e.ip !== a.ip || e.mac !== a.mac || e.netns === n) continue;
-        parts.push(`the neighbour table of ${e.netns.isHost ? h.name : `${netnsName(e.netns)} on ${h.name}`} maps ${a.ip} to ${a.mac}, its ${a.ifname}`);
-        ev.push(e.ev);
-      }
-  }
+  for (const a of addrs)
+    for (const { entry, table } of a.mac ? neighborsOf(hosts, a.ip) : []) {
+      if (entry.mac !== a.mac || entry.netns === n) continue;
+      parts.push(`the ${table} maps ${a.ip} to ${a.mac}, its ${a.ifname}`);
+      ev.push(entry.ev);
+    }
   return { text: parts.length ? ` It still answers ARP: ${parts.join('; ')}.` : '', ev };
 }
 
 /** What the API server says of its addresses, when a pod list is in the run. */
-function apiText(hosts: readonly HostModel[], ips: string[], owners: Container[]): string {
+function apiText(hosts: readonly HostModel[], ips: string[], owners: Container[]): { text: string; ev: Evidence[] } {
   const parts: string[] = [];
+  const ev: Evidence[] = [];
   for (const ip of ips)
     for (const p of apiPodsWithIp(hosts, ip)) {
       const own = owners.some((c) => c.pod === p.pod && (!p.podNamespace || !c.podNamespace || c.podNamespace === p.podNamespace));
       parts.push(own ? `The API server still lists its pod with ${ip}: ${apiPodText(p)}.` : `The API server gives ${ip} to ${apiPodText(p)}: this copy answers for a live pod's address.`);
+      ev.push(p.ev);
     }
-  return parts.length ? ` ${parts.join(' ')}` : '';
+  return { text: parts.length ? ` ${parts.join(' ')}` : '', ev };
 }
 
 function pinText(host: HostModel, n: Netns): string {
@@ -166,7 +165,8 @@ export default defineRule({
         // A name no runtime gives, and nothing of a container's: `ip netns add` (a VPN, a VRF, a test) keeps such on purpose.
         const byHand = !empty && namedByHand(host, n);
         const heard = answeredFor(hosts, n, addrs);
-        const rivalText = rivalsText(host, ips, owners) + apiText(hosts, ips, owners) + heard.text;
+        const api = apiText(hosts, ips, owners);
+        const rivalText = rivalsText(host, ips, owners) + api.text + heard.text;
         const peerText = peers.length ? ` On the host, ${peers.map((p) => `${p.outer.name} (ifindex ${p.outer.ifindex}) is the other end of its ${p.inner.name}`).join('; ')}: traffic for its addresses goes into that veth.` : '';
         const evidence: Evidence[] = [
           ...n.mounts.flatMap((m) => m.ev),
@@ -175,7 +175,7 @@ export default defineRule({
           ...owners.map((c) => c.ev),
           ...peers.map((p) => p.outer.ev),
           ...host.claims.filter((k) => ips.includes(k.ip) && !k.released).map((k) => k.ev),
-          ...ips.flatMap((ip) => apiPodsWithIp(hosts, ip).map((p) => p.ev)),
+          ...api.ev,
           ...heard.ev,
         ];
         findings.push({

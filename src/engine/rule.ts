@@ -1,6 +1,6 @@
 import type { Evidence, Link } from '../model/facts.js';
 import { localText } from '../timeline/time.js';
-import type { Container, HostModel, MountNamespace, Netns, PodIp, Process } from '../model/host.js';
+import type { Container, HostModel, MountNamespace, Neighbor, Netns, PodIp, Process } from '../model/host.js';
 import { podName } from '../model/host.js';
 import { pushTo } from '../util.js';
 
@@ -143,6 +143,15 @@ export function namespacesWithIp(host: HostModel, ip: string): Netns[] {
     addressIndexes.set(host, index);
   }
   return index.get(ip) ?? [];
+}
+
+/** The neighbour-table entries of every host that map `ip` to a MAC, each with its table's name ("neighbour table of …"). */
+export function neighborsOf(hosts: readonly HostModel[], ip: string): { host: HostModel; entry: Neighbor; table: string }[] {
+  const out: { host: HostModel; entry: Neighbor; table: string }[] = [];
+  for (const host of hosts)
+    for (const entry of host.neighbors)
+      if (entry.ip === ip && entry.mac) out.push({ host, entry, table: `neighbour table of ${entry.netns.isHost ? host.name : `${netnsName(entry.netns)} on ${host.name}`}` });
+  return out;
 }
 
 /** A namespace with no member process that something still holds. */
