@@ -1,7 +1,7 @@
 import { shellQuote } from '../src/util.js';
 import { type Evidence } from '../src/model/facts.js';
 import type { Container, HostModel, Netns } from '../src/model/host.js';
-import { containerLabel, findContainer, isKernelThread, isRootlessPodmanPause, netnsId, podName } from '../src/model/host.js';
+import { containerLabel, findContainer, hasProcess, isKernelThread, isRootlessPodmanPause, netnsId, podName } from '../src/model/host.js';
 import { sameId } from '../src/model/build.js';
 import {
   apiPodsWithIp, apiPodText, commandOf, configuredAddrs, defineRule, type Finding, findingContainer, hostPeers, isLeaked, iso, mntnsName, namedByHand, neighborsOf, netnsName, netnsSubject, type Pinner, uniqueEvidence, when,
@@ -64,7 +64,7 @@ function rivalsText(host: HostModel, ips: string[], owners: Container[]): string
     if (!ips.includes(k.ip) || k.released || owners.some((o) => sameId(o.id, k.containerId)) || seen.has(`${k.ip} ${k.containerId}`)) continue;
     seen.add(`${k.ip} ${k.containerId}`);
     const c = findContainer(host, k.containerId);
-    live ||= !!c && ['running', 'paused', 'restarting'].includes(c.state);
+    live ||= !!c && hasProcess(c.state);
     parts.push(`${k.ip} is also claimed by container ${c ? containerLabel(c) : k.containerId.slice(0, 12)}`);
   }
   return parts.length ? ` ${parts.join('; ')}${live ? ': two namespaces answer for it (see ip-conflict)' : ''}.` : '';

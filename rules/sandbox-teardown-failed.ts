@@ -35,20 +35,20 @@ function openClaims(host: HostModel): Map<string, IpClaim[]> {
   return m;
 }
 
-/** The host's podman release when it is older than 4.3, which kept a namespace mounted after a failed teardown. */
-function podmanBefore43(host: HostModel): { version: string; ev: Evidence } | undefined {
+/** The host's podman release, when the bundle shows it, and whether it keeps a namespace after a failed teardown (before 4.3). */
+function podmanRelease(host: HostModel): { version: string; ev: Evidence; keepsNamespace: boolean } | undefined {
   const v = host.runtimeVersions.find((r) => r.runtime === 'podman');
-  const [major, minor] = (v?.version ?? '').split('.').map(Number);
-  return v && (major < 4 || (major === 4 && minor < 3)) ? v : undefined;
+  if (!v) return undefined;
+  const [major, minor] = v.version.split('.').map(Number);
+  return { ...v, keepsNamespace: major < 4 || (major === 4 && minor < 3) };
 }
 
-/** What a failed teardown leaves behind with this host's podman, when the bundle says which podman it is. */
-function podmanKeeps(host: HostModel): string {
-  const v = host.runtimeVersions.find((r) => r.runtime === 'podman');
-  if (!v) return 'podman before 4.3 even kept the namespace mounted when its teardown failed (containers/podman#16016).';
-  return podmanBefore43(host)
-    ? `This host's podman is ${v.version}: before 4.3 podman keeps the namespace mounted when its teardown fails (containers/podman#16016), so each failure leaves the namespace, its addresses and its veth behind.`
-    : `This host's podman is ${v.version}, which removes the namespace even when the teardown fails (since 4.3, containers/podman#16016): what a failure leaves is firewall rules and IPAM entries.`;
+/** What a failed teardown leaves behind with this host's podman. */
+function podmanKeeps(release: ReturnType<typeof podmanRelease>): string {
+  if (!release) return 'podman before 4.3 even kept the namespace mounted when its teardown failed (containers/podman#16016).';
+  return release.keepsNamespace
+    ? `This host's podman is ${release.version}: before 4.3 podman keeps the namespace mounted when its teardown fails (containers/podman#16016), so each failure leaves the namespace, its addresses and its veth behind.`
+    : `This host's podman is ${release.version}, which removes the namespace even when the teardown fails (since 4.3, containers/podman#16016): what a failure leaves is firewall rules and IPAM entries.`;
 }
 
 export default defineRule({
@@ -157,6 +157,7 @@ export default defineRule({
         const nothingLeft = canTell && !remains.length && !orphans.length;
         // podman has no sandboxes: each container (or a pod's infra container) owns its namespace.
         const podmanOnly = g.failures.every((f) => f.daemon === 'podman');
+        const podman = podmanOnly ? podmanRelease(host) : undefined;
         const who = `${podmanOnly ? 'container' : 'sandbox'} ${g.sandboxId ? g.sandboxId.slice(0, 12) : '(id not logged)'}${g.pod ? ` (pod ${podName(g.pod, g.podNamespace)})` : ''}`;
         const daemons = [...new Set(g.failures.map((f) => f.daemon))].sort().join(' and ');
         const errors = [...new Set(g.failures.map((f) => f.err).filter((x): x is string => !!x))];
@@ -167,9 +168,7 @@ export default defineRule({
           host: host.name,
           title: `${daemons} failed to tear down the network of ${who}${g.failures.length > 1 ? ` (${g.failures.length} times)` : ''}${nothingLeft ? '; nothing of it is left' : brief.length ? `; still there: ${brief.join(', ')}` : ''}`,
           detail: [
-            podmanOnly
-              ? `First failure at ${when(host, g.failures[0].at)}, last at ${when(host, last.at)}; no successful teardown was logged after it. Removing the container does not redo it. ${podmanKeeps(host)}`
-              : `First failure at ${when(host, g.failures[0].at)}, last at ${when(host, last.at)}; no successful teardown or removal of this sandbox was logged after it.`,
+            `First failure at ${when(host, g.failures[0].at)}, last at ${when(host, last.at)}; ${podmanOnly ? `no successful teardown was logged after it. Removing the container does not redo it. ${podmanKeeps(podman)}` : 'no successful teardown or removal of this sandbox was logged after it.'}`,
             errors.length ? `The error${errors.length > 1 ? 's' : ''}: ${errors.slice(0, 3).map((e) => `"${e.length > 300 ? `${e.slice(0, 300)}…` : e}"`).join('; ')}${errors.length > 3 ? ` (and ${errors.length - 3} more)` : ''}.` : '',
             teardownCause(errors) ?? '',
             remains.length ? `Still there: ${remains.join('; ')}.` : orphans.length ? `Neither the inventory nor the logs name its network namespace, so what is left of it cannot be told for sure; ${orphans.length === 1 ? `${netnsName(orphans[0])} has` : `${orphans.slice(0, 5).map(netnsName).join(', ')}${orphans.length > 5 ? ` and ${orphans.length - 5} more` : ''} have`} no process and belong${orphans.length === 1 ? 's' : ''} to no container the bundle knows: ${orphans.length === 1 ? 'it may be this one' : 'one of them may be this one'} (compare the addresses: see netns-leaked).` : canTell ? 'The inventory shows neither the sandbox nor its namespace or reservations: nothing is left over.' : 'The bundle has no container inventory, so whether anything is left over cannot be told.',
@@ -179,7 +178,7 @@ export default defineRule({
           containers: container ? [findingContainer(container)] : g.sandboxId ? [{ id: g.sandboxId, pod: podName(g.pod, g.podNamespace), state: canTell ? 'gone' : 'unknown' }] : [],
           netns: netns ? [netnsSubject(netns)] : orphans.slice(0, 5).map(netnsSubject),
           pinnedBy: [],
-          evidence: uniqueEvidence([g.failures[0].ev, ...g.failures.slice(-4).map((f) => f.ev), ...(container ? [container.ev] : []), ...reservations.slice(0, 3).map((r) => r.ev), ...(podmanOnly ? host.runtimeVersions.filter((r) => r.runtime === 'podman').map((r) => r.ev) : [])]),
+          evidence: uniqueEvidence([g.failures[0].ev, ...g.failures.slice(-4).map((f) => f.ev), ...(container ? [container.ev] : []), ...reservations.slice(0, 3).map((r) => r.ev), ...(podman ? [podman.ev] : [])]),
           remediation: nothingLeft
             ? []
             : [
@@ -187,7 +186,7 @@ export default defineRule({
                   ? '# fix the cause named in the error first (netavark or the CNI plugin, the firewall, the netns path): podman does not retry on its own'
                   : '# fix the cause named in the error first (plugin binary, datastore, netns path); kubelet then retries',
                 ...(podmanOnly && firewallRulesGone(errors) ? ['podman network reload --all   # puts back the firewall rules of the running containers after a firewall reload'] : []),
-                ...(podmanOnly && podmanBefore43(host) ? [`# upgrade podman (${podmanBefore43(host)!.version} here) to 4.3 or later: it then removes the namespace even when the teardown fails (containers/podman#16016)`] : []),
+                ...(podman?.keepsNamespace ? [`# upgrade podman (${podman.version} here) to 4.3 or later: it then removes the namespace even when the teardown fails (containers/podman#16016)`] : []),
                 ...(netns && isLeaked(netns) ? [`# the namespace has no process: see the netns-leaked finding for ${netnsId(netns)}`] : []),
                 ...orphans.slice(0, 5).map((n) => `# maybe its namespace (no process, no known owner): see the netns-leaked finding for ${netnsId(n)}`),
                 ...(container ? [removeCommand(container, 'removing the sandbox runs the network teardown again')] : []),

@@ -1,7 +1,7 @@
 import type { Evidence, Fact, NetnsRef, SandboxEventKind, Stamp } from './facts.js';
 import { normalisePath } from './facts.js';
 import type { CniOp, Container, Daemon, Diagnostic, HostModel, IpClaim, Leftover, MountNamespace, Neighbor, Netns, Process, Reservation, SandboxEvent, TimelineEvent, UnitSetting } from './host.js';
-import { findContainer, isKernelThread, netnsId, podName, processlessBy } from './host.js';
+import { findContainer, hasProcess, isKernelThread, netnsId, podName, processlessBy } from './host.js';
 import { type HostClock, isValidZone, offsetZone, resolveStamp } from '../timeline/time.js';
 import { flat, pushAll, pushTo, shortId } from '../util.js';
 import { idValue } from './id-set.js';
@@ -52,7 +52,6 @@ function hostClock(facts: Fact[], input: HostInput, opts: ClockOptions, diags: D
 
 const DOCKERD = /(?:^|\/)(dockerd|dockerd-current)(?:\s|$)|(?:^|\/)docker(?:-current)? (?:daemon|-d)\b/;
 /** Container states whose process should be alive. */
-const RUNNING: readonly string[] = ['running', 'paused', 'restarting'];
 
 const SANDBOX_WORDS: Record<SandboxEventKind, string> = {
   run: 'sandbox created',
@@ -285,7 +284,7 @@ export function buildHost(input: HostInput, opts: ClockOptions, diags: Diagnosti
       for (const c of containers.values()) if (c.netnsKey === n.key) c.netnsKey = into.key;
       pushAll(into.containers, n.containers.filter((c) => !into.containers.includes(c)));
       netns.delete(n.key);
-    } else if (!owner || RUNNING.includes(owner.state)) {
+    } else if (!owner || hasProcess(owner.state)) {
       n.livenessUnknown = owner
         ? `container ${owner.id.slice(0, 12)} owns it and is ${owner.state}, but its process's /proc/<pid>/ns/net is not in the bundle`
         : 'the kernel shows no inode for this mount (before 3.19) and no container in the bundle owns its path';
@@ -411,7 +410,7 @@ export function buildHost(input: HostInput, opts: ClockOptions, diags: Diagnosti
   const unsure: string[] = [];
   for (const n of netns.values()) {
     if (n.isHost || n.members.length || n.livenessUnknown || !(n.mounts.length || n.fds.length)) continue;
-    const live = ownersOf.get(n.key)?.find((c) => RUNNING.includes(c.state) && !(c.pid && netOf.has(c.pid)));
+    const live = ownersOf.get(n.key)?.find((c) => hasProcess(c.state) && !(c.pid && netOf.has(c.pid)));
     if (!live) continue;
     n.livenessUnknown = `container ${live.id.slice(0, 12)} owns it and is ${live.state}, but ${live.pid ? `/proc/${live.pid}/ns/net` : 'its process'} is not in the bundle`;
     unsure.push(`${netnsId(n)}: ${n.livenessUnknown}`);
@@ -585,7 +584,7 @@ function containerByRef(records: Container[], ref: string): Container | undefine
     if (byId.length === 1) return byId[0];
   }
   const named = records.filter((c) => c.name === ref || c.name === `/${ref}`);
-  if (named.length) return named.find((c) => RUNNING.includes(c.state)) ?? named[0];
+  if (named.length) return named.find((c) => hasProcess(c.state)) ?? named[0];
   const pod = records.filter((c) => c.isSandbox && c.pod === ref);
-  return pod.find((c) => RUNNING.includes(c.state)) ?? pod[0];
+  return pod.find((c) => hasProcess(c.state)) ?? pod[0];
 }

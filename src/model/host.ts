@@ -32,6 +32,11 @@ export function isKernelThread(pid: number, p: Pick<Process, 'ppid' | 'args'> | 
   return (pid === 2 ? p.ppid === 0 : p.ppid === 2) && (!p.args || /^\[.*\]$/.test(p.args));
 }
 
+/** Whether a container in this state still has its process (running, paused, restarting). */
+export function hasProcess(state: string): boolean {
+  return state === 'running' || state === 'paused' || state === 'restarting';
+}
+
 /**
  * Rootless podman's pause process (`catatonit -P`): it keeps the user and mount namespace in which rootless podman mounts
  * every container's network namespace (/run/user/<uid>/netns/…). A mount there is podman's own, not a stray copy.

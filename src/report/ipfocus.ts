@@ -1,6 +1,6 @@
 import type { Analysis } from '../engine/analyse.js';
 import { isLeaked, namespacesWithIp, netnsName } from '../engine/rule.js';
-import { containerLabel, type HostModel, type Netns, podName } from '../model/host.js';
+import { containerLabel, hasProcess, type HostModel, type Netns, podName } from '../model/host.js';
 import { localText } from '../timeline/time.js';
 import { holderOf } from '../../rules/ip-last-holder.js';
 
@@ -65,7 +65,7 @@ function who(h: IpHolder): string {
 function verdict(ip: string, current: IpHolder[], places: IpPlace[]): string {
   const leaked = places.filter((p) => p.leaked);
   const live = places.filter((p) => !p.leaked);
-  const alive = current.filter((h) => ['running', 'paused', 'restarting'].includes(h.state));
+  const alive = current.filter((h) => hasProcess(h.state));
   if (places.length > 1 && leaked.length)
     return `${ip} is answered from ${places.length} places: ${live.length ? `the live ${live.map((p) => `${p.owner ?? p.netns} on ${p.host}`).join(' and ')} and ` : ''}${leaked.length === 1 ? 'a leaked namespace' : `${leaked.length} leaked namespaces`} (${leaked.map((p) => `${p.owner ?? p.netns} on ${p.host}`).join('; ')}), which still answer ARP for it: release the leaked one${leaked.length === 1 ? '' : 's'}.`;
   if (places.length > 1) return `${ip} is configured in ${places.length} live places (${places.map((p) => `${p.netns} on ${p.host}`).join('; ')}): two workloads share one address.`;
