@@ -177,11 +177,13 @@ export function namedByHand(host: HostModel, n: Netns): boolean {
 }
 const claimedPaths = new WeakMap<HostModel, Set<string>>(); // netns paths CNI calls named, per host (a busy node has 100,000 claims)
 
+// "Chain 'CNI-…' does not exist", "No chain/target/match by that name", "Bad rule (does a matching rule exist in that chain?)"
+const RULES_GONE = /Chain '?[\w-]+'? does not exist|No chain\/target\/match by that name|Bad rule \(does a matching rule exist in that chain\?\)|Couldn't load target `[\w-]+'/;
+
 // What a teardown's error text says about its cause, from the mechanism: each a signature and what it means.
 const TEARDOWN_CAUSES: [RegExp, (m: RegExpExecArray) => string][] = [
   [
-    // "Chain 'CNI-…' does not exist", "No chain/target/match by that name", "Bad rule (does a matching rule exist in that chain?)"
-    /Chain '?[\w-]+'? does not exist|No chain\/target\/match by that name|Bad rule \(does a matching rule exist in that chain\?\)|Couldn't load target `[\w-]+'/,
+    RULES_GONE,
     () => 'The error says the firewall rules or chains the network plugin added are already gone, so deleting them failed: a firewall reload (`firewall-cmd --reload`, a restart of firewalld or nftables) or an `iptables -F` drops the rules other programs added (containers/podman#8048, containers/netavark#230).',
   ],
   [
@@ -210,8 +212,8 @@ export function teardownCause(errors: readonly string[]): string | undefined {
   return out.length ? out.join(' ') : undefined;
 }
 
-/** Whether the errors say the firewall rules a plugin added were dropped under it (its first cause). */
-export const firewallRulesGone = (errors: readonly string[]): boolean => errors.some((e) => TEARDOWN_CAUSES[0][0].test(e));
+/** Whether the errors say the firewall rules a plugin added were dropped under it. */
+export const firewallRulesGone = (errors: readonly string[]): boolean => errors.some((e) => RULES_GONE.test(e));
 
 /**
  * Where the API server says an IP lives: the pods `kubectl get pods -o wide` (in any bundle of the run) lists with it and
