@@ -56,6 +56,24 @@ describe('line store', () => {
     expect(store.factOf(store.add(2, f))).toBe(f);
   });
 
+  it('keeps texts of its owner beside lines, through compaction, and says when two more records fit', () => {
+    const store = new LineStore<CniFact>(4, 64);
+    expect(store.hasRoom(4, 21)).toBe(true); // 21 UTF-16 units may take 63 bytes
+    expect(store.hasRoom(4, 22)).toBe(false);
+    expect(store.hasRoom(5, 0)).toBe(false);
+    const refs = [store.addText('holder ü 1'), store.add(7, fact(7, stamps[6]), 'line 7'), store.addText('')];
+    expect(refs).not.toContain(FULL);
+    expect(store.addText('x'.repeat(22))).toBe(FULL); // no room for its bytes
+    expect([store.textOf(refs[0]), store.textOf(refs[1]), store.textOf(refs[2]), store.lineOf(refs[1])]).toEqual(['holder ü 1', 'line 7', '', 7]);
+    // The line is dropped; the texts stay, renumbered, in order.
+    store.compact((move) => {
+      refs[0] = move(refs[0], true);
+      refs[2] = move(refs[2], true);
+    }, 1, 64);
+    expect(store.count).toBe(2);
+    expect([store.textOf(refs[0]), store.textOf(refs[2])]).toEqual(['holder ü 1', '']);
+  });
+
   it('holds nothing until the first line (every file has a ledger), then grows', () => {
     const store = new LineStore<CniFact>();
     expect(store.add(1, fact(1, stamps[0]), 'x')).toBe(FULL);
@@ -151,7 +169,7 @@ describe('CNI ledger memory', () => {
     const few = held(20);
     expect(few).toBeGreaterThan(50); // it holds the containers' last lines until released
     expect(held(400)).toBe(few); // twenty times the lines, the same records
-    expect(few).toBeLessThanOrEqual(50 * 2 * 6); // per IP its last claims' ADD and DEL, at most
+    expect(few).toBeLessThanOrEqual(50 * 3 * 6); // per IP its last claims' ADD, DEL and holder, at most
   });
 });
 
@@ -177,8 +195,32 @@ describe('CNI ledger on a node that churns pods', () => {
       return ledger.held();
     };
     const few = held(1000);
-    expect(few).toBeLessThanOrEqual(50 * 2 * 6); // per IP its last claims' ADD and DEL, at most
+    expect(few).toBeLessThanOrEqual(50 * 3 * 6); // per IP its last claims' ADD, DEL and holder, at most
     expect(held(20000)).toBe(few);
+  });
+
+  it('tells who held each older claim exactly, whatever its pod, namespace and netns hold', () => {
+    const ledger = ledgerOf();
+    const holders = [
+      { pod: 'web-1', podNamespace: 'default', netnsPath: '/var/run/netns/cni-1' },
+      { pod: undefined, podNamespace: undefined, netnsPath: undefined },
+      { pod: 'a,b;3,4', podNamespace: '-', netnsPath: '/proc/12/ns/net' },
+      { pod: 'données-é€', podNamespace: '', netnsPath: '12,-;' },
+      { pod: '', podNamespace: 'kube-system', netnsPath: undefined },
+      { pod: 'p', podNamespace: 'n', netnsPath: '/run/netns/x' },
+      { pod: 'q', podNamespace: 'n', netnsPath: '/run/netns/y' },
+      { pod: 'r', podNamespace: 'n', netnsPath: '/run/netns/z' },
+    ];
+    holders.forEach((h, k) => {
+      for (const op of ['ADD', 'DEL'] as const)
+        ledger.push({ kind: 'cniOp', op, containerId: idOf(k), ...h, ips: op === 'ADD' ? ['10.1.0.1'] : [], at: stamps0, ev: { source: 'cni.log', line: 2 * k + (op === 'ADD' ? 1 : 2), text: `${op} ${idOf(k)} x` } });
+    });
+    // Of 8 claims the ring keeps 6; the oldest 4 of those are summaries, told from their holders.
+    const summaries = ledger.facts().filter((f) => f.op === 'ADD' && f.ev.text.startsWith('('));
+    expect(summaries.map((f) => f.ev.line)).toEqual([5, 7, 9, 11]);
+    expect(summaries.map((f) => ({ containerId: f.containerId, pod: f.pod, podNamespace: f.podNamespace, netnsPath: f.netnsPath }))).toEqual(
+      [2, 3, 4, 5].map((k) => ({ containerId: idOf(k).slice(0, 12), ...holders[k] })),
+    );
   });
 
   it('takes a DEL repeated after a clean release as nothing new: no orphan DEL, no failure', () => {

@@ -1,6 +1,6 @@
 import type { Evidence, Fact } from './facts.js';
 import { flat, pushAll, pushTo, shortId } from '../util.js';
-import { FULL, LineStore, NONE, type LineStoreState } from './line-store.js';
+import { LineStore, NONE, type LineStoreState } from './line-store.js';
 import { IdSet, type IdValues } from './id-set.js';
 
 type CniFact = Extract<Fact, { kind: 'cniOp' }>;
@@ -9,12 +9,38 @@ type CniFact = Extract<Fact, { kind: 'cniOp' }>;
 export const CLAIMS_PER_IP = 6;
 const FAILED_PER_CONTAINER = 5;
 
-/** Who held a claim: shared by every claim of one container while its pod and netns stay the same. */
+/**
+ * Who held a claim. Kept as a text record of the line store (see holderText), not an object: a busy node's log names
+ * a new sandbox with every pod, and each holder lives as long as its IP's ring keeps the claim (thousands of ADDs), so
+ * as objects they were most of what the reading threads' young generations copied and promoted. One thread reading the
+ * bench's scale-1 log: 106 MB promoted in 390 ms of scavenges -> 1.3 MB in 229 ms; whole report at scale 4: 22.2 -> 19.0 s,
+ * peak RSS 499 -> 457 MB (two runs each); scale 1: peak RSS 237 -> 204 MB (median of ten), time unchanged.
+ */
 interface Holder {
   containerId: string; // short id
   pod?: string;
   podNamespace?: string;
   netnsPath?: string;
+}
+
+/** A holder as one text: each field's length (or "-" for none), then the fields, so that any text round-trips. */
+function holderText(containerId: string, pod: string | undefined, podNamespace: string | undefined, netnsPath: string | undefined): string {
+  return `${containerId.length},${pod?.length ?? '-'},${podNamespace?.length ?? '-'},${netnsPath?.length ?? '-'};${containerId}${pod ?? ''}${podNamespace ?? ''}${netnsPath ?? ''}`;
+}
+
+function parseHolder(text: string): Holder {
+  const head = text.indexOf(';');
+  let at = head + 1;
+  const fields = text
+    .slice(0, head)
+    .split(',')
+    .map((n) => {
+      if (n === '-') return undefined;
+      const v = text.slice(at, at + Number(n));
+      at += Number(n);
+      return v;
+    });
+  return { containerId: fields[0]!, pod: fields[1], podNamespace: fields[2], netnsPath: fields[3] };
 }
 
 /**
@@ -40,8 +66,8 @@ interface ContainerOps {
   openN: number;
   openIp: IpState[];
   openAdd: number[];
-  openHolder: Holder[];
-  holder: Holder | undefined;
+  openHolder: number[];
+  holder: number; // this container's holder record, NONE until its first ADD with an IP
 }
 
 /**
@@ -50,7 +76,6 @@ interface ContainerOps {
  */
 const NO_RECORDS: number[] = [];
 const NO_IPS: IpState[] = [];
-const NO_HOLDERS: Holder[] = [];
 
 /** A ledger's content, as passed between threads. */
 export interface LedgerState {
@@ -80,7 +105,7 @@ interface IpState {
   released: number; // claims ever released; the newest is at (released - 1) % CLAIMS_PER_IP
   add: number[];
   del: number[];
-  holder: (Holder | undefined)[];
+  holder: number[];
 }
 
 /** The ring slots of an IP's kept released claims, oldest first: the last FULL_CLAIMS_PER_IP keep their lines. */
@@ -98,7 +123,7 @@ const isFull = (i: number, n: number) => i >= n - FULL_CLAIMS_PER_IP;
 interface Released {
   add: number;
   del: number;
-  holder: Holder;
+  holder: number;
 }
 
 /**
@@ -141,8 +166,14 @@ export class CniLedger {
     let c = this.containers.get(id);
     // Another DEL of a container already released (kubelet tears a sandbox down more than once): nothing left to tell.
     if (!c && f.op === 'DEL' && this.retired.has(id)) return;
-    const r = this.record(f);
-    if (!c) this.containers.set(id, (c = { lastAdd: NONE, delAfterLastAdd: NONE, orphanDel: NONE, failedAdd: NONE, failed: NO_RECORDS, hasOpen: false, openN: 0, openIp: NO_IPS, openAdd: NO_RECORDS, openHolder: NO_HOLDERS, holder: undefined }));
+    // A successful ADD with an IP keeps two records: the line and, unless this container's holder is the same, a new holder.
+    const text = this.keptText(f);
+    const newHolder = f.op === 'ADD' && !f.err && f.ips.length && !(c && c.holder !== NONE && this.sameHolder(c.holder, f)) ? holderText(shortId(f.containerId), f.pod, f.podNamespace, f.netnsPath) : undefined;
+    const chars = (text?.length ?? 0) + (newHolder?.length ?? 0);
+    if (!this.store.hasRoom(2, chars)) this.compact(2, chars * 3);
+    const r = this.store.add(f.ev.line, f, text);
+    if (!c) this.containers.set(id, (c = { lastAdd: NONE, delAfterLastAdd: NONE, orphanDel: NONE, failedAdd: NONE, failed: NO_RECORDS, hasOpen: false, openN: 0, openIp: NO_IPS, openAdd: NO_RECORDS, openHolder: NO_RECORDS, holder: NONE }));
+    if (newHolder !== undefined) c.holder = this.store.addText(newHolder);
     if (f.op === 'ADD') {
       if (f.err) {
         c.failedAdd = r;
@@ -152,9 +183,7 @@ export class CniLedger {
       c.delAfterLastAdd = NONE;
       if (c.failed.length) c.failed = NO_RECORDS;
       c.hasOpen = true;
-      // An IP given again to the holder it was last released by (a sandbox set up again) shares that holder.
-      const first = f.ips.length ? this.ip(f.ips[0], f.ev.line * 64) : undefined;
-      const holder = this.holder(c, f, first && first.released ? first.holder[(first.released - 1) % CLAIMS_PER_IP] : undefined);
+      const holder = c.holder;
       for (let k = 0; k < f.ips.length; k++) {
         const s = this.ip(f.ips[k], f.ev.line * 64 + Math.min(k, 63));
         s.adds++;
@@ -205,19 +234,20 @@ export class CniLedger {
     }
   }
 
-  /** The line's record: its text when it can be read again alone (not cut at 1000 characters), else its fact. */
-  private record(f: CniFact): number {
-    let text: string | undefined;
-    if (this.reparse && !f.ev.text.endsWith('…')) {
-      if (this.source === undefined) this.source = f.ev.source;
-      if (f.ev.source === this.source) text = f.ev.text;
-    }
-    let r = this.store.add(f.ev.line, f, text);
-    if (r === FULL) {
-      this.compact(1, text ? text.length * 3 : 0);
-      r = this.store.add(f.ev.line, f, text);
-    }
-    return r;
+  /** The text a line is kept as, when it can be read again alone (not cut at 1000 characters); else it keeps its fact. */
+  private keptText(f: CniFact): string | undefined {
+    if (!this.reparse || f.ev.text.endsWith('…')) return undefined;
+    if (this.source === undefined) this.source = f.ev.source;
+    return f.ev.source === this.source ? f.ev.text : undefined;
+  }
+
+  /** Whether holder record `h` is this ADD's container, pod and netns (a sandbox set up again keeps its holder). */
+  private sameHolder(h: number, add: CniFact): boolean {
+    return this.store.textOf(h) === holderText(shortId(add.containerId), add.pod, add.podNamespace, add.netnsPath);
+  }
+
+  private holderOf(h: number): Holder {
+    return parseHolder(this.store.textOf(h)!);
   }
 
   /**
@@ -233,13 +263,23 @@ export class CniLedger {
           c.orphanDel = move(c.orphanDel, true);
           c.failedAdd = move(c.failedAdd, true);
           for (let k = 0; k < c.failed.length; k++) c.failed[k] = move(c.failed[k], true);
-          for (let k = 0; k < c.openN; k++) c.openAdd[k] = move(c.openAdd[k], true);
+          for (let k = 0; k < c.openN; k++) {
+            c.openAdd[k] = move(c.openAdd[k], true);
+            c.openHolder[k] = move(c.openHolder[k], true);
+          }
+          c.holder = move(c.holder, true);
         }
-        for (const s of this.ips.values())
-          keptSlots(s).forEach((slot, i, all) => {
-            s.add[slot] = move(s.add[slot], isFull(i, all.length));
-            s.del[slot] = move(s.del[slot], isFull(i, all.length));
-          });
+        // Loops, not keptSlots(): this runs for every IP at every compaction (a hundred times a million lines).
+        for (const s of this.ips.values()) {
+          const n = Math.min(s.released, CLAIMS_PER_IP);
+          for (let i = 0; i < n; i++) {
+            const slot = (s.released - n + i) % CLAIMS_PER_IP;
+            const full = isFull(i, n);
+            s.add[slot] = move(s.add[slot], full);
+            s.del[slot] = move(s.del[slot], full);
+            s.holder[slot] = move(s.holder[slot], true);
+          }
+        }
       },
       room,
       roomBytes,
@@ -248,7 +288,7 @@ export class CniLedger {
 
   private ip(ip: string, seen: number): IpState {
     let s = this.ips.get(ip);
-    if (!s) this.ips.set(ip, (s = { ip: flat(ip)!, firstSeen: seen, adds: 0, released: 0, add: new Array(CLAIMS_PER_IP).fill(NONE), del: new Array(CLAIMS_PER_IP).fill(NONE), holder: new Array(CLAIMS_PER_IP).fill(undefined) }));
+    if (!s) this.ips.set(ip, (s = { ip: flat(ip)!, firstSeen: seen, adds: 0, released: 0, add: new Array(CLAIMS_PER_IP).fill(NONE), del: new Array(CLAIMS_PER_IP).fill(NONE), holder: new Array(CLAIMS_PER_IP).fill(NONE) }));
     return s;
   }
 
@@ -297,14 +337,16 @@ export class CniLedger {
       // Empty lists come back from the other thread as one shared copy: this ledger's own shared ones replace them.
       ops.failed = ops.failed.length ? ops.failed.map(ours) : NO_RECORDS;
       ops.openAdd = ops.openAdd.length ? ops.openAdd.map(ours) : NO_RECORDS;
+      ops.openHolder = ops.openHolder.length ? ops.openHolder.map(ours) : NO_RECORDS;
+      ops.holder = ours(ops.holder);
       if (!ops.openIp.length) ops.openIp = NO_IPS;
-      if (!ops.openHolder.length) ops.openHolder = NO_HOLDERS;
       this.containers.set(id, ops);
     }
-    const released = (s: IpState): Released[] => keptSlots(s).map((slot) => ({ add: s.add[slot], del: s.del[slot], holder: s.holder[slot]! }));
+    const released = (s: IpState): Released[] => keptSlots(s).map((slot) => ({ add: s.add[slot], del: s.del[slot], holder: s.holder[slot] }));
     for (const [ip, theirs] of other.ips) {
       theirs.add = theirs.add.map(ours);
       theirs.del = theirs.del.map(ours);
+      theirs.holder = theirs.holder.map(ours);
       const mine = this.ips.get(ip);
       if (!mine) {
         this.ips.set(ip, theirs);
@@ -316,7 +358,7 @@ export class CniLedger {
       mine.released += theirs.released;
       mine.add.fill(NONE);
       mine.del.fill(NONE);
-      mine.holder.fill(undefined);
+      mine.holder.fill(NONE);
       merged.forEach((c, i) => {
         const slot = (mine.released - merged.length + i) % CLAIMS_PER_IP;
         mine.add[slot] = c.add;
@@ -327,16 +369,6 @@ export class CniLedger {
     // Their open claims point at their IpState: from now on at ours, where both had the IP.
     for (const ops of other.containers.values()) for (let k = 0; k < ops.openN; k++) ops.openIp[k] = this.ips.get(ops.openIp[k].ip)!;
     this.compact();
-  }
-
-  /**
-   * The container's holder, new only when its pod or netns changed: claims share it instead of copies of their strings.
-   * A released container's record is dropped with its holder; `previous` (its IP's last holder) may be that one.
-   */
-  private holder(c: ContainerOps, add: CniFact, previous: Holder | undefined): Holder {
-    const h = c.holder ?? (previous && add.containerId.startsWith(previous.containerId) ? previous : undefined);
-    if (h && h.pod === add.pod && h.podNamespace === add.podNamespace && h.netnsPath === add.netnsPath) return (c.holder = h);
-    return (c.holder = { containerId: add.containerId.slice(0, 12), pod: flat(add.pod), podNamespace: flat(add.podNamespace), netnsPath: flat(add.netnsPath) });
   }
 
   /** The containers released cleanly and dropped: a fact of the file `source` per thread that read it (none when none). */
@@ -379,7 +411,7 @@ export class CniLedger {
           keep(s.del[slot]);
           continue;
         }
-        const holder = s.holder[slot]!;
+        const holder = this.holderOf(s.holder[slot]);
         for (const op of ['ADD', 'DEL'] as const) {
           const r = op === 'ADD' ? s.add[slot] : s.del[slot];
           const no = this.store.lineOf(r);

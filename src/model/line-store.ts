@@ -20,6 +20,7 @@ export const NONE = -1;
 
 // How a record's time is kept: packed local time (optionally with a zone from `zones`), UTC milliseconds, or the fact's own.
 const TAG_FACT = -1;
+const TAG_TEXT = -2; // text alone, no line or time (a ledger's holder of claims)
 const TAG_LOCAL = 0;
 const TAG_EXACT = 1;
 const TAG_ZONE = 2; // TAG_ZONE + k: local time in zones[k]
@@ -139,6 +140,28 @@ export class LineStore<F extends { at: Stamp }> {
     this.line[r] = line;
     this.count++;
     return r;
+  }
+
+  /**
+   * Keeps a text of the owner's own (no line, no time), read back by textOf: what the owner would otherwise keep as an
+   * object on the heap, per line, for a while. FULL when there is no room.
+   */
+  addText(text: string): number {
+    if (this.count === this.cap || this.textEnd + text.length * 3 > this.text.length) return FULL;
+    const r = this.count;
+    this.off[r] = this.textEnd;
+    this.len[r] = this.text.write(text, this.textEnd, 'utf8');
+    this.textEnd += this.len[r];
+    this.tag[r] = TAG_TEXT;
+    this.line[r] = 0;
+    this.stamp[r] = 0;
+    this.count++;
+    return r;
+  }
+
+  /** Whether `records` more records with `chars` UTF-16 units of text in all fit without compacting. */
+  hasRoom(records: number, chars: number): boolean {
+    return this.count + records <= this.cap && this.textEnd + chars * 3 <= this.text.length;
   }
 
   /** The tag of a local time in `zone`; TAG_FACT past MAX_ZONES zones (a hostile log's lines then keep their facts), unless `always`. */
