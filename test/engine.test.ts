@@ -89,6 +89,30 @@ describe('byte prefilters', () => {
   });
 });
 
+describe('byte prefilters on a word in every line', () => {
+  it('finds a word where the last line had it, elsewhere, twice, or not at all, and its horizon stays within the line', async () => {
+    const { Needles } = await import('../src/recognise/parser.js');
+    const lines = ['t=1 level=info a', 't=2 level=info b', 't=3 level=error', 'level=info first', 't=44 level=info', 'level=info t=5 level=info', 't=6 level=infx', 't=7 level=info'];
+    const text = lines.join('\n');
+    const buf = Buffer.from(text);
+    const n = new Needles(['level=info']);
+    const got: boolean[] = [];
+    let from = 0;
+    for (const line of lines) {
+      const to = from + line.length;
+      got.push(n.any(buf, from, to));
+      // Asked after the line's answer, as a reader of several sinks does: within this line when it holds the word
+      // (no line after it is skipped), else the end of the next occurrence.
+      const h = n.horizon(buf, from);
+      const first = text.indexOf('level=info', from);
+      if (line.includes('level=info')) expect(h).toBeLessThanOrEqual(to);
+      else expect(h).toBe(first < 0 ? Infinity : first + 'level=info'.length);
+      from = to + 1;
+    }
+    expect(got).toEqual(lines.map((l) => l.includes('level=info')));
+  });
+});
+
 describe('line splitting', () => {
   it('cuts a line longer than the limit wherever it lies, inside a chunk or across two, and says so once per line', async () => {
     const { LineSplitter } = await import('../src/bundle/lines.js');

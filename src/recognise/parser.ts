@@ -69,10 +69,12 @@ export class Needles {
   private nearest = -1; // the smallest of `next` after a miss of every word; -1 when unknown
   private anchors: number[] | undefined; // per word: offset of the byte its search starts from
   private tails: Buffer[] = [];
+  private readonly column: number[]; // per word: where in its line it was last found (-1: not yet)
 
   constructor(words: readonly string[]) {
     this.words = words.map((w) => Buffer.from(w));
     this.next = this.words.map(() => -1);
+    this.column = this.words.map(() => -1);
   }
 
   /** True when any word occurs in buf[from, to). */
@@ -97,13 +99,28 @@ export class Needles {
     return h;
   }
 
-  /** True when word i occurs in buf[from, to). */
+  /**
+   * True when word i occurs in buf[from, to). A word found in most lines (dockerd's "level=info") is looked for first
+   * where it was in the last line it was in, by bytes, before a search (a call per line: 0.1 s a million lines).
+   * Such a hit may not be the first in the line, which holds it either way: no answer and no horizon changes.
+   */
   at(i: number, buf: Buffer, from: number, to: number): boolean {
     this.follow(buf);
     let pos = this.next[i];
     if (pos === Infinity) return false; // not in the rest of this chunk
-    if (pos < from) this.next[i] = pos = this.find(i, buf, from);
-    return pos + this.words[i].length <= to;
+    const word = this.words[i];
+    if (pos < from) {
+      const col = this.column[i];
+      this.next[i] = pos = col >= 0 && from + col + word.length <= to && this.isAt(word, buf, from + col) ? from + col : this.find(i, buf, from);
+    }
+    if (pos + word.length > to) return false;
+    this.column[i] = pos - from;
+    return true;
+  }
+
+  private isAt(word: Buffer, buf: Buffer, at: number): boolean {
+    for (let k = 0; k < word.length; k++) if (buf[at + k] !== word[k]) return false;
+    return true;
   }
 
   /** Starts following a new chunk: what was found in the last one no longer holds. */
