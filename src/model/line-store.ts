@@ -26,6 +26,10 @@ const TAG_EXACT = 1;
 const TAG_ZONE = 2; // TAG_ZONE + k: local time in zones[k]
 const MAX_ZONES = 64;
 
+const NO_F64 = new Float64Array(0);
+const NO_I32 = new Int32Array(0);
+const NO_U8 = new Uint8Array(0);
+const NO_TEXT = Buffer.alloc(0);
 const ok = (v: number, lo: number, hi: number) => Number.isInteger(v) && v >= lo && v <= hi;
 
 /** A local time as one exact integer below 2^53 (year 0–9998 or none, month, day, h, m, s, ms), or -1 when it does not fit. */
@@ -95,14 +99,16 @@ export class LineStore<F extends { at: Stamp }> {
     textBytes = 0,
     private readonly maxTextBytes = 1 << 30,
   ) {
-    this.line = new Float64Array(cap);
-    this.stamp = new Float64Array(cap);
-    this.tag = new Int32Array(cap);
-    this.off = new Int32Array(cap);
-    this.len = new Int32Array(cap);
-    this.mark = new Uint8Array(cap);
-    this.moved = new Int32Array(cap);
-    this.text = Buffer.allocUnsafeSlow(textBytes);
+    // Empty, a store shares empty arrays (grow replaces them, never writes them): a bundle's 2,600 files each made eight
+    // array buffers here, for nothing.
+    this.line = cap ? new Float64Array(cap) : NO_F64;
+    this.stamp = cap ? new Float64Array(cap) : NO_F64;
+    this.tag = cap ? new Int32Array(cap) : NO_I32;
+    this.off = cap ? new Int32Array(cap) : NO_I32;
+    this.len = cap ? new Int32Array(cap) : NO_I32;
+    this.mark = cap ? new Uint8Array(cap) : NO_U8;
+    this.moved = cap ? new Int32Array(cap) : NO_I32;
+    this.text = textBytes ? Buffer.allocUnsafeSlow(textBytes) : NO_TEXT;
   }
 
   /**
