@@ -148,8 +148,8 @@ export class Needles {
    * Picks where each word's search starts from the first 16 KiB the file shows: the tail (the word from that byte on)
    * that occurs least there, the rarest first byte first (the search runs memchr on it), stopping at a tail that does
    * not occur. By the rarest byte alone, "cmdDel" was searched as "Del", which every dockerd line holds
-   * ("TaskDelete"): a call per line, a tenth of a second a million lines. Tails are counted up to 64 and up to the best
-   * so far: a file of 600 mount tables plans 600 times.
+   * ("TaskDelete"): a call per line, a tenth of a second a million lines. Tails are counted up to four, and up to the
+   * best so far (more than four in 16 KiB is common whatever the count): a bundle of 600 mount tables plans 600 times.
    */
   private plan(sample: Buffer): void {
     const head = sample.subarray(0, Math.min(sample.length, 16384));
@@ -163,7 +163,7 @@ export class Needles {
     this.anchors = this.words.map((w) => {
       const byRarity = Array.from(w.keys()).sort((a, b) => counts[w[a]] - counts[w[b]] || a - b);
       let best = byRarity[0];
-      let bestTail = 64;
+      let bestTail = 5;
       for (const k of byRarity) {
         const n = occurrences(w.subarray(k), bestTail);
         if (n < bestTail) [best, bestTail] = [k, n];
