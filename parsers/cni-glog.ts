@@ -77,8 +77,8 @@ const isAddressChar = (c: number) => isDigit(c) || (c >= 97 && c <= 102) || (c >
 const HEX_RUN = /[0-9a-f]+/y;
 
 /**
- * "ADD <pod>_<ns>, <container id>, <netns>, " by position, in the line `s` from `at` (a million lines: no regex, and
- * nothing is cut out before the line is known to be one); undefined when the line is not one.
+ * "ADD <pod>_<ns>, <container id>, <netns>, " by position, in the line `s` from `at` (a million lines: offsets, one
+ * sticky regex for the id's digits, and nothing cut out before the line is known to be one); undefined when it is not one.
  */
 export function opFields(s: string, at = 0): { kind: 'ADD' | 'DEL'; podNs: string; containerId: string; netns: string; restAt: number } | undefined {
   const kind = s.startsWith('ADD ', at) ? 'ADD' : s.startsWith('DEL ', at) ? 'DEL' : undefined;

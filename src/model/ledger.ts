@@ -168,7 +168,7 @@ export class CniLedger {
     if (!c && f.op === 'DEL' && this.retired.has(id)) return;
     // A successful ADD with an IP keeps two records: the line and, unless this container's holder is the same, a new holder.
     const text = this.keptText(f);
-    const newHolder = f.op === 'ADD' && !f.err && f.ips.length && !(c && c.holder !== NONE && this.sameHolder(c.holder, f)) ? holderText(shortId(f.containerId), f.pod, f.podNamespace, f.netnsPath) : undefined;
+    const newHolder = f.op === 'ADD' && !f.err && f.ips.length > 0 && !(c && c.holder !== NONE && this.sameHolder(c.holder, f)) ? holderText(shortId(f.containerId), f.pod, f.podNamespace, f.netnsPath) : undefined;
     const chars = (text?.length ?? 0) + (newHolder?.length ?? 0);
     if (!this.store.hasRoom(2, chars)) this.compact(2, chars * 3);
     const r = this.store.add(f.ev.line, f, text);

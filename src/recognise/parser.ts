@@ -59,8 +59,9 @@ export interface LineSink {
  * One instance per open file (it follows that file's chunks).
  *
  * Buffer.indexOf runs memchr on a needle's first byte, so a word starting with a common byte ("network", " - nsfs ")
- * stops at nearly every line. Each word is therefore searched from its rarest byte in the file's first chunk and
- * its start checked around the hit: in a dockerd log that made the family's 25 absent words 4× cheaper to rule out.
+ * stops at nearly every line. Each word is therefore searched from its rarest tail in the file's first chunk (see
+ * plan) and its start checked around the hit: in a dockerd log that made the family's 25 absent words 4× cheaper to
+ * rule out.
  */
 export class Needles {
   private readonly words: Buffer[];
