@@ -143,16 +143,14 @@ run -q commands/lsns.json lsns --json
 run -q commands/lsfd.json lsfd --json
 
 say 'container runtimes'
-if run -q commands/docker-ps-aq.txt docker ps -aq --no-trunc; then
-  run -q commands/docker-ps-a.txt docker ps -a
-  ids=$(grep -E '^[0-9a-f]{12,64}$' "$D/commands/docker-ps-aq.txt")
-  [ -n "$ids" ] && run commands/docker-inspect.json docker inspect $ids
-fi
-if run -q commands/podman-ps-aq.txt podman ps -aq --no-trunc; then
-  run -q commands/podman-ps-a.txt podman ps -a
-  ids=$(grep -E '^[0-9a-f]{12,64}$' "$D/commands/podman-ps-aq.txt")
-  [ -n "$ids" ] && run commands/podman-inspect.json podman inspect $ids
-fi
+# nerdctl lists containerd's default namespace: Kubernetes' own containers (k8s.io) are crictl's, below.
+for tool in docker podman nerdctl; do
+  if run -q commands/$tool-ps-aq.txt $tool ps -aq --no-trunc; then
+    run -q commands/$tool-ps-a.txt $tool ps -a
+    ids=$(grep -E '^[0-9a-f]{12,64}$' "$D/commands/$tool-ps-aq.txt")
+    [ -n "$ids" ] && run commands/$tool-inspect.json $tool inspect $ids
+  fi
+done
 run -q commands/systemctl-cat-docker.txt systemctl cat docker
 run -q commands/systemctl-show-docker.txt systemctl show docker
 for f in /lib/systemd/system/docker.service /usr/lib/systemd/system/docker.service /etc/systemd/system/docker.service /etc/systemd/system/docker.service.d/*.conf /run/systemd/system/docker.service.d/*.conf; do copy "$f"; done

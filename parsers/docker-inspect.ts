@@ -1,5 +1,6 @@
 import type { ContainerRecord, ContainerState, Stamp } from '../src/model/facts.js';
 import { eachJsonItem, jsonObj as obj, jsonStr as str } from '../src/recognise/json.js';
+import { nerdctlCommand } from '../src/recognise/command.js';
 import { defineParser, wholeText } from '../src/recognise/parser.js';
 
 interface Inspect {
@@ -44,8 +45,16 @@ function isPodman(raw: Inspect): boolean {
   return typeof raw.OCIRuntime === 'string' || typeof raw.ConmonPidFile === 'string' || typeof raw.IsInfra === 'boolean' || typeof obj<NonNullable<Inspect['State']>>(raw.State)?.ConmonPid === 'number';
 }
 
-/** One container from `docker inspect` or `podman inspect`, taking only fields of the expected type (the JSON comes from strangers). */
-export function containerFromInspect(raw: Inspect): ContainerRecord | undefined {
+/** Where an inspect's JSON came from, when its command line says: nerdctl, and its containerd namespace. */
+export interface InspectSource {
+  nerdctlNamespace?: string;
+}
+
+/**
+ * One container from `docker inspect`, `podman inspect` or `nerdctl inspect`, taking only fields of the expected type
+ * (the JSON comes from strangers).
+ */
+export function containerFromInspect(raw: Inspect, source: InspectSource = {}): ContainerRecord | undefined {
   if (typeof raw.Id !== 'string' || !/^[0-9a-f]{12,64}$/.test(raw.Id)) return undefined;
   const st = obj<NonNullable<Inspect['State']>>(raw.State);
   const net = obj<NonNullable<Inspect['NetworkSettings']>>(raw.NetworkSettings);
@@ -68,6 +77,12 @@ export function containerFromInspect(raw: Inspect): ContainerRecord | undefined 
   const sharedNet = networkMode?.startsWith('container:') ? networkMode.slice('container:'.length) : undefined;
   const type = labels['io.kubernetes.docker.type'];
   const podman = isPodman(raw);
+  // nerdctl prints docker's keys too: its labels ("nerdctl/name", "nerdctl/namespace") or its command line tell it.
+  // Kubernetes' own containers (namespace k8s.io, labelled by containerd's CRI plugin) are removed with crictl.
+  const criKind = labels['io.cri-containerd.kind'];
+  const nerdctlNamespace = labels['nerdctl/namespace'] ?? source.nerdctlNamespace;
+  const nerdctl = !podman && (source.nerdctlNamespace !== undefined || Object.keys(labels).some((k) => k.startsWith('nerdctl/')));
+  const runtime = podman ? 'podman' : criKind || (nerdctl && nerdctlNamespace === 'k8s.io') ? 'cri' : nerdctl ? 'nerdctl' : 'docker';
   const ips = new Set<string>();
   if (c.NetworkSettings?.IPAddress) ips.add(c.NetworkSettings.IPAddress);
   for (const n of Object.values(c.NetworkSettings?.Networks ?? {})) {
@@ -77,14 +92,15 @@ export function containerFromInspect(raw: Inspect): ContainerRecord | undefined 
   }
   return {
     id: raw.Id,
-    runtime: podman ? 'podman' : 'docker',
+    runtime,
+    ...(runtime === 'nerdctl' && nerdctlNamespace ? { ctrNamespace: nerdctlNamespace } : {}),
     name,
     pod: labels['io.kubernetes.pod.name'] ?? k8s?.[2],
     podNamespace: labels['io.kubernetes.pod.namespace'] ?? k8s?.[3],
     podUid: labels['io.kubernetes.pod.uid'] ?? k8s?.[4],
     podId: podman ? str(raw.Pod) || undefined : undefined,
     // A podman pod's members join its infra container's namespace (NetworkMode "container:<infra id>").
-    isSandbox: podman && raw.IsInfra === true ? true : type ? type === 'podsandbox' : labels['io.kubernetes.container.name'] ? labels['io.kubernetes.container.name'] === 'POD' : k8s ? k8s[1] === 'POD' : !sharedNet,
+    isSandbox: podman && raw.IsInfra === true ? true : criKind ? criKind === 'sandbox' : type ? type === 'podsandbox' : labels['io.kubernetes.container.name'] ? labels['io.kubernetes.container.name'] === 'POD' : k8s ? k8s[1] === 'POD' : !sharedNet,
     sandboxOf: labels['io.kubernetes.sandbox.id'] ?? sharedNet,
     state: stateOf(c.State),
     pid: c.State?.Pid || undefined,
@@ -101,14 +117,16 @@ export function containerFromInspect(raw: Inspect): ContainerRecord | undefined 
 
 export default defineParser({
   id: 'docker-inspect',
-  describe: '`docker inspect` and `podman inspect` JSON (arrays, objects, or one object per line as --format \'{{json .}}\' prints): state, pid, SandboxKey, IPs and pod labels of every container, dead ones too',
-  collect: 'docker inspect $(docker ps -aq)   (podman: podman inspect $(podman ps -aq))',
+  describe: '`docker inspect`, `podman inspect` and `nerdctl inspect` JSON (arrays, objects, or one object per line as --format \'{{json .}}\' prints): state, pid, SandboxKey, IPs and pod labels of every container, dead ones too',
+  collect: 'docker inspect $(docker ps -aq)   (podman: podman inspect $(podman ps -aq); nerdctl: nerdctl [-n NS] inspect $(nerdctl [-n NS] ps -aq))',
   recognise: {
-    // `-f '{{.State.Pid}}'` prints a template, not JSON; `-f '{{json .}}'` is JSON again.
-    command: /^(?:docker|podman)\s+(?:container\s+)?inspect\b(?!.*\s(?:-f|--format)[\s=](?!['"]?\{\{\s*json\s+\.\s*\}\}))/,
+    // `-f '{{.State.Pid}}'` prints a template, not JSON; `-f '{{json .}}'` is JSON again. nerdctl may take global
+    // options first (`nerdctl -n k8s.io inspect`).
+    command: /^(?:docker|podman|nerdctl(?:\s+-\S+(?:[\s=][^\s-]\S*)?)*)\s+(?:container\s+)?inspect\b(?!.*\s(?:-f|--format)[\s=](?!['"]?\{\{\s*json\s+\.\s*\}\}))/,
     sniff: (h) => /^\s*[[{]/.test(h) && /"Id"\s*:\s*"[0-9a-f]{64}"/.test(h) && /"(State|NetworkSettings|Config)"\s*:/.test(h),
   },
   open(ctx) {
+    const source: InspectSource = { nerdctlNamespace: nerdctlCommand(ctx.command?.inner ?? '')?.namespace };
     return wholeText(ctx, (text, firstLine) => {
       // One array (docker inspect a b c), several (one command per container), or one object per line
       // (docker inspect --format '{{json .}}'): every document is read, not just the first.
@@ -119,7 +137,7 @@ export default defineParser({
       });
       const visit = (item: unknown) => {
         if (!item || typeof item !== 'object') return;
-        const c = containerFromInspect(item as Inspect);
+        const c = containerFromInspect(item as Inspect, source);
         if (!c) return ctx.warn(firstLine, 'docker inspect item without a valid Id; skipped');
         const line = idLine.get(c.id) ?? firstLine;
         ctx.emit({ kind: 'container', container: c, ev: ctx.evidence(line, `"Id": "${c.id}" (${c.name ?? 'no name'}, state ${c.state}${c.sandboxKey ? `, SandboxKey ${c.sandboxKey}` : ''})`) });

@@ -1,4 +1,5 @@
 import type { ContainerRecord, ContainerState } from '../src/model/facts.js';
+import { nerdctlCommand } from '../src/recognise/command.js';
 import { defineParser } from '../src/recognise/parser.js';
 
 // `docker ps -a`: a tabwriter table (old CLI: min width 20 + 3 padding; newer: 3-space gaps). STATUS holds spaces and
@@ -6,14 +7,17 @@ import { defineParser } from '../src/recognise/parser.js';
 //   CONTAINER ID        IMAGE          COMMAND     CREATED       STATUS                PORTS     NAMES
 //   1cefb7aab14d        …pause:3.0     "/pause"    5 days ago    Dead
 const HEADER = /^CONTAINER ID\s+IMAGE\s+COMMAND\s+CREATED\s+STATUS\s+PORTS\s+NAMES\s*$/;
-// podman ps adds Initialized, Stopping and Stopped (a container stopped before it exited, or one of a stopped pod).
-const STATUS = /^(Up .*|Exited \(-?\d+\).*|Created|Dead|Removal In Progress|Restarting \(-?\d+\).*|Paused|Initialized|Stopping|Stopped)$/;
+// podman ps adds Initialized, Stopping and Stopped (a container stopped before it exited, or one of a stopped pod);
+// nerdctl ps prints "Up" without a duration, and containerd's Pausing and Unknown.
+const STATUS = /^(Up|Up .*|Exited \(-?\d+\).*|Created|Dead|Removal In Progress|Restarting \(-?\d+\).*|Paused|Initialized|Stopping|Stopped|Pausing|Unknown)$/;
 // kubelet's dockershim names: k8s_POD_<pod>_<ns>_<uid>_<attempt> (the sandbox) and k8s_<container>_<pod>_<ns>_<uid>_<attempt>.
 const K8S_NAME = /^k8s_([^_]+)_([^_]+)_([^_]+)_([0-9a-f-]+)_\d+$/;
+// nerdctl's names for Kubernetes' containers (namespace k8s.io): k8s://<ns>/<pod> (the sandbox), k8s://<ns>/<pod>/<container>.
+const NERDCTL_K8S_NAME = /^k8s:\/\/([^/]+)\/([^/]+)(?:\/([^/]+))?$/;
 
 export function stateOf(status: string): ContainerState {
   if (/^Up .*\(Paused\)/.test(status)) return 'paused';
-  if (status.startsWith('Up ')) return 'running';
+  if (status === 'Up' || status.startsWith('Up ') || status === 'Pausing') return 'running';
   if (status.startsWith('Exited')) return 'exited';
   if (status === 'Created') return 'created';
   if (status === 'Dead') return 'dead';
@@ -27,15 +31,17 @@ export function stateOf(status: string): ContainerState {
 
 export default defineParser({
   id: 'docker-ps',
-  describe: '`docker ps -a` (and `podman ps -a`) table (old and new column widths): container states such as Dead and Removal In Progress, k8s pod names',
+  describe: '`docker ps -a` (and `podman ps -a`, `nerdctl ps -a`) table (old and new column widths): container states such as Dead and Removal In Progress, k8s pod names',
   collect: 'docker ps -a --no-trunc',
   recognise: {
-    command: /^(?:docker|podman)\s+(?:ps|container\s+(?:ls|list|ps))\b/,
+    command: /^(?:docker|podman|nerdctl(?:\s+-\S+(?:[\s=][^\s-]\S*)?)*)\s+(?:ps|container\s+(?:ls|list|ps))\b/,
     sniff: (h) => HEADER.test(h.split('\n')[0]),
   },
   open(ctx) {
-    // podman ps prints docker's table: only the command line tells whose it is.
-    const runtime = /^podman\b/.test(ctx.command?.inner ?? '') ? 'podman' : 'docker';
+    // podman ps and nerdctl ps print docker's table: only the command line tells whose it is. In nerdctl's namespace
+    // k8s.io the containers are Kubernetes' (containerd's CRI plugin): crictl removes them.
+    const nerdctl = nerdctlCommand(ctx.command?.inner ?? '');
+    const runtime = /^podman\b/.test(ctx.command?.inner ?? '') ? 'podman' : nerdctl ? (nerdctl.namespace === 'k8s.io' ? 'cri' : 'nerdctl') : 'docker';
     let cols: number[] | undefined;
     return {
       line(text, no) {
@@ -53,7 +59,7 @@ export default defineParser({
         const aligned = STATUS.test(status);
         if (!aligned) {
           // A cell wider than its header (a row pasted under another run's header): find the status by its words.
-          const m = /\s{2}(Up \S+(?: \S+)*?(?: \([^)]*\))?|Exited \(-?\d+\) \S+(?: \S+)*? ago|Created|Dead|Removal In Progress|Restarting \(-?\d+\) \S+(?: \S+)*? ago|Initialized|Stopping|Stopped)(?=\s{2}|\s*$)/.exec(text);
+          const m = /\s{2}(Up(?: \S+(?: \S+)*?(?: \([^)]*\))?)?|Exited \(-?\d+\) \S+(?: \S+)*? ago|Created|Dead|Removal In Progress|Restarting \(-?\d+\) \S+(?: \S+)*? ago|Initialized|Stopping|Stopped|Pausing|Unknown)(?=\s{2}|\s*$)/.exec(text);
           if (!m) return ctx.warn(no, 'docker ps row without a recognisable STATUS; skipped');
           status = m[1];
           after = text.slice(m.index + m[0].length);
@@ -63,13 +69,15 @@ export default defineParser({
         const last = after.trim().split(/\s+/).pop() ?? '';
         const names = (aligned && /^\S+$/.test(cellName) && !/->|\/(?:tcp|udp|sctp)\b/.test(cellName) ? cellName : !/->|\/(?:tcp|udp|sctp)\b/.test(last) ? last : '').split(',')[0] || undefined;
         const k8s = names ? K8S_NAME.exec(names) : null;
-        const isSandbox = k8s ? k8s[1] === 'POD' : /"\/pause"/.test(cell(2));
+        const viaNerdctl = names ? NERDCTL_K8S_NAME.exec(names) : null;
+        const isSandbox = k8s ? k8s[1] === 'POD' : viaNerdctl ? viaNerdctl[3] === undefined : /"\/pause"/.test(cell(2));
         const record: ContainerRecord = {
           id,
           runtime,
+          ...(runtime === 'nerdctl' ? { ctrNamespace: nerdctl!.namespace } : {}),
           name: names,
-          pod: k8s?.[2],
-          podNamespace: k8s?.[3],
+          pod: k8s?.[2] ?? viaNerdctl?.[2],
+          podNamespace: k8s?.[3] ?? viaNerdctl?.[1],
           podUid: k8s?.[4],
           isSandbox,
           state: stateOf(status),

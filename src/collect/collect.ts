@@ -235,18 +235,14 @@ export async function collect(opts: CollectOptions): Promise<CollectResult> {
 
   // Runtimes and units
   say('container runtimes');
-  const dockerIds = await run('commands/docker-ps-aq.txt', ['docker', 'ps', '-aq', '--no-trunc'], { optional: true });
-  if (dockerIds !== undefined && entries[entries.length - 1]?.exitCode === 0) {
-    await run('commands/docker-ps-a.txt', ['docker', 'ps', '-a'], { optional: true });
-    const ids = dockerIds.split('\n').map((s) => s.trim()).filter((s) => /^[0-9a-f]{12,64}$/.test(s));
-    if (ids.length) await run('commands/docker-inspect.json', ['docker', 'inspect', ...ids]);
-  }
   // podman keeps no daemon: its containers are listed by asking it (rootful ones; a rootless user's need that user).
-  const podmanIds = await run('commands/podman-ps-aq.txt', ['podman', 'ps', '-aq', '--no-trunc'], { optional: true });
-  if (podmanIds !== undefined && entries[entries.length - 1]?.exitCode === 0) {
-    await run('commands/podman-ps-a.txt', ['podman', 'ps', '-a'], { optional: true });
-    const ids = podmanIds.split('\n').map((s) => s.trim()).filter((s) => /^[0-9a-f]{12,64}$/.test(s));
-    if (ids.length) await run('commands/podman-inspect.json', ['podman', 'inspect', ...ids]);
+  // nerdctl lists containerd's default namespace: Kubernetes' own containers (k8s.io) are crictl's, below.
+  for (const tool of ['docker', 'podman', 'nerdctl']) {
+    const listed = await run(`commands/${tool}-ps-aq.txt`, [tool, 'ps', '-aq', '--no-trunc'], { optional: true });
+    if (listed === undefined || entries[entries.length - 1]?.exitCode !== 0) continue;
+    await run(`commands/${tool}-ps-a.txt`, [tool, 'ps', '-a'], { optional: true });
+    const ids = listed.split('\n').map((s) => s.trim()).filter((s) => /^[0-9a-f]{12,64}$/.test(s));
+    if (ids.length) await run(`commands/${tool}-inspect.json`, [tool, 'inspect', ...ids]);
   }
   await run('commands/systemctl-cat-docker.txt', ['systemctl', 'cat', 'docker'], { optional: true });
   await run('commands/systemctl-show-docker.txt', ['systemctl', 'show', 'docker'], { optional: true });

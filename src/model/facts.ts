@@ -57,7 +57,8 @@ export type ContainerState = 'running' | 'paused' | 'restarting' | 'removing' | 
 
 export interface ContainerRecord {
   id: string;
-  runtime: 'docker' | 'cri' | 'podman'; // which tool removes it: docker rm, crictl rmp (containerd, CRI-O), podman rm
+  runtime: 'docker' | 'cri' | 'podman' | 'nerdctl'; // which tool removes it: docker rm, crictl rmp (containerd, CRI-O), podman rm, nerdctl rm
+  ctrNamespace?: string; // nerdctl: the containerd namespace it lives in (nerdctl -n NS rm)
   name?: string;
   pod?: string;
   podNamespace?: string;

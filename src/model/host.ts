@@ -223,10 +223,11 @@ export function findContainer(host: Pick<HostModel, 'containers' | 'containerInd
 }
 
 /** The command that removes a container or sandbox, with why. */
-export function removeCommand(c: Pick<Container, 'id' | 'runtime' | 'isSandbox' | 'podId'>, why: string): string {
+export function removeCommand(c: Pick<Container, 'id' | 'runtime' | 'isSandbox' | 'podId' | 'ctrNamespace'>, why: string): string {
   // podman refuses to remove a pod's infra container alone ("cannot be removed without removing the pod").
   if (c.runtime === 'podman' && c.isSandbox && c.podId) return `podman pod rm -f ${c.podId.slice(0, 12)}   # ${why} (with the pod: podman removes its infra container only so)`;
-  const tool = c.runtime === 'cri' ? (c.isSandbox ? 'crictl rmp -f' : 'crictl rm -f') : c.runtime === 'podman' ? 'podman rm -f' : 'docker rm -f';
+  const nerdctl = c.ctrNamespace && c.ctrNamespace !== 'default' && /^[\w.-]+$/.test(c.ctrNamespace) ? `nerdctl -n ${c.ctrNamespace} rm -f` : 'nerdctl rm -f';
+  const tool = c.runtime === 'cri' ? (c.isSandbox ? 'crictl rmp -f' : 'crictl rm -f') : c.runtime === 'podman' ? 'podman rm -f' : c.runtime === 'nerdctl' ? nerdctl : 'docker rm -f';
   return `${tool} ${c.id.slice(0, 12)}   # ${why}`;
 }
 

@@ -128,3 +128,23 @@ function containerExec(words: string[]): { ref: NetnsRef; rest: string[] } | und
   if (!ref || i >= words.length) return undefined;
   return { ref: { kind: 'container', ref, via: `${tool} exec` }, rest: words.slice(i) };
 }
+
+// nerdctl's global options that take a value, before its subcommand (`nerdctl --namespace k8s.io ps -a`).
+const NERDCTL_VALUE_FLAGS = new Set(['-n', '--namespace', '-a', '--address', '-H', '--host', '--snapshotter', '--storage-driver', '--cni-path', '--cni-netconfpath', '--data-root', '--cgroup-manager', '--hosts-dir', '--bridge-ip']);
+
+/**
+ * `nerdctl [global options] SUBCOMMAND …`: the containerd namespace it ran in (`-n`/`--namespace`, else "default") and
+ * the words from its subcommand on; undefined when the command is not nerdctl's.
+ */
+export function nerdctlCommand(command: string): { namespace: string; rest: string[] } | undefined {
+  const words = shellWords(command.trim());
+  if (words[0] !== 'nerdctl') return undefined;
+  let namespace = 'default';
+  let i = 1;
+  for (; i < words.length && words[i].startsWith('-'); i++) {
+    const [flag, value] = words[i].includes('=') ? [words[i].slice(0, words[i].indexOf('=')), words[i].slice(words[i].indexOf('=') + 1)] : [words[i], undefined];
+    const v = value ?? (NERDCTL_VALUE_FLAGS.has(flag) ? words[++i] : undefined);
+    if ((flag === '-n' || flag === '--namespace') && v) namespace = v;
+  }
+  return { namespace, rest: words.slice(i) };
+}
