@@ -41,6 +41,7 @@ import procCmdline from './proc-cmdline.js';
 import procComm from './proc-comm.js';
 import procStat from './proc-stat.js';
 import procStatus from './proc-status.js';
+import firewallLog from './firewall-log.js';
 import podmanLog from './podman-log.js';
 import podmanVersion from './podman-version.js';
 import ps from './ps.js';
@@ -103,5 +104,6 @@ export const parsers: readonly Parser[] = [
   containerdLog,
   crioLog,
   podmanLog,
+  firewallLog,
   dockerdLog,
 ];

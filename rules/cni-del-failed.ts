@@ -1,6 +1,6 @@
 import type { CniOp } from '../src/model/host.js';
 import { containerLabel, netnsId, podName, removeCommand } from '../src/model/host.js';
-import { defineRule, type Finding, findingContainer, netnsSubject, teardownCause, uniqueEvidence, when } from '../src/engine/rule.js';
+import { defineRule, type Finding, findingContainer, firewallChangeBefore, netnsSubject, teardownCause, uniqueEvidence, when } from '../src/engine/rule.js';
 import { holderOf } from './ip-last-holder.js';
 import { pushTo, shortId } from '../src/util.js';
 
@@ -46,6 +46,7 @@ export default defineRule({
         const who = container ? containerLabel(container) : `${id.slice(0, 12)}${lastAdd?.pod ? ` (pod ${podName(lastAdd.pod, lastAdd.podNamespace)})` : ''}, state ${state}`;
         // The path DEL was handed is the one that failed; /proc/<pid>/ns/net dies with its process even when a mount keeps the namespace.
         const lostPath = failed.find((f) => f.netnsPath && /^\/proc\/\d+\/ns\/net$/.test(f.netnsPath) && /no such file|ENOENT|Statfs|cannot open|not found/i.test(f.err ?? ''))?.netnsPath;
+        const firewall = firewallChangeBefore(host, failed.map((f) => f.err ?? ''), failed.find((f) => f.at !== undefined)?.at);
         const why = lostPath ? `The runtime handed the plugin ${lostPath}: once that process exited, DEL could no longer reach the namespace, even though a bind mount kept it alive.` : '';
         findings.push({
           rule: 'cni-del-failed',
@@ -62,13 +63,14 @@ export default defineRule({
             missingDel ? `No DEL for it appears in the CNI log, and the container is ${state}.` : '',
             why,
             teardownCause(failed.map((f) => f.err ?? '')) ?? '',
+            firewall?.text ?? '',
             netns ? `Its namespace ${netnsId(netns)} is still in the bundle.` : '',
           ].filter(Boolean).join(' '),
           ips,
           containers: container ? [findingContainer(container)] : [{ id, pod: lastAdd?.pod ? `${podName(lastAdd.pod, lastAdd.podNamespace)}` : undefined, state }],
           netns: netns ? [netnsSubject(netns)] : [],
           pinnedBy: [],
-          evidence: uniqueEvidence([...(lastAdd ? [lastAdd.ev] : []), ...failed.slice(-5).map((o) => o.ev), ...givenAgain.map((g) => g.op.ev), ...(container ? [container.ev] : [])]),
+          evidence: uniqueEvidence([...(lastAdd ? [lastAdd.ev] : []), ...(firewall ? [firewall.ev] : []), ...failed.slice(-5).map((o) => o.ev), ...givenAgain.map((g) => g.op.ev), ...(container ? [container.ev] : [])]),
           remediation: [
             ...(netns ? [`# release the namespace first: see the netns-leaked finding for ${netnsId(netns)}`] : []),
             ...(container ? [removeCommand(container, 'the runtime retries the network teardown on removal')] : []),

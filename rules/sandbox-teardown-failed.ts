@@ -1,7 +1,7 @@
 import type { Container, HostModel, IpClaim, Netns, SandboxEvent } from '../src/model/host.js';
 import { pushTo, shortId } from '../src/util.js';
 import { containerLabel, findContainer, netnsId, podName, removeCommand } from '../src/model/host.js';
-import { configuredAddrs, defineRule, type Finding, findingContainer, firewallRulesGone, isLeaked, namedByHand, netnsName, netnsSubject, teardownCause, uniqueEvidence, when } from '../src/engine/rule.js';
+import { configuredAddrs, defineRule, type Finding, findingContainer, firewallChangeBefore, firewallRulesGone, isLeaked, namedByHand, netnsName, netnsSubject, teardownCause, uniqueEvidence, when } from '../src/engine/rule.js';
 import { type Evidence, normalisePath } from '../src/model/facts.js';
 import { sameId } from '../src/model/build.js';
 
@@ -162,6 +162,7 @@ export default defineRule({
         const daemons = [...new Set(g.failures.map((f) => f.daemon))].sort().join(' and ');
         const errors = [...new Set(g.failures.map((f) => f.err).filter((x): x is string => !!x))];
         const ips = [...new Set([...addrs.map((a) => a.ip), ...reservations.map((r) => r.ip), ...claims.map((k) => k.ip)])].sort();
+        const firewall = firewallChangeBefore(host, errors, g.failures[0].at);
         findings.push({
           rule: 'sandbox-teardown-failed',
           severity: nothingLeft ? 'info' : 'warning',
@@ -171,6 +172,7 @@ export default defineRule({
             `First failure at ${when(host, g.failures[0].at)}, last at ${when(host, last.at)}; ${podmanOnly ? `no successful teardown was logged after it. Removing the container does not redo it. ${podmanKeeps(podman)}` : 'no successful teardown or removal of this sandbox was logged after it.'}`,
             errors.length ? `The error${errors.length > 1 ? 's' : ''}: ${errors.slice(0, 3).map((e) => `"${e.length > 300 ? `${e.slice(0, 300)}…` : e}"`).join('; ')}${errors.length > 3 ? ` (and ${errors.length - 3} more)` : ''}.` : '',
             teardownCause(errors) ?? '',
+            firewall?.text ?? '',
             remains.length ? `Still there: ${remains.join('; ')}.` : orphans.length ? `Neither the inventory nor the logs name its network namespace, so what is left of it cannot be told for sure; ${orphans.length === 1 ? `${netnsName(orphans[0])} has` : `${orphans.slice(0, 5).map(netnsName).join(', ')}${orphans.length > 5 ? ` and ${orphans.length - 5} more` : ''} have`} no process and belong${orphans.length === 1 ? 's' : ''} to no container the bundle knows: ${orphans.length === 1 ? 'it may be this one' : 'one of them may be this one'} (compare the addresses: see netns-leaked).` : canTell ? 'The inventory shows neither the sandbox nor its namespace or reservations: nothing is left over.' : 'The bundle has no container inventory, so whether anything is left over cannot be told.',
             [...g.paths].some((p) => /^\/proc\/\d+\/ns\/net$/.test(p)) ? 'The runtime handed the plugin /proc/<pid>/ns/net: once that process exited, DEL could no longer reach the namespace even if a bind mount kept it alive.' : '',
           ].filter(Boolean).join(' '),
@@ -178,7 +180,7 @@ export default defineRule({
           containers: container ? [findingContainer(container)] : g.sandboxId ? [{ id: g.sandboxId, pod: podName(g.pod, g.podNamespace), state: canTell ? 'gone' : 'unknown' }] : [],
           netns: netns ? [netnsSubject(netns)] : orphans.slice(0, 5).map(netnsSubject),
           pinnedBy: [],
-          evidence: uniqueEvidence([g.failures[0].ev, ...g.failures.slice(-4).map((f) => f.ev), ...(container ? [container.ev] : []), ...reservations.slice(0, 3).map((r) => r.ev), ...(podman ? [podman.ev] : [])]),
+          evidence: uniqueEvidence([...(firewall ? [firewall.ev] : []), g.failures[0].ev, ...g.failures.slice(-4).map((f) => f.ev), ...(container ? [container.ev] : []), ...reservations.slice(0, 3).map((r) => r.ev), ...(podman ? [podman.ev] : [])]),
           remediation: nothingLeft
             ? []
             : [

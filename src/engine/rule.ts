@@ -216,6 +216,30 @@ export function teardownCause(errors: readonly string[]): string | undefined {
 export const firewallRulesGone = (errors: readonly string[]): boolean => errors.some((e) => RULES_GONE.test(e));
 
 /**
+ * When the errors say the plugin's firewall rules were gone: the last time the host's journal shows a firewall service
+ * replacing the kernel's rules before the first failure (`firstAt`, ms), said in a sentence, with its line; else
+ * undefined (no such error, no such line, or none before).
+ */
+export function firewallChangeBefore(host: HostModel, errors: readonly string[], firstAt: number | undefined): { text: string; ev: Evidence } | undefined {
+  if (firstAt === undefined || !firewallRulesGone(errors)) return undefined;
+  let last: HostModel['firewallChanges'][number] | undefined;
+  for (const c of host.firewallChanges) if (c.at <= firstAt) last = c;
+  if (!last) return undefined;
+  const step = /^(reloaded|started|stopped)\b/.exec(last.message)?.[1] ?? 'reloaded';
+  return { text: `The journal shows ${last.daemon} ${step} at ${when(host, last.at)}, ${spanText(firstAt - last.at)} before the first failure: that is when the rules were dropped.`, ev: last.ev };
+}
+
+/** "40 s", "3 min", "2 h 5 min", "4 days": a span in plain words, rounded down. */
+export function spanText(ms: number): string {
+  const s = Math.max(0, Math.floor(ms / 1000));
+  if (s < 60) return `${s} s`;
+  if (s < 3600) return `${Math.floor(s / 60)} min`;
+  if (s < 86400) return `${Math.floor(s / 3600)} h${s % 3600 >= 60 ? ` ${Math.floor((s % 3600) / 60)} min` : ''}`;
+  const d = Math.floor(s / 86400);
+  return `${d} day${d === 1 ? '' : 's'}`;
+}
+
+/**
  * Where the API server says an IP lives: the pods `kubectl get pods -o wide` (in any bundle of the run) lists with it and
  * a status that still holds it. A node's own address (a host-network pod) is not a pod IP.
  */

@@ -474,6 +474,7 @@ export function buildHost(input: HostInput, opts: ClockOptions, diags: Diagnosti
   }
   // One start is several log lines ("Starting up", "Loading containers", "API listen on"): keep the first of each burst.
   let lastStart = -Infinity;
+  const firewallChanges: HostModel['firewallChanges'] = [];
   for (const l of logs) {
     const at = resolve(l.at);
     if (!at) continue;
@@ -483,6 +484,7 @@ export function buildHost(input: HostInput, opts: ClockOptions, diags: Diagnosti
       if (burst) continue;
       daemon?.restarts.push({ at: at.utc, ev: l.ev });
     }
+    if (l.event === 'firewall') firewallChanges.push({ at: at.utc, daemon: l.daemon, message: l.message, ev: l.ev });
     const kind = l.event === 'daemon-start' ? 'daemon:start' : l.event === 'container' ? 'container:event' : `daemon:${l.event}`;
     event(at, { kind, message: `${l.daemon}: ${l.message}`, ev: l.ev, containerId: l.containerId });
   }
@@ -510,6 +512,7 @@ export function buildHost(input: HostInput, opts: ClockOptions, diags: Diagnosti
     reservations,
     leftovers,
     neighbors,
+    firewallChanges: firewallChanges.sort((a, b) => a.at - b.at || a.ev.source.localeCompare(b.ev.source) || a.ev.line - b.ev.line),
     runtimeVersions: facts.filter((f): f is Extract<Fact, { kind: 'runtimeVersion' }> => f.kind === 'runtimeVersion').map(({ runtime, version, ev }) => ({ runtime, version, ev })),
     podIps: facts.filter((f): f is Extract<Fact, { kind: 'podIp' }> => f.kind === 'podIp').map(({ kind: _, ...p }) => p),
     netnsNames,

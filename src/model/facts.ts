@@ -141,7 +141,9 @@ export type Fact =
   | {
       kind: 'logEvent';
       daemon: string;
-      event: 'daemon-start' | 'error' | 'warning' | 'container'; // container: a runtime's event about one container (podman's create, died, remove…)
+      // container: a runtime's event about one container (podman's create, died, remove…); firewall: a firewall service
+      // replaced the kernel's rules (reloaded, started or stopped), dropping those other programs added
+      event: 'daemon-start' | 'error' | 'warning' | 'container' | 'firewall';
       message: string;
       containerId?: string;
       at: Stamp;

@@ -206,6 +206,8 @@ export interface HostModel {
   podIps: PodIp[];
   /** Container runtimes' releases the bundle shows (podman version). */
   runtimeVersions: { runtime: string; version: string; ev: Evidence }[];
+  /** When a firewall service replaced the kernel's rules (systemd's lines in a journal), oldest first. */
+  firewallChanges: { at: number; daemon: string; message: string; ev: Evidence }[];
   /** Neighbour table entries (ip neigh, arp -an), each with the namespace whose table it is. */
   neighbors: Neighbor[];
   /** `ip netns list`: names under /run/netns and their nsids as seen from the host. */

@@ -22,6 +22,7 @@ export const TIMESTAMP_DESC: Record<string, string> = {
   'daemon:start': 'Daemon started',
   'daemon:error': 'Daemon error logged',
   'daemon:warning': 'Daemon warning logged',
+  'daemon:firewall': 'Firewall rules replaced',
   'process:start': 'Process started',
   'bundle:collected': 'Evidence collected',
 };
