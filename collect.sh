@@ -167,6 +167,7 @@ for f in $(find /etc/cni/net.d /var/lib/cni -type f 2>/dev/null) /run/flannel/su
 if [ "$LOGS" = 1 ]; then
   for u in docker containerd crio kubelet; do run -q "commands/journal-$u.txt" journalctl -u "$u" "--since=-${SINCE_H}h" --no-pager -o short-iso; done
   run -q commands/journal-podman.txt journalctl -t podman "--since=-${SINCE_H}h" --no-pager -o short-iso
+  run -q commands/journal-firewall.txt journalctl -u firewalld -u nftables -u iptables -u ufw "--since=-${SINCE_H}h" --no-pager -o short-iso
   for f in /var/log/cni/*.log* /var/log/calico/cni/*.log* /var/log/multus*.log* /var/log/galaxy/* /var/log/aws-routed-eni/*.log* /var/log/azure-vnet.log* /var/log/flannel*.log* /var/run/cilium/cilium-cni.log* $CNI_LOGS; do copy "$f"; done
 fi
 

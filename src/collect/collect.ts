@@ -265,6 +265,8 @@ export async function collect(opts: CollectOptions): Promise<CollectResult> {
       await run(`commands/journal-${unit}.txt`, ['journalctl', '-u', unit, since, '--no-pager', '-o', 'short-iso'], { optional: true });
     // podman runs in no unit of its own: its lines (and those of the cleanup conmon runs) carry its name.
     await run('commands/journal-podman.txt', ['journalctl', '-t', 'podman', since, '--no-pager', '-o', 'short-iso'], { optional: true });
+    // When a firewall service replaced the kernel's rules (dropping the CNI plugins' chains): systemd's lines about it.
+    await run('commands/journal-firewall.txt', ['journalctl', '-u', 'firewalld', '-u', 'nftables', '-u', 'iptables', '-u', 'ufw', since, '--no-pager', '-o', 'short-iso'], { optional: true });
     for (const f of await fg([...WELL_KNOWN_CNI_LOGS, ...opts.cniLogs], { dot: true, onlyFiles: true, followSymbolicLinks: false, suppressErrors: true })) await copy(f);
   }
 
