@@ -26,6 +26,7 @@ import ipAddrJson from './ip-addr-json.js';
 import ipNeigh from './ip-neigh.js';
 import ipNetns from './ip-netns.js';
 import kubeletLog from './kubelet-log.js';
+import kubectlEvents from './kubectl-events.js';
 import kubectlPods from './kubectl-pods.js';
 import lsfdJson from './lsfd-json.js';
 import findmnt from './findmnt.js';
@@ -77,6 +78,7 @@ export const parsers: readonly Parser[] = [
   crictlInspect,
   crictlPods,
   kubectlPods,
+  kubectlEvents,
   podmanVersion,
   dockerPs,
   lsnsJson,

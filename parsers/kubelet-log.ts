@@ -22,6 +22,25 @@ const POD_QUOTED = /pod \\?"([^"\\]+)_([^"\\_]+)\\?"/; // pod "name_namespace" (
 const POD_SANDBOX_NAME = /k8s_(?:POD_)?([^_\s(]+)_([^_\s(]+)_[0-9a-f-]+_\d+\(([0-9a-f]{64})\)/; // k8s_<pod>_<ns>_<uid>_<n>(<id>)
 const NETNS_PATH = /"?(\/proc\/\d+\/ns\/net|\/(?:var\/)?run\/[\w./-]*netns\/[\w.-]+)"?/;
 
+/**
+ * What a kubelet message says about a sandbox (its kind, id, pod, netns path and error), or undefined when it says
+ * nothing: also for the messages of kubelet's events (`kubectl get events`), which are the same strings.
+ */
+export function sandboxEventIn(message: string): { event: SandboxEventKind; sandboxId?: string; pod?: string; podNamespace?: string; netnsPath?: string; err?: string } | undefined {
+  const p = PATTERNS.find((x) => x.test.test(message));
+  if (!p) return undefined;
+  const named = POD_SANDBOX_NAME.exec(message);
+  const pod = POD_QUOTED.exec(message);
+  return {
+    event: p.event,
+    sandboxId: named?.[3] ?? sandboxIdIn(message),
+    pod: named?.[1] ?? pod?.[1],
+    podNamespace: named?.[2] ?? pod?.[2],
+    netnsPath: NETNS_PATH.exec(message)?.[1],
+    err: p.event === 'stop' ? undefined : errorOf(message),
+  };
+}
+
 /** The error part of a kubelet message: after "failed: ", "error: ", or the first ": " after the subject. */
 function errorOf(message: string): string | undefined {
   const at = message.search(/(?:failed|error|Error|before removing)(?: \([^)]*\))?: /);
@@ -54,21 +73,14 @@ export default defineParser({
         const kv = parseKv(message.slice(close + 1));
         message = `${unquote(message.slice(0, close + 1))}${kv.err ? `: ${kv.err}` : ''}${kv.podSandboxID ? ` sandbox "${kv.podSandboxID}"` : ''}${kv.pod ? ` pod "${kv.pod.replace('/', '_')}"` : ''}`;
       }
-      const p = PATTERNS.find((x) => x.test.test(message));
-      if (!p) return;
-      const named = POD_SANDBOX_NAME.exec(message);
-      const pod = POD_QUOTED.exec(message);
+      const s = sandboxEventIn(message);
+      if (!s) return;
       const at = pick(g.at, prefix, no);
       if (!at) return;
       ctx.emit({
         kind: 'sandboxEvent',
         daemon: 'kubelet',
-        event: p.event,
-        sandboxId: named?.[3] ?? sandboxIdIn(message),
-        pod: named?.[1] ?? pod?.[1],
-        podNamespace: named?.[2] ?? pod?.[2],
-        netnsPath: NETNS_PATH.exec(message)?.[1],
-        err: p.event === 'stop' ? undefined : errorOf(message),
+        ...s,
         message: message.length > 400 ? `${message.slice(0, 400)}…` : message,
         at,
         ev: ctx.evidence(no, text),

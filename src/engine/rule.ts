@@ -1,7 +1,7 @@
 import type { Evidence, Link } from '../model/facts.js';
 import { localText } from '../timeline/time.js';
 import type { Container, HostModel, MountNamespace, Neighbor, Netns, PodIp, Process } from '../model/host.js';
-import { podName } from '../model/host.js';
+import { nodeMatches, podName } from '../model/host.js';
 import { pushTo } from '../util.js';
 
 export type Severity = 'error' | 'warning' | 'info';
@@ -259,9 +259,7 @@ export function apiPodsWithIp(hosts: readonly HostModel[], ip: string): PodIp[] 
 
 /** Whether a node name (as the API server has it: a hostname, an FQDN or an address) is this host. */
 export function isNode(host: HostModel, node: string): boolean {
-  if (host.name === node || host.addresses.includes(node)) return true;
-  const isAddr = (s: string) => /^[\d.]+$|:/.test(s);
-  return !isAddr(node) && !isAddr(host.name) && host.name.split('.')[0] === node.split('.')[0];
+  return nodeMatches(host.name, host.addresses, node);
 }
 
 /** "pod demo/web-1 on node 10.2.1.6 (Running)". */

@@ -1,7 +1,7 @@
 import type { Evidence, Fact, NetnsRef, SandboxEventKind, Stamp } from './facts.js';
 import { normalisePath } from './facts.js';
 import type { CniOp, Container, Daemon, Diagnostic, HostModel, IpClaim, Leftover, MountNamespace, Neighbor, Netns, Process, Reservation, SandboxEvent, TimelineEvent, UnitSetting } from './host.js';
-import { findContainer, hasProcess, isKernelThread, netnsId, podName, processlessBy } from './host.js';
+import { findContainer, hasProcess, isKernelThread, netnsId, nodeMatches, podName, processlessBy } from './host.js';
 import { type HostClock, isValidZone, offsetZone, resolveStamp } from '../timeline/time.js';
 import { flat, pushAll, pushTo, shortId } from '../util.js';
 import { idValue } from './id-set.js';
@@ -422,10 +422,23 @@ export function buildHost(input: HostInput, opts: ClockOptions, diags: Diagnosti
       message: `${unsure.length === 1 ? 'a network namespace has' : `${unsure.length} network namespaces have`} no process seen inside, yet a running container owns ${unsure.length === 1 ? 'it' : 'each'}, so whether ${unsure.length === 1 ? 'it' : 'they'} leaked is unknown (${unsure.slice(0, 3).join('; ')}${unsure.length > 3 ? `; and ${unsure.length - 3} more` : ''}). Collect \`ls -l /proc/*/ns/net\` as root, for every process.`,
     });
 
+  // The host's name and own addresses: what the cluster's evidence (kubectl get events) calls this node.
+  const hostLinks = hostNet ? netns.get(hostNet)?.views : netns.get('host')?.views;
+  const addresses = [...new Set((hostLinks ?? []).flatMap((v) => v.links.flatMap((l) => l.addrs.filter((a) => a.scope === 'global' && a.family === 4 && !l.flags.includes('LOOPBACK')).map((a) => a.ip))))].sort();
+  const named = hostnames.find((h) => !h.fromPrompt) ?? hostnames[0];
+  const hostName = named?.name ?? input.name;
+
   // What kubelet and the runtime said about sandboxes
   const sandboxEvents: SandboxEvent[] = [];
+  let otherNodes = 0;
+  const nodesSeen = new Set<string>();
   for (const f of facts) {
     if (f.kind !== 'sandboxEvent') continue;
+    if (f.node !== undefined && !nodeMatches(hostName, addresses, f.node)) {
+      otherNodes++;
+      nodesSeen.add(f.node);
+      continue;
+    }
     const at = resolve(f.at);
     if (!at) {
       unresolved++;
@@ -440,6 +453,10 @@ export function buildHost(input: HostInput, opts: ClockOptions, diags: Diagnosti
     event(at, { kind: `sandbox:${f.event}`, message: `${f.daemon}: ${subject}: ${f.err ? `${what}: ${f.err}` : what === SANDBOX_WORDS.stop || f.event === 'netns' ? f.message : what}`, ev: f.ev, containerId: f.sandboxId, pod, netns: f.netnsPath });
   }
   sandboxEvents.sort((a, b) => a.at - b.at || a.ev.source.localeCompare(b.ev.source) || a.ev.line - b.ev.line);
+  if (otherNodes) {
+    const nodes = [...nodesSeen].sort();
+    diags.push({ level: 'info', source: input.name, message: `${otherNodes} sandbox events of the cluster's (kubectl get events) are about nodes other than ${hostName} (${nodes.slice(0, 3).join(', ')}${nodes.length > 3 ? `, and ${nodes.length - 3} more` : ''}); not read for this host. If one of them is this host, give the bundle its node name in etc/hostname.` });
+  }
   const reservations: Reservation[] = [];
   const leftovers: Leftover[] = [];
   const netnsNames = new Map<string, { nsid?: number; ev: Evidence }>();
@@ -492,11 +509,8 @@ export function buildHost(input: HostInput, opts: ClockOptions, diags: Diagnosti
     event({ utc: daemon.started, how: 'local' }, { kind: 'daemon:start', message: `dockerd (pid ${daemon.pid ?? '?'}) process started`, ev: daemon.startedEv, pid: daemon.pid });
   if (unresolved) diags.push({ level: 'warning', source: input.name, message: `${unresolved} log lines (CNI, kubelet, runtime) have no year and the bundle has no collection time (date -R); they are left off the timeline. Pass --year.` });
 
-  const hostLinks = hostNet ? netns.get(hostNet)?.views : netns.get('host')?.views;
-  const addresses = [...new Set((hostLinks ?? []).flatMap((v) => v.links.flatMap((l) => l.addrs.filter((a) => a.scope === 'global' && a.family === 4 && !l.flags.includes('LOOPBACK')).map((a) => a.ip))))].sort();
-  const named = hostnames.find((h) => !h.fromPrompt) ?? hostnames[0];
   return {
-    name: named?.name ?? input.name,
+    name: hostName,
     sources: input.sources,
     clock,
     kernel: kernelFact ? { release: kernelFact.release, ev: kernelFact.ev } : undefined,

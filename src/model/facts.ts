@@ -168,6 +168,7 @@ export type Fact =
       kind: 'sandboxEvent';
       daemon: string;
       event: SandboxEventKind;
+      node?: string; // the node it was reported for, when the evidence is the cluster's (kubectl get events): others' are not read
       sandboxId?: string;
       pod?: string;
       podNamespace?: string;

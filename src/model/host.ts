@@ -219,6 +219,13 @@ export interface HostModel {
   addresses: string[]; // global addresses of the host's own netns
 }
 
+/** Whether a node name (as the API server has it: a hostname, an FQDN or an address) is the host of this name and addresses. */
+export function nodeMatches(name: string, addresses: readonly string[], node: string): boolean {
+  if (name === node || addresses.includes(node)) return true;
+  const isAddr = (s: string) => /^[\d.]+$|:/.test(s);
+  return !isAddr(node) && !isAddr(name) && name.split('.')[0].toLowerCase() === node.split('.')[0].toLowerCase();
+}
+
 export function findContainer(host: Pick<HostModel, 'containers' | 'containerIndex'>, id: string): Container | undefined {
   const c = host.containers.get(id) ?? host.containerIndex.get(id.slice(0, 12));
   return c && (c.id.startsWith(id) || id.startsWith(c.id)) ? c : undefined;

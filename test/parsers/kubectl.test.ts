@@ -1,5 +1,5 @@
 // `kubectl get pods -o wide`: the API server's view of pod IPs, and what the leak rules make of it on the seed incident.
-import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -66,6 +66,73 @@ describe('kubectl get pods -o wide', () => {
       expect(conflict.evidence.map((e) => e.text)).toContain(ALL.split('\n')[1]);
       const [leak] = a.findings.filter((f) => f.rule === 'netns-leaked');
       expect(leak.detail).toContain("The API server gives 10.2.1.15 to pod demo/webserver-1815263422-q3xkz on node 10.2.1.6 (Running): this copy answers for a live pod's address.");
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
+  });
+});
+
+// `kubectl get events -A -o json`: kubelet's events about sandboxes, with the messages kubelet logs (kubernetes#72044,
+// containerd#3667: the teardown that fails while a netns is busy), for two nodes of which the bundle is one.
+const SANDBOX = 'a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f90';
+const event = (over: Record<string, unknown>) => ({
+  apiVersion: 'v1',
+  kind: 'Event',
+  metadata: { name: 'web-7d4b9c-x2k8q.17a2b3c4d5e6f708', namespace: 'shop', uid: 'f0e1d2c3-b4a5-9687-7869-5a4b3c2d1e0f' },
+  involvedObject: { apiVersion: 'v1', kind: 'Pod', name: 'web-7d4b9c-x2k8q', namespace: 'shop', uid: '2a8f6c1e-3b4d-4e5f-9a0b-1c2d3e4f5a6b' },
+  reason: 'FailedKillPod',
+  message: `error killing pod: failed to "KillPodSandbox" for "2a8f6c1e-3b4d-4e5f-9a0b-1c2d3e4f5a6b" with KillPodSandboxError: "rpc error: code = Unknown desc = failed to destroy network for sandbox \\"${SANDBOX}\\": plugin type=\\"calico\\" failed (delete): error getting ClusterInformation: Get \\"https://10.96.0.1:443/apis/crd.projectcalico.org/v1/clusterinformations/default\\": dial tcp 10.96.0.1:443: i/o timeout"`,
+  source: { component: 'kubelet', host: 'worker-2' },
+  firstTimestamp: '2024-05-14T09:12:03Z',
+  lastTimestamp: '2024-05-14T09:40:41Z',
+  count: 14,
+  type: 'Warning',
+  eventTime: null,
+  reportingComponent: 'kubelet',
+  reportingInstance: 'worker-2',
+  ...over,
+});
+const EVENTS = JSON.stringify(
+  {
+    apiVersion: 'v1',
+    kind: 'EventList',
+    items: [
+      event({}),
+      event({ source: { component: 'kubelet', host: 'worker-5' }, reportingInstance: 'worker-5', involvedObject: { kind: 'Pod', name: 'api-0', namespace: 'shop' } }),
+      event({ reason: 'Scheduled', message: 'Successfully assigned shop/web-7d4b9c-x2k8q to worker-2', type: 'Normal', count: 1 }),
+      event({ involvedObject: { kind: 'Node', name: 'worker-2' }, reason: 'NodeNotReady', message: 'Node worker-2 status is now: NodeNotReady' }),
+      event({ source: {}, reportingInstance: '' }), // no node: not put on any host
+    ],
+  },
+  null,
+  4,
+);
+
+describe('kubectl get events -o json', () => {
+  it('reads kubelet\'s sandbox events of this node, at their first and last time; other nodes\' are left to them', async () => {
+    const { facts, parsers } = await parseText('events.json', EVENTS);
+    expect(parsers).toEqual(['kubectl-events']);
+    const ev = only(facts, 'sandboxEvent');
+    expect(ev.map((e) => [e.node, e.event, e.sandboxId?.slice(0, 12), e.podNamespace, e.pod, e.at])).toEqual([
+      ['worker-2', 'teardown-failed', SANDBOX.slice(0, 12), 'shop', 'web-7d4b9c-x2k8q', { kind: 'exact', utc: Date.parse('2024-05-14T09:12:03Z') }],
+      ['worker-2', 'teardown-failed', SANDBOX.slice(0, 12), 'shop', 'web-7d4b9c-x2k8q', { kind: 'exact', utc: Date.parse('2024-05-14T09:40:41Z') }],
+      ['worker-5', 'teardown-failed', SANDBOX.slice(0, 12), 'shop', 'api-0', { kind: 'exact', utc: Date.parse('2024-05-14T09:12:03Z') }],
+      ['worker-5', 'teardown-failed', SANDBOX.slice(0, 12), 'shop', 'api-0', { kind: 'exact', utc: Date.parse('2024-05-14T09:40:41Z') }],
+    ]);
+    expect(ev[0].ev.text).toMatch(/^FailedKillPod shop\/web-7d4b9c-x2k8q on worker-2 \(14 times from 2024-05-14T09:12:03.000Z to 2024-05-14T09:40:41.000Z\): error killing pod/);
+    expect(ev[0].err).toContain('dial tcp 10.96.0.1:443: i/o timeout');
+    // On the bundle of worker-2 (its hostname says so), only its own pod's failure is a finding, with the cause.
+    const root = await mkdtemp(join(tmpdir(), 'forensics-events-'));
+    try {
+      await writeFile(join(root, 'events.json'), EVENTS);
+      await mkdir(join(root, 'etc'));
+      await writeFile(join(root, 'etc/hostname'), 'worker-2.prod.example\n');
+      await writeFile(join(root, 'date-R.txt'), 'Tue, 14 May 2024 10:00:00 +0000\n');
+      const a = await analyse([root]);
+      const f = a.findings.filter((x) => x.rule === 'sandbox-teardown-failed');
+      expect(f.map((x) => x.title)).toEqual([`kubelet failed to tear down the network of sandbox ${SANDBOX.slice(0, 12)} (pod shop/web-7d4b9c-x2k8q) (2 times)`]);
+      expect(f[0].detail).toContain('The error says the plugin could not reach the service it keeps its state in');
+      expect(a.diagnostics.some((d) => d.level === 'info' && /^2 sandbox events of the cluster's \(kubectl get events\) are about nodes other than worker-2\.prod\.example \(worker-5\); not read for this host/.test(d.message))).toBe(true);
     } finally {
       await rm(root, { recursive: true, force: true });
     }

@@ -1,0 +1,74 @@
+import { jsonObj as obj, jsonStr as str } from '../src/recognise/json.js';
+import { defineParser, wholeText } from '../src/recognise/parser.js';
+import { sandboxEventIn } from './kubelet-log.js';
+
+// `kubectl get events -o json` (-A for every namespace): the API server's copy of what kubelet reported about pods, with
+// exact times. kubelet's events about sandboxes carry the same strings as its log ("FailedKillPod: error killing pod:
+// failed to \"KillPodSandbox\" … failed to destroy network for sandbox \"<id>\": …", "FailedCreatePodSandBox: Failed to
+// create pod sandbox: …"), so they are read as kubelet's log lines are, for the node each one names (source.host, or
+// reportingInstance): a cluster's events are about every node, and only this host's are its. An event repeated
+// (count > 1) is said at its first and its last time. core/v1 Event: involvedObject, reason, message, source,
+// firstTimestamp, lastTimestamp, count, eventTime, reportingInstance.
+export default defineParser({
+  id: 'kubectl-events',
+  describe: '`kubectl get events -o json` (with or without -A): kubelet\'s events about pod sandboxes (failed setup, failed teardown), with exact times, for the node each one names',
+  collect: 'kubectl get events -A -o json',
+  recognise: {
+    command: /^kubectl\s+(?:\S+\s+)*?get\s+(?:events?|ev)\b(?=.*\s-o\s*=?\s*json\b|.*\s--output[ =]json\b)/,
+    sniff: (h) => /^\s*\{/.test(h) && /"kind"\s*:\s*"EventList"/.test(h),
+  },
+  open(ctx) {
+    return wholeText(ctx, (text, firstLine) => {
+      let doc: unknown;
+      try {
+        doc = JSON.parse(text);
+      } catch (e) {
+        return ctx.warn(firstLine, `kubectl events output is not JSON (${(e as Error).message}); skipped`);
+      }
+      const items = Array.isArray(obj<{ items?: unknown }>(doc)?.items) ? (obj<{ items: unknown[] }>(doc)!.items) : [doc];
+      const lines = text.split('\n');
+      // Each event's evidence is the line of its message (its reason and pod are said in the evidence text).
+      let searchFrom = 0;
+      const lineOf = (needle: string) => {
+        for (let i = searchFrom; i < lines.length; i++)
+          if (lines[i].includes(needle)) {
+            searchFrom = i;
+            return firstLine + i;
+          }
+        return firstLine;
+      };
+      for (const raw of items) {
+        const e = obj<Record<string, unknown>>(raw);
+        const about = obj<Record<string, unknown>>(e?.involvedObject);
+        if (!e || str(about?.kind) !== 'Pod') continue;
+        const message = str(e.message);
+        const reason = str(e.reason) ?? '';
+        if (!message) continue;
+        const s = sandboxEventIn(message);
+        if (!s) continue;
+        const node = str(obj<Record<string, unknown>>(e.source)?.host) || str(e.reportingInstance) || undefined;
+        if (!node) continue; // a cluster's event without its node cannot be put on a host
+        const times = [str(e.firstTimestamp), str(e.lastTimestamp) ?? str(e.eventTime)].map((t) => (t ? Date.parse(t) : NaN)).filter((t) => !Number.isNaN(t));
+        const at = [...new Set(times)].sort((a, b) => a - b);
+        if (!at.length) continue;
+        const pod = str(about?.name);
+        const podNamespace = str(about?.namespace);
+        const count = typeof e.count === 'number' ? e.count : 1;
+        const no = lineOf(JSON.stringify(message).slice(1, 41));
+        const said = `${reason} ${podNamespace ? `${podNamespace}/` : ''}${pod ?? '?'} on ${node}${count > 1 ? ` (${count} times from ${new Date(at[0]).toISOString()} to ${new Date(at[at.length - 1]).toISOString()})` : ` at ${new Date(at[0]).toISOString()}`}: ${message}`;
+        for (const t of at)
+          ctx.emit({
+            kind: 'sandboxEvent',
+            daemon: 'kubelet',
+            ...s,
+            node,
+            pod: s.pod ?? pod,
+            podNamespace: s.podNamespace ?? podNamespace,
+            message: message.length > 400 ? `${message.slice(0, 400)}…` : message,
+            at: { kind: 'exact', utc: t },
+            ev: ctx.evidence(no, said),
+          });
+      }
+    });
+  },
+});
