@@ -24,7 +24,7 @@ const NAME_OF: Record<string, string> = {
 export default defineParser({
   id: 'firewall-log',
   describe: "systemd's lines about a firewall service in a journal or syslog (firewalld, nftables, iptables, ufw reloaded, started or stopped): when the rules other programs added were dropped",
-  collect: 'journalctl -u firewalld -u nftables -u iptables --since "7 days ago" -o short-iso   (or /var/log/messages)',
+  collect: 'journalctl -u firewalld -u nftables -u iptables -u ufw --since "7 days ago" -o short-iso   (or /var/log/messages)',
   family: 'log',
   recognise: {
     command: /^journalctl\b.*(?:(?:-u|--unit)[ =](?:firewalld|nftables|iptables|ufw)\b)/,
