@@ -56,18 +56,21 @@ export default defineParser({
         const count = typeof e.count === 'number' ? e.count : 1;
         const no = lineOf(JSON.stringify(message).slice(1, 41));
         const said = `${reason} ${podNamespace ? `${podNamespace}/` : ''}${pod ?? '?'} on ${node}${count > 1 ? ` (${count} times from ${new Date(at[0]).toISOString()} to ${new Date(at[at.length - 1]).toISOString()})` : ` at ${new Date(at[0]).toISOString()}`}: ${message}`;
-        for (const t of at)
+        at.forEach((t, i) =>
           ctx.emit({
             kind: 'sandboxEvent',
             daemon: 'kubelet',
             ...s,
             node,
+            // The first time stands for all but the last: the two together count what the event counted.
+            ...(count > at.length ? { times: i === 0 ? count - at.length + 1 : 1 } : {}),
             pod: s.pod ?? pod,
             podNamespace: s.podNamespace ?? podNamespace,
             message: message.length > 400 ? `${message.slice(0, 400)}…` : message,
             at: { kind: 'exact', utc: t },
             ev: ctx.evidence(no, said),
-          });
+          }),
+        );
       }
     });
   },

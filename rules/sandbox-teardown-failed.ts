@@ -119,6 +119,7 @@ export default defineRule({
       for (const g of [...groups.values()].sort((a, b) => a.key.localeCompare(b.key))) {
         g.failures.sort((a, b) => a.at - b.at || a.ev.line - b.ev.line);
         const last = g.failures[g.failures.length - 1];
+        const times = g.failures.reduce((n, f) => n + (f.times ?? 1), 0); // an event of the cluster's counts its repeats
         const mine = (e: SandboxEvent) => (g.sandboxId && e.sandboxId ? sameId(e.sandboxId, g.sandboxId) : !!g.pod && e.pod === g.pod && e.podNamespace === g.podNamespace);
         const healed = host.sandboxEvents.find((e) => (e.event === 'teardown-ok' || e.event === 'removed') && e.at >= last.at && mine(e));
         if (healed) continue;
@@ -167,7 +168,7 @@ export default defineRule({
           rule: 'sandbox-teardown-failed',
           severity: nothingLeft ? 'info' : 'warning',
           host: host.name,
-          title: `${daemons} failed to tear down the network of ${who}${g.failures.length > 1 ? ` (${g.failures.length} times)` : ''}${nothingLeft ? '; nothing of it is left' : brief.length ? `; still there: ${brief.join(', ')}` : ''}`,
+          title: `${daemons} failed to tear down the network of ${who}${times > 1 ? ` (${times} times)` : ''}${nothingLeft ? '; nothing of it is left' : brief.length ? `; still there: ${brief.join(', ')}` : ''}`,
           detail: [
             `First failure at ${when(host, g.failures[0].at)}, last at ${when(host, last.at)}; ${podmanOnly ? `no successful teardown was logged after it. Removing the container does not redo it. ${podmanKeeps(podman)}` : 'no successful teardown or removal of this sandbox was logged after it.'}`,
             errors.length ? `The error${errors.length > 1 ? 's' : ''}: ${errors.slice(0, 3).map((e) => `"${e.length > 300 ? `${e.slice(0, 300)}…` : e}"`).join('; ')}${errors.length > 3 ? ` (and ${errors.length - 3} more)` : ''}.` : '',
