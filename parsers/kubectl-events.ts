@@ -27,14 +27,18 @@ export default defineParser({
       }
       const items = Array.isArray(obj<{ items?: unknown }>(doc)?.items) ? (obj<{ items: unknown[] }>(doc)!.items) : [doc];
       const lines = text.split('\n');
-      // Each event's evidence is the line of its message (its reason and pod are said in the evidence text).
+      // Each event's evidence is the line of its name (its reason, pod and message are said in the evidence text). Names
+      // are plain and in the file's order, so the search goes forward once through the file (a message would not do: Go's
+      // encoder writes "<" as \u003c, and a needle not found would rescan the rest of a cluster's events for each one).
       let searchFrom = 0;
-      const lineOf = (needle: string) => {
+      const lineOf = (needle: string | undefined) => {
+        if (!needle) return firstLine;
         for (let i = searchFrom; i < lines.length; i++)
           if (lines[i].includes(needle)) {
-            searchFrom = i;
+            searchFrom = i + 1;
             return firstLine + i;
           }
+        searchFrom = lines.length; // written some other way (escaped): the rest are not looked for either
         return firstLine;
       };
       for (const raw of items) {
@@ -54,7 +58,8 @@ export default defineParser({
         const pod = str(about?.name);
         const podNamespace = str(about?.namespace);
         const count = typeof e.count === 'number' ? e.count : 1;
-        const no = lineOf(JSON.stringify(message).slice(1, 41));
+        const name = str(obj<Record<string, unknown>>(e.metadata)?.name);
+        const no = lineOf(name && /^[\w.:-]+$/.test(name) ? `"${name}"` : undefined);
         const said = `${reason} ${podNamespace ? `${podNamespace}/` : ''}${pod ?? '?'} on ${node}${count > 1 ? ` (${count} times from ${new Date(at[0]).toISOString()} to ${new Date(at[at.length - 1]).toISOString()})` : ` at ${new Date(at[0]).toISOString()}`}: ${message}`;
         at.forEach((t, i) =>
           ctx.emit({

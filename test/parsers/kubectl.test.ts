@@ -98,7 +98,7 @@ const EVENTS = JSON.stringify(
     kind: 'EventList',
     items: [
       event({}),
-      event({ source: { component: 'kubelet', host: 'worker-5' }, reportingInstance: 'worker-5', involvedObject: { kind: 'Pod', name: 'api-0', namespace: 'shop' } }),
+      event({ metadata: { name: 'api-0.17a2b3c4d5e6f709', namespace: 'shop' }, source: { component: 'kubelet', host: 'worker-5' }, reportingInstance: 'worker-5', involvedObject: { kind: 'Pod', name: 'api-0', namespace: 'shop' } }),
       event({ reason: 'Scheduled', message: 'Successfully assigned shop/web-7d4b9c-x2k8q to worker-2', type: 'Normal', count: 1 }),
       event({ involvedObject: { kind: 'Node', name: 'worker-2' }, reason: 'NodeNotReady', message: 'Node worker-2 status is now: NodeNotReady' }),
       event({ source: {}, reportingInstance: '' }), // no node: not put on any host
@@ -122,6 +122,9 @@ describe('kubectl get events -o json', () => {
     ]);
     expect(ev[0].ev.text).toMatch(/^FailedKillPod shop\/web-7d4b9c-x2k8q on worker-2 \(14 times from 2024-05-14T09:12:03.000Z to 2024-05-14T09:40:41.000Z\): error killing pod/);
     expect(ev[0].err).toContain('dial tcp 10.96.0.1:443: i/o timeout');
+    // Each event's evidence is the line of its own name.
+    const lines = EVENTS.split('\n');
+    expect(ev.map((e) => lines[e.ev.line - 1].trim())).toEqual([...Array(2).fill('"name": "web-7d4b9c-x2k8q.17a2b3c4d5e6f708",'), ...Array(2).fill('"name": "api-0.17a2b3c4d5e6f709",')]);
     // On the bundle of worker-2 (its hostname says so), only its own pod's failure is a finding, with the cause.
     const root = await mkdtemp(join(tmpdir(), 'forensics-events-'));
     try {
