@@ -46,7 +46,7 @@ export default defineRule({
         const who = container ? containerLabel(container) : `${id.slice(0, 12)}${lastAdd?.pod ? ` (pod ${podName(lastAdd.pod, lastAdd.podNamespace)})` : ''}, state ${state}`;
         // The path DEL was handed is the one that failed; /proc/<pid>/ns/net dies with its process even when a mount keeps the namespace.
         const lostPath = failed.find((f) => f.netnsPath && /^\/proc\/\d+\/ns\/net$/.test(f.netnsPath) && /no such file|ENOENT|Statfs|cannot open|not found/i.test(f.err ?? ''))?.netnsPath;
-        const firewall = firewallChangeBefore(host, failed.map((f) => f.err ?? ''), failed.find((f) => f.at !== undefined)?.at);
+        const firewall = firewallChangeBefore(host, failed.map((f) => f.err ?? ''), failed.find((f) => f.at !== undefined)?.at, lastAdd?.at);
         const why = lostPath ? `The runtime handed the plugin ${lostPath}: once that process exited, DEL could no longer reach the namespace, even though a bind mount kept it alive.` : '';
         findings.push({
           rule: 'cni-del-failed',

@@ -163,7 +163,10 @@ export default defineRule({
         const daemons = [...new Set(g.failures.map((f) => f.daemon))].sort().join(' and ');
         const errors = [...new Set(g.failures.map((f) => f.err).filter((x): x is string => !!x))];
         const ips = [...new Set([...addrs.map((a) => a.ip), ...reservations.map((r) => r.ip), ...claims.map((k) => k.ip)])].sort();
-        const firewall = firewallChangeBefore(host, errors, g.failures[0].at);
+        // When its network was set up: its CNI ADD, else when the runtime says it started.
+        const started = container?.startedAt?.kind === 'exact' ? container.startedAt.utc : undefined;
+        const setupAt = claims.reduce<number | undefined>((t, k) => (k.at !== undefined && (t === undefined || k.at < t) ? k.at : t), undefined) ?? started;
+        const firewall = firewallChangeBefore(host, errors, g.failures[0].at, setupAt);
         findings.push({
           rule: 'sandbox-teardown-failed',
           severity: nothingLeft ? 'info' : 'warning',

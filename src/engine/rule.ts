@@ -217,16 +217,18 @@ export const firewallRulesGone = (errors: readonly string[]): boolean => errors.
 
 /**
  * When the errors say the plugin's firewall rules were gone: the last time the host's journal shows a firewall service
- * replacing the kernel's rules before the first failure (`firstAt`, ms), said in a sentence, with its line; else
- * undefined (no such error, no such line, or none before).
+ * replacing the kernel's rules before the first failure (`firstAt`, ms) and after the network was set up (`setupAt`, when
+ * known: a firewall started at boot, before the sandbox, dropped none of its rules), said in a sentence, with its line;
+ * else undefined (no such error, no such line, or none in between).
  */
-export function firewallChangeBefore(host: HostModel, errors: readonly string[], firstAt: number | undefined): { text: string; ev: Evidence } | undefined {
+export function firewallChangeBefore(host: HostModel, errors: readonly string[], firstAt: number | undefined, setupAt?: number): { text: string; ev: Evidence } | undefined {
   if (firstAt === undefined || !firewallRulesGone(errors)) return undefined;
   let last: HostModel['firewallChanges'][number] | undefined;
-  for (const c of host.firewallChanges) if (c.at <= firstAt) last = c;
+  for (const c of host.firewallChanges) if (c.at <= firstAt && (setupAt === undefined || c.at >= setupAt)) last = c;
   if (!last) return undefined;
   const step = /^(reloaded|started|stopped)\b/.exec(last.message)?.[1] ?? 'reloaded';
-  return { text: `The journal shows ${last.daemon} ${step} at ${when(host, last.at)}, ${spanText(firstAt - last.at)} before the first failure: that is when the rules were dropped.`, ev: last.ev };
+  const after = setupAt !== undefined ? ` and after its network was set up (${when(host, setupAt)}): that is when its rules were dropped` : ': if its network was set up before then, that is when its rules were dropped';
+  return { text: `The journal shows ${last.daemon} ${step} at ${when(host, last.at)}, ${spanText(firstAt - last.at)} before the first failure${after}.`, ev: last.ev };
 }
 
 /** "40 s", "3 min", "2 h 5 min", "4 days": a span in plain words, rounded down. */
