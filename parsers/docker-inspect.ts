@@ -1,6 +1,6 @@
 import type { ContainerRecord, ContainerState, Stamp } from '../src/model/facts.js';
 import { eachJsonItem, jsonObj as obj, jsonStr as str } from '../src/recognise/json.js';
-import { nerdctlCommand } from '../src/recognise/command.js';
+import { CONTAINER_CLI, nerdctlCommand } from '../src/recognise/command.js';
 import { defineParser, wholeText } from '../src/recognise/parser.js';
 
 interface Inspect {
@@ -122,7 +122,7 @@ export default defineParser({
   recognise: {
     // `-f '{{.State.Pid}}'` prints a template, not JSON; `-f '{{json .}}'` is JSON again. nerdctl may take global
     // options first (`nerdctl -n k8s.io inspect`).
-    command: /^(?:docker|podman|nerdctl(?:\s+-\S+(?:[\s=][^\s-]\S*)?)*)\s+(?:container\s+)?inspect\b(?!.*\s(?:-f|--format)[\s=](?!['"]?\{\{\s*json\s+\.\s*\}\}))/,
+    command: new RegExp(String.raw`^${CONTAINER_CLI}\s+(?:container\s+)?inspect\b(?!.*\s(?:-f|--format)[\s=](?!['"]?\{\{\s*json\s+\.\s*\}\}))`),
     sniff: (h) => /^\s*[[{]/.test(h) && /"Id"\s*:\s*"[0-9a-f]{64}"/.test(h) && /"(State|NetworkSettings|Config)"\s*:/.test(h),
   },
   open(ctx) {

@@ -1,5 +1,5 @@
 import type { ContainerRecord, ContainerState } from '../src/model/facts.js';
-import { nerdctlCommand } from '../src/recognise/command.js';
+import { CONTAINER_CLI, nerdctlCommand } from '../src/recognise/command.js';
 import { defineParser } from '../src/recognise/parser.js';
 
 // `docker ps -a`: a tabwriter table (old CLI: min width 20 + 3 padding; newer: 3-space gaps). STATUS holds spaces and
@@ -34,7 +34,7 @@ export default defineParser({
   describe: '`docker ps -a` (and `podman ps -a`, `nerdctl ps -a`) table (old and new column widths): container states such as Dead and Removal In Progress, k8s pod names',
   collect: 'docker ps -a --no-trunc',
   recognise: {
-    command: /^(?:docker|podman|nerdctl(?:\s+-\S+(?:[\s=][^\s-]\S*)?)*)\s+(?:ps|container\s+(?:ls|list|ps))\b/,
+    command: new RegExp(String.raw`^${CONTAINER_CLI}\s+(?:ps|container\s+(?:ls|list|ps))\b`),
     sniff: (h) => HEADER.test(h.split('\n')[0]),
   },
   open(ctx) {

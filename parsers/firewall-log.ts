@@ -1,4 +1,4 @@
-import { logSink } from '../src/recognise/logline.js';
+import { logSink, splitLogLine } from '../src/recognise/logline.js';
 import { defineParser } from '../src/recognise/parser.js';
 
 // systemd's own lines about a firewall service (in a journal, or syslog's /var/log/messages): a reload, a start or a stop
@@ -12,7 +12,6 @@ import { defineParser } from '../src/recognise/parser.js';
 // Only the finished step is read ("Reloaded", not "Reloading…"): that is when the rules were replaced.
 const WORDS = ['firewall', 'nftables', 'iptables'];
 const STEP = /^(Reloaded|Started|Stopped) (?:(firewalld|nftables|iptables|ip6tables|ufw)\.service - .*|(firewalld - dynamic firewall daemon|nftables|IPv4 firewall with iptables|IPv6 firewall with ip6tables|Uncomplicated firewall))\.?\s*$/;
-const FIREWALL_STEP = /systemd\[1\]: (?:Reloaded|Started|Stopped) (?:firewalld|nftables|iptables|ip6tables|ufw|IPv4 firewall|IPv6 firewall|Uncomplicated firewall)/;
 const NAME_OF: Record<string, string> = {
   'firewalld - dynamic firewall daemon': 'firewalld',
   nftables: 'nftables',
@@ -32,8 +31,9 @@ export default defineParser({
     // about the firewall, or the firewall's. A journal of several programs is claimed by another of the family, which
     // hands its lines to this parser too.
     sniff: (h) => {
-      const lines = h.split('\n').slice(0, 30).filter((l) => l.trim() && !/^-- /.test(l));
-      return lines.length > 0 && lines.some((l) => FIREWALL_STEP.test(l)) && lines.every((l) => FIREWALL_STEP.test(l) || /\bsystemd\[1\]: .*(?:firewall|nftables|iptables)|\b(?:firewalld|ufw|nft|iptables)\[\d+\]: /.test(l));
+      const lines = h.split('\n').slice(0, 30).filter((l) => l.trim() && !/^-- /.test(l)).map(splitLogLine);
+      const bySystemd = (l: ReturnType<typeof splitLogLine>) => l.prefix?.unit === 'systemd' && l.prefix.pid === 1;
+      return lines.some((l) => bySystemd(l) && STEP.test(l.payload)) && lines.every((l) => (bySystemd(l) && WORDS.some((w) => l.payload.includes(w))) || /^(?:firewalld|ufw|nft|iptables)$/.test(l.prefix?.unit ?? ''));
     },
   },
   open(ctx) {

@@ -232,7 +232,7 @@ export function firewallChangeBefore(host: HostModel, errors: readonly string[],
 }
 
 /** "40 s", "3 min", "2 h 5 min", "4 days": a span in plain words, rounded down. */
-export function spanText(ms: number): string {
+function spanText(ms: number): string {
   const s = Math.max(0, Math.floor(ms / 1000));
   if (s < 60) return `${s} s`;
   if (s < 3600) return `${Math.floor(s / 60)} min`;

@@ -129,6 +129,12 @@ function containerExec(words: string[]): { ref: NetnsRef; rest: string[] } | und
   return { ref: { kind: 'container', ref, via: `${tool} exec` }, rest: words.slice(i) };
 }
 
+/**
+ * A container CLI and any options before its subcommand (`nerdctl -n k8s.io inspect`), as a regular expression's
+ * source: the parsers of docker's table and docker's inspect test their command lines with it.
+ */
+export const CONTAINER_CLI = String.raw`(?:docker|podman|nerdctl(?:\s+-\S+(?:[\s=][^\s-]\S*)?)*)`;
+
 // nerdctl's global options that take a value, before its subcommand (`nerdctl --namespace k8s.io ps -a`).
 const NERDCTL_VALUE_FLAGS = new Set(['-n', '--namespace', '-a', '--address', '-H', '--host', '--snapshotter', '--storage-driver', '--cni-path', '--cni-netconfpath', '--data-root', '--cgroup-manager', '--hosts-dir', '--bridge-ip']);
 
