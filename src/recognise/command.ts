@@ -102,8 +102,13 @@ const EXEC_VALUE_FLAGS = new Set(['-e', '--env', '--env-file', '-u', '--user', '
  */
 function containerExec(words: string[]): { ref: NetnsRef; rest: string[] } | undefined {
   const tool = words[0];
-  if (!['docker', 'podman', 'nerdctl', 'crictl', 'kubectl'].includes(tool) || (words[1] !== 'exec' && !(words[1] === 'container' && words[2] === 'exec'))) return undefined;
-  let i = words[1] === 'container' ? 3 : 2;
+  if (!['docker', 'podman', 'nerdctl', 'crictl', 'kubectl'].includes(tool)) return undefined;
+  // The tool's own options may come first: `kubectl -n shop exec …`, `nerdctl -n k8s.io exec …`, `crictl -r … exec …`.
+  let i = 1;
+  while (i < words.length && words[i].startsWith('-')) i += !words[i].includes('=') && CLI_VALUE_FLAGS.has(words[i]) ? 2 : 1;
+  if (words[i] === 'container') i++;
+  if (words[i] !== 'exec') return undefined;
+  i++;
   let ref: string | undefined;
   for (; i < words.length; i++) {
     const w = words[i];
@@ -137,6 +142,10 @@ export const CONTAINER_CLI = String.raw`(?:docker|podman|nerdctl(?:\s+-\S+(?:[\s
 
 // nerdctl's global options that take a value, before its subcommand (`nerdctl --namespace k8s.io ps -a`).
 const NERDCTL_VALUE_FLAGS = new Set(['-n', '--namespace', '-a', '--address', '-H', '--host', '--snapshotter', '--storage-driver', '--cni-path', '--cni-netconfpath', '--data-root', '--cgroup-manager', '--hosts-dir', '--bridge-ip']);
+
+// Options that take a value, of these tools before their subcommand or of their exec: the ones above, nerdctl's global
+// ones, and kubectl's server and cluster.
+const CLI_VALUE_FLAGS = new Set([...EXEC_VALUE_FLAGS, ...NERDCTL_VALUE_FLAGS, '-s', '--server', '--cluster']);
 
 /**
  * `nerdctl [global options] SUBCOMMAND …`: the containerd namespace it ran in (`-n`/`--namespace`, else "default") and

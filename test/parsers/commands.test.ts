@@ -287,6 +287,11 @@ describe('terminal transcripts', () => {
     expect(inside('crictl exec -it 6ea9c1390e36 ip addr')).toEqual(['crictl exec 6ea9c1390e36', 'ip addr', undefined]);
     expect(inside('kubectl exec -it -n kube-system pod/coredns-5d78c9869d-x7k2p -c coredns -- ip addr')).toEqual(['kubectl exec coredns-5d78c9869d-x7k2p', 'ip addr', undefined]);
     expect(inside('kubectl exec web-0 ip a')).toEqual(['kubectl exec web-0', 'ip a', undefined]);
+    // The tool's own options before exec.
+    expect(inside('kubectl -n shop exec web-0 -- ip addr')).toEqual(['kubectl exec web-0', 'ip addr', undefined]);
+    expect(inside('nerdctl -n k8s.io exec 6ea9c1390e36 ip -d addr')).toEqual(['nerdctl exec 6ea9c1390e36', 'ip -d addr', undefined]);
+    expect(inside('crictl -r unix:///run/containerd/containerd.sock exec -it 6ea9c1390e36 ip addr')).toEqual(['crictl exec 6ea9c1390e36', 'ip addr', undefined]);
+    expect(inside('kubectl --context=prod get pods')).toEqual([undefined, 'kubectl --context=prod get pods', undefined]);
     expect(inside('docker exec -it web')).toEqual([undefined, 'docker exec -it web', undefined]); // no command: not an exec of anything
     expect(inside('docker ps -a')).toEqual([undefined, 'docker ps -a', undefined]);
   });
