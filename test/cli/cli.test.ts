@@ -193,7 +193,7 @@ describe('forensics CLI', () => {
       delete env.MALLOC_ARENA_MAX;
       const r = spawnSync(BIN, ['report', bundle, '--format', 'json', '--fail-on', 'none'], { encoding: 'utf8', env });
       expect(r.status, r.stderr).toBe(0);
-      expect(JSON.parse(/^execArgv=(.*)$/m.exec(r.stderr)![1])).toContain('--max-semi-space-size=4');
+      expect(JSON.parse(/^execArgv=(.*)$/m.exec(r.stderr)![1])).toEqual(expect.arrayContaining(['--max-semi-space-size=4', '--initial-heap-size=64']));
       expect(/^arenas=(.*)$/m.exec(r.stderr)![1]).toBe('2'); // glibc's arenas capped, unless the caller set its own
       const own = spawnSync(BIN, ['rules'], { encoding: 'utf8', env: { ...env, MALLOC_ARENA_MAX: '4' } });
       expect(/^arenas=(.*)$/m.exec(own.stderr)![1]).toBe('4');
