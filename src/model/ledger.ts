@@ -368,7 +368,8 @@ export class CniLedger {
     }
     // Their open claims point at their IpState: from now on at ours, where both had the IP.
     for (const ops of other.containers.values()) for (let k = 0; k < ops.openN; k++) ops.openIp[k] = this.ips.get(ops.openIp[k].ip)!;
-    this.compact();
+    // Not compacted: the claims the merged rings dropped are records nothing refers to, which facts() never reads, and
+    // compacting would make room for four times what is kept, for lines that no longer come.
   }
 
   /** The containers released cleanly and dropped: a fact of the file `source` per thread that read it (none when none). */
