@@ -142,7 +142,7 @@ export default defineParser({
   describe: 'CNI plugin logs in glog form: ADD/DEL lines with pod, container id, netns path, CNI_ARGS, result JSON and error',
   collect: 'cat /var/log/cni/*.log (wherever the plugin logs)',
   family: 'log',
-  shardable: true,
+  shardOfLine,
   recognise: {
     ownLogFile: true,
     path: /(?:^|\/)(?:cni[^/]*\.log[^/]*|cni\/[^/]+\.log[^/]*)$/i,

@@ -197,6 +197,50 @@ describe('one big CNI log read by two threads', () => {
     expect(ops(merged)).toBe(expected);
     expect(releasedIds(merged)).toEqual(expectedReleased);
     expect(a.diagnostics).toEqual(one.diagnostics);
+    // As the threads share it: the main thread splits the lines and hands the helper its own, with their numbers.
+    const { ShardRouter, readLines, LINE_ASK, LINE_IN_EXTRA } = await import('../src/engine/helper.js');
+    const [main, helper] = [read, read].map(() => {
+      const diagnostics: Diagnostic[] = [];
+      return { ...entryParsing('b', { path }, DEFAULT_LIMITS, diagnostics, false), diagnostics };
+    });
+    const [mine, theirs] = [{ count: 5, from: 0, to: 2 }, { count: 5, from: 2, to: 5 }];
+    const helperSink = helper.openParser(cni, { ...helper.ctxFor(path, undefined), shard: theirs });
+    const router = new ShardRouter(main.openParser(cni, { ...main.ctxFor(path, undefined), shard: mine }), (buf, from, to) => cni.shardOfLine!(buf, from, to, 5), mine);
+    const splitter = main.splitter(router);
+    const seen = { lines: 0, carried: 0, asked: 0 };
+    const handOver = () => {
+      const batch = router.take();
+      if (!batch) return;
+      const { spans } = batch.lines;
+      for (let k = 0; k < spans.length; k += 4) {
+        seen.lines++;
+        if (spans[k] & LINE_IN_EXTRA) seen.carried++;
+        if (spans[k] & LINE_ASK) seen.asked++;
+      }
+      readLines(structuredClone(batch.lines, { transfer: batch.transfer }), helperSink);
+    };
+    for (let i = 0; i < data.length; i += 65536) {
+      const chunk = data.subarray(i, i + 65536);
+      router.reading(chunk);
+      splitter.push(chunk);
+      handOver();
+    }
+    splitter.end();
+    handOver();
+    helperSink.end();
+    // The helper got about its share of the lines, some carried over a chunk's end, some whose container its bytes hide.
+    expect(seen.lines).toBeGreaterThan(30_000 * 0.5);
+    expect(seen.lines).toBeLessThan(30_000 * 0.7);
+    expect(seen.carried).toBeGreaterThan(5);
+    expect(seen.asked).toBeGreaterThan(5);
+    main.ledger.absorb(structuredClone(helper.ledger.state()));
+    main.absorbWarnings(structuredClone(helper.warnings));
+    const said = new Set(main.diagnostics.map((d) => `${d.level}\0${d.source}\0${d.message}`));
+    main.diagnostics.push(...helper.diagnostics.filter((d) => !said.has(`${d.level}\0${d.source}\0${d.message}`)));
+    const routed = main.kept().facts;
+    expect(ops(routed)).toBe(expected);
+    expect(releasedIds(routed)).toEqual(expectedReleased);
+    expect(main.diagnostics).toEqual(one.diagnostics);
     // Sanity of the sample itself: IPs changed hands, some claims were compacted, some lines were cut.
     const kept = JSON.parse(expected) as { ev: { text: string } }[];
     expect(kept.some((f) => f.ev.text.startsWith('('))).toBe(true);

@@ -14,7 +14,8 @@ async function feed(worker: string) {
   try {
     // Keep pushing as the main thread would: once the failure is known, push refuses too.
     for (let i = 0; i < 50; i++) {
-      await theirs.push(Buffer.from(`I0101 00:00:00.000000 1 x.go:1] ADD pod_ns, ${'a'.repeat(64)}, /proc/1/ns/net, K8S_POD_NAME=p\n`));
+      const chunk = new Uint8Array(Buffer.from(`I0101 00:00:00.000000 1 x.go:1] ADD pod_ns, ${'a'.repeat(64)}, /proc/1/ns/net, K8S_POD_NAME=p`));
+      await theirs.push({ lines: { chunk, spans: Float64Array.of(0, 0, chunk.length, i + 1) }, transfer: [] });
       await new Promise((r) => setTimeout(r, 5));
     }
   } catch (e) {

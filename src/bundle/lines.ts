@@ -8,7 +8,7 @@ const NL = 10;
  */
 export class LineSplitter {
   private carry: Buffer | undefined;
-  private readonly accepts: ((buf: Buffer, from: number, to: number) => boolean) | undefined;
+  private readonly accepts: ((buf: Buffer, from: number, to: number, no: number) => boolean) | undefined;
   private no = 0;
   private skipping = false;
 
@@ -67,7 +67,7 @@ export class LineSplitter {
   private emit(buf: Buffer, from: number, to: number): void {
     if (to > from && buf[to - 1] === 13) to--; // CRLF
     this.no++;
-    if (this.accepts && !this.accepts(buf, from, to)) return;
+    if (this.accepts && !this.accepts(buf, from, to, this.no)) return;
     this.sink.line(buf.toString('utf8', from, to), this.no);
   }
 

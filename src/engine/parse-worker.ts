@@ -1,34 +1,35 @@
 // The helper thread of one bundle (see helper.ts): reads its share of a big CNI log, as the main thread reads the rest.
 import { parentPort } from 'node:worker_threads';
-import type { LineSplitter } from '../bundle/lines.js';
 import type { Diagnostic } from '../model/host.js';
+import type { LineSink } from '../recognise/parser.js';
 import { parsers } from '../../parsers/index.js';
 import { entryParsing } from './analyse.js';
-import type { HelperReply, HelperRequest, HelperResult } from './helper.js';
+import { type HelperReply, type HelperRequest, type HelperResult, readLines } from './helper.js';
 
 const port = parentPort!;
 const reply = (m: HelperReply) => port.postMessage(m);
-const shards = new Map<number, { splitter: LineSplitter; finish: () => HelperResult }>();
+const shards = new Map<number, { sink: LineSink; finish: () => HelperResult }>();
 
 function handle(m: HelperRequest): void {
   if (m.type === 'shard') {
     const parser = parsers.find((p) => p.id === m.parserId);
     if (!parser) throw new Error(`no parser ${m.parserId}`);
     const diagnostics: Diagnostic[] = [];
-    const { out, ledger, ctxFor, openParser, splitter: newSplitter, warnings } = entryParsing(m.bundle, m.entry, m.limits, diagnostics, false, { sayCutLines: false });
+    const { out, ledger, ctxFor, openParser, warnings } = entryParsing(m.bundle, m.entry, m.limits, diagnostics, false);
     out.parsers.add(parser.id);
-    const splitter = newSplitter(openParser(parser, { ...ctxFor(m.entry.path, m.command), shard: m.shard }));
-    shards.set(m.id, { splitter, finish: () => ({ facts: out.facts, parsers: [...out.parsers], diagnostics, warnings, ledger: ledger.state() }) });
+    // Lines come split, and cut where too long, by the main thread, which says so.
+    const sink = openParser(parser, { ...ctxFor(m.entry.path, m.command), shard: m.shard });
+    shards.set(m.id, { sink, finish: () => ({ facts: out.facts, parsers: [...out.parsers], diagnostics, warnings, ledger: ledger.state() }) });
     return;
   }
   const s = shards.get(m.id);
   if (!s) return;
-  if (m.type === 'chunk') {
-    s.splitter.push(Buffer.from(m.data.buffer, m.data.byteOffset, m.data.length));
-    reply({ type: 'ack', bytes: m.data.length });
+  if (m.type === 'lines') {
+    readLines(m, s.sink);
+    reply({ type: 'ack', bytes: m.spans.byteLength + (m.chunk?.length ?? 0) + (m.extra?.length ?? 0) });
     return;
   }
-  s.splitter.end();
+  s.sink.end();
   shards.delete(m.id);
   reply({ type: 'done', id: m.id, result: s.finish() });
 }

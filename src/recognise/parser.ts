@@ -21,7 +21,7 @@ export interface ParseContext {
   evidence(line: number, text: string): Evidence;
   /** Scratch shared by the parsers reading one file (the log family: the year of the latest full date). */
   fileState?: Map<string, unknown>;
-  /** When several threads read one big file (a parser marked `shardable`): this thread keeps the containers whose
+  /** When several threads read one big file (a parser with `shardOfLine`): this thread keeps the containers whose
    * shardOf(id, count) is in [from, to), and returns early from the lines of the others. */
   shard?: Shard;
   /** Largest document a whole-text parser may hold. */
@@ -43,8 +43,11 @@ export const inShard = (s: Shard, k: number) => k >= s.from && k < s.to;
 export interface LineSink {
   line(text: string, no: number): void;
   end(): void;
-  /** Optional test on the raw bytes of a line, before it is decoded: false skips it (most lines of a big file). */
-  accepts?(buf: Buffer, from: number, to: number): boolean;
+  /**
+   * Optional test on the raw bytes of a line, before it is decoded: false skips it (most lines of a big file). `no` is
+   * the line's number, for a sink that passes lines on (ShardRouter).
+   */
+  accepts?(buf: Buffer, from: number, to: number, no?: number): boolean;
   /**
    * Optional, with `accepts`: how far the lines of `buf` from `from` on are surely refused. No line [f, t) with
    * f >= from and t < horizon(buf, from) is accepted (Infinity: none in the rest of buf). Lets a reader that feeds
@@ -210,9 +213,14 @@ export interface Parser {
   /** Daemon logs: one journal export interleaves kubelet, containerd, dockerd and plugin lines, so a file recognised
    * by one log parser is read by every log parser (each skips foreign lines by its byte prefilter). */
   family?: 'log';
-  /** Every fact is a CNI operation of one container and the parser keeps no state across lines: a big file can be read
-   * by several threads at once, each honouring ctx.shard, their ledgers merged after (CniLedger.absorb). */
-  shardable?: boolean;
+  /**
+   * Set when every fact is a CNI operation of one container and the parser keeps no state across lines: a big file can
+   * be read by several threads at once, each honouring ctx.shard, their ledgers merged after (CniLedger.absorb). It
+   * gives the shard (shardOf of the container's short id, among `count`) of a line from its bytes, or -1 when the bytes
+   * do not tell; the thread that splits the file hands each other thread its lines (ShardRouter), and a line whose
+   * shard is unknown to every thread, whose parser and prefilter then decide, as they do for a file read alone.
+   */
+  shardOfLine?(buf: Buffer, from: number, to: number, count: number): number;
   /** Its facts say which network namespace they describe (a view of links and addresses): the output of a command run
    * inside a container (`docker exec X ip addr`) is read, as a view of that container's namespace. Other output from
    * inside a container (its processes, mounts, files) is the container's, not the host's, and is not read. */
