@@ -54,7 +54,7 @@ export class LineSplitter {
         this.skipping = true;
         return;
       }
-      this.carry = chunk.subarray(start);
+      this.carry = Buffer.from(chunk.subarray(start)); // a copy: the chunk may be handed to another thread (ShardRouter)
     }
   }
 
