@@ -199,7 +199,7 @@ describe('one big CNI log read by two threads', () => {
     expect(a.diagnostics).toEqual(one.diagnostics);
     // As the threads share it: the main thread splits the lines and hands the helper its own, with their numbers.
     const { ShardRouter, readLines, LINE_ASK, LINE_IN_EXTRA } = await import('../src/engine/helper.js');
-    const [main, helper] = [read, read].map(() => {
+    const [main, helper] = [0, 1].map(() => {
       const diagnostics: Diagnostic[] = [];
       return { ...entryParsing('b', { path }, DEFAULT_LIMITS, diagnostics, false), diagnostics };
     });

@@ -268,7 +268,7 @@ export type WarningTally = Map<string, { lines: number[]; total: number }>;
 const WARNING_LINES_LISTED = 3;
 
 /** What reading one entry needs: its output, its CNI ledger, and parser contexts bound to it (the main thread and the helper share this). */
-export function entryParsing(bundle: string, entry: Pick<Entry, 'path' | 'mtime' | 'shownPath'>, limits: BundleLimits, diagnostics: Diagnostic[], keepAllEvents: boolean, opts: { sayCutLines?: boolean } = {}) {
+export function entryParsing(bundle: string, entry: Pick<Entry, 'path' | 'mtime' | 'shownPath'>, limits: BundleLimits, diagnostics: Diagnostic[], keepAllEvents: boolean) {
   const out: EntryFacts = { path: entry.path, mtime: entry.mtime, facts: [], parsers: new Set() };
   const ledger = new CniLedger(keepAllEvents);
   const warnings: WarningTally = new Map();
@@ -339,8 +339,7 @@ export function entryParsing(bundle: string, entry: Pick<Entry, 'path' | 'mtime'
         .map((q) => guarded(q, q === p ? ctx : { ...ctx, emit: (f: Fact) => (out.parsers.add(q.id), ctx.emit(f)) }, diagnostics)),
     );
   };
-  // Where two threads split the same file, one of them says which lines were cut.
-  const splitter = (sink: LineSink) => new LineSplitter(sink, limits.maxLineBytes, (line) => opts.sayCutLines !== false && warn(line, `line longer than ${limits.maxLineBytes} bytes; cut`));
+  const splitter = (sink: LineSink) => new LineSplitter(sink, limits.maxLineBytes, (line) => warn(line, `line longer than ${limits.maxLineBytes} bytes; cut`));
   return { out, ledger, kept, source, ctxFor, openParser, splitter, warnings, absorbWarnings };
 }
 

@@ -61,8 +61,8 @@ const MAX_QUEUED_BYTES = 16 * 1024 * 1024;
  * The sink the main thread splits a big CNI log into: it reads the lines of its own containers (`mine`) and gathers the
  * others for the helper, which then neither splits the file nor looks at the main thread's lines. Both threads had
  * split every line and read every line's container from its bytes: a fifth of the helper's time (bench scale 1).
- * Lines are gathered per chunk as places in a copy of it; a line that is not in the chunk (one carried over from the
- * last chunk, joined) is copied alone.
+ * Lines are gathered per chunk as places in it, and the chunk handed over (see movable); a line that is not in the
+ * chunk (one carried over from the last chunk, joined) is copied alone.
  */
 export class ShardRouter implements LineSink {
   private chunk: Buffer | undefined;
@@ -83,7 +83,7 @@ export class ShardRouter implements LineSink {
     this.chunk = chunk;
   }
 
-  accepts(buf: Buffer, from: number, to: number, no = 0): boolean {
+  accepts(buf: Buffer, from: number, to: number, no: number): boolean {
     const s = this.shardOf(buf, from, to);
     if (s >= 0 && inShard(this.shard, s)) return true; // its own prefilter would say so too
     this.offer(buf, from, to, no, s < 0);
@@ -164,7 +164,7 @@ export function readLines(m: Lines, sink: LineSink): void {
 }
 
 /** The bytes a batch of lines holds, for the queue's bound. */
-const linesBytes = (l: Lines) => l.spans.byteLength + (l.chunk?.length ?? 0) + (l.extra?.length ?? 0);
+export const linesBytes = (l: Lines) => l.spans.byteLength + (l.chunk?.length ?? 0) + (l.extra?.length ?? 0);
 
 /**
  * A reading thread's young generation, capped: lines die young by the million, and V8 grew it to its default

@@ -4,7 +4,7 @@ import type { Diagnostic } from '../model/host.js';
 import type { LineSink } from '../recognise/parser.js';
 import { parsers } from '../../parsers/index.js';
 import { entryParsing } from './analyse.js';
-import { type HelperReply, type HelperRequest, type HelperResult, readLines } from './helper.js';
+import { type HelperReply, type HelperRequest, type HelperResult, linesBytes, readLines } from './helper.js';
 
 const port = parentPort!;
 const reply = (m: HelperReply) => port.postMessage(m);
@@ -26,7 +26,7 @@ function handle(m: HelperRequest): void {
   if (!s) return;
   if (m.type === 'lines') {
     readLines(m, s.sink);
-    reply({ type: 'ack', bytes: m.spans.byteLength + (m.chunk?.length ?? 0) + (m.extra?.length ?? 0) });
+    reply({ type: 'ack', bytes: linesBytes(m) });
     return;
   }
   s.sink.end();
