@@ -49,3 +49,33 @@ describe('the helper thread failing', () => {
     expect(String(endError ?? pushError)).toMatch(/helper thread reading part of a big CNI log stopped \(exit 3\)\. Run again with --jobs 1/);
   });
 });
+
+describe('lines handed to the helper', () => {
+  it('carries lines that are not in the chunk, an empty one alone too (a blank CRLF line split at a chunk\'s end), in order', async () => {
+    const { ShardRouter, readLines } = await import('../src/engine/helper.js');
+    const got: [string, number][] = [];
+    const helperSink = { line: (t: string, no: number) => got.push([t, no]), end() {} };
+    // Shard by the line's first byte: "a" lines are the main thread's (shard 0), "b" lines the helper's, others unknown.
+    const mine = { accepts: (buf: Buffer, from: number, to: number) => to > from && buf[from] === 97, line() {}, end() {} };
+    const router = new ShardRouter(mine, (buf, from, to) => (to > from ? (buf[from] === 97 ? 0 : buf[from] === 98 ? 1 : -1) : -1), { count: 2, from: 0, to: 1 });
+    const handOver = () => {
+      const batch = router.take()!;
+      expect(router.take()).toBeUndefined();
+      readLines(structuredClone(batch.lines, { transfer: batch.transfer }), helperSink);
+    };
+    const first = Buffer.from('a1\nb2\nb3\n');
+    router.reading(first);
+    const carried = Buffer.from('b0 carried\r');
+    expect(router.accepts(carried, 0, carried.length - 1, 1)).toBe(false); // joined from the last chunk: not in this one
+    expect(router.accepts(first, 0, 2, 2)).toBe(true);
+    expect(router.accepts(first, 3, 5, 3)).toBe(false);
+    expect(router.accepts(first, 6, 8, 4)).toBe(false);
+    handOver();
+    const second = Buffer.from('\nb6\n');
+    router.reading(second);
+    expect(router.accepts(Buffer.from('\r'), 0, 0, 5)).toBe(false); // a blank line, its CR stripped: empty, shard unknown
+    expect(router.accepts(second, 1, 3, 6)).toBe(false);
+    handOver();
+    expect(got).toEqual([['b0 carried', 1], ['b2', 3], ['b3', 4], ['', 5], ['b6', 6]]);
+  });
+});

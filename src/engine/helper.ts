@@ -104,7 +104,7 @@ export class ShardRouter implements LineSink {
     const spans = this.spans.slice(0, 4 * this.n);
     const lines: Lines = { spans };
     if (this.inChunk) lines.chunk = movable(this.chunk!);
-    if (this.extraBytes) lines.extra = new Uint8Array(Buffer.concat(this.extra, this.extraBytes));
+    if (this.extra.length) lines.extra = new Uint8Array(Buffer.concat(this.extra, this.extraBytes)); // empty lines too (a CRLF blank line split at a chunk's end)
     this.n = 0;
     this.inChunk = false;
     this.extra = [];
