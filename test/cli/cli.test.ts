@@ -113,6 +113,31 @@ describe('forensics CLI', () => {
     }
   });
 
+  it('splits a big CRLF CNI log whose blank line straddles the first 1 MiB read as one thread does', async () => {
+    const { messyCniLog } = await import('../cni-log.js');
+    const dir = mkdtempSync(join(tmpdir(), 'forensics-crlf-'));
+    try {
+      // A folder is read 1 MiB at a time: the first read ends with a blank line's \r, the next starts with its \n, so
+      // the main thread joins an empty line that is in neither chunk and hands it to the helper on its own.
+      const base = Buffer.from(`${messyCniLog(48_000, 5).split('\n').join('\r\n')}\r\n`);
+      const M = 1 << 20;
+      const cut = base.lastIndexOf('\r\n', M - 4000) + 2;
+      const pad = M - 3 - cut; // a filler line of pad bytes and its \r\n, then the blank line's \r at M - 1
+      const log = Buffer.concat([base.subarray(0, cut), Buffer.from(`${'x'.repeat(pad)}\r\n\r\n`), base.subarray(cut)]);
+      expect([log[M - 2], log[M - 1], log[M]]).toEqual([10, 13, 10]);
+      expect(log.length).toBeGreaterThan(16 * 1024 * 1024);
+      mkdirSync(join(dir, 'node-a/var/log/cni'), { recursive: true });
+      writeFileSync(join(dir, 'node-a/var/log/cni/cni.log'), log);
+      const one = run('report', join(dir, 'node-a'), '--format', 'json', '--fail-on', 'none', '--jobs', '1');
+      const two = run('report', join(dir, 'node-a'), '--format', 'json', '--fail-on', 'none', '--jobs', '2');
+      expect(two.stderr).toBe('');
+      expect(two.code).toBe(0);
+      expect(two.stdout).toBe(one.stdout);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('finds the same thing in a folder and in the same folder packed as .tar.gz', () => {
     const dir = mkdtempSync(join(tmpdir(), 'forensics-cli-'));
     try {
