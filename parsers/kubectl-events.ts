@@ -8,13 +8,16 @@ import { sandboxEventIn } from './kubelet-log.js';
 // create pod sandbox: …"), so they are read as kubelet's log lines are, for the node each one names (source.host, or
 // reportingInstance): a cluster's events are about every node, and only this host's are its. An event repeated
 // (count > 1) is said at its first and its last time. core/v1 Event: involvedObject, reason, message, source,
-// firstTimestamp, lastTimestamp, count, eventTime, reportingInstance.
+// firstTimestamp, lastTimestamp, count, eventTime, reportingInstance, series {count, lastObservedTime} (an event
+// recorded through the newer API: no first/last timestamps, its eventTime and series instead). events.k8s.io/v1 Event
+// (`kubectl get events.events.k8s.io -o json`): regarding, note, deprecatedSource, deprecatedFirstTimestamp,
+// deprecatedLastTimestamp, deprecatedCount, with eventTime, series and reportingInstance as in core/v1.
 export default defineParser({
   id: 'kubectl-events',
-  describe: '`kubectl get events -o json` (with or without -A): kubelet\'s events about pod sandboxes (failed setup, failed teardown), with exact times, for the node each one names',
+  describe: '`kubectl get events -o json` (with or without -A; also `kubectl events`, events.k8s.io/v1): kubelet\'s events about pod sandboxes (failed setup, failed teardown), with exact times, for the node each one names',
   collect: 'kubectl get events -A -o json',
   recognise: {
-    command: /^kubectl\s+(?:\S+\s+)*?get\s+(?:events?|ev)\b(?=.*\s-o\s*=?\s*json\b|.*\s--output[ =]json\b)/,
+    command: /^kubectl\s+(?:\S+\s+)*?(?:get\s+(?:events?|ev)\b|events\b)(?=.*\s-o\s*=?\s*json\b|.*\s--output[ =]json\b)/,
     sniff: (h) => /^\s*\{/.test(h) && /"kind"\s*:\s*"EventList"/.test(h),
   },
   open(ctx) {
@@ -43,21 +46,25 @@ export default defineParser({
       };
       for (const raw of items) {
         const e = obj<Record<string, unknown>>(raw);
-        const about = obj<Record<string, unknown>>(e?.involvedObject);
+        const about = obj<Record<string, unknown>>(e?.involvedObject) ?? obj<Record<string, unknown>>(e?.regarding);
         if (!e || str(about?.kind) !== 'Pod') continue;
-        const message = str(e.message);
+        const message = str(e.message) ?? str(e.note);
         const reason = str(e.reason) ?? '';
         if (!message) continue;
         const s = sandboxEventIn(message);
         if (!s) continue;
-        const node = str(obj<Record<string, unknown>>(e.source)?.host) || str(e.reportingInstance) || undefined;
+        const source = obj<Record<string, unknown>>(e.source) ?? obj<Record<string, unknown>>(e.deprecatedSource);
+        const node = str(source?.host) || str(e.reportingInstance) || undefined;
         if (!node) continue; // a cluster's event without its node cannot be put on a host
-        const times = [str(e.firstTimestamp), str(e.lastTimestamp) ?? str(e.eventTime)].map((t) => (t ? Date.parse(t) : NaN)).filter((t) => !Number.isNaN(t));
+        const series = obj<Record<string, unknown>>(e.series);
+        const first = str(e.firstTimestamp) ?? str(e.deprecatedFirstTimestamp) ?? str(e.eventTime);
+        const last = str(e.lastTimestamp) ?? str(e.deprecatedLastTimestamp) ?? str(series?.lastObservedTime) ?? str(e.eventTime);
+        const times = [first, last].map((t) => (t ? Date.parse(t) : NaN)).filter((t) => !Number.isNaN(t));
         const at = [...new Set(times)].sort((a, b) => a - b);
         if (!at.length) continue;
         const pod = str(about?.name);
         const podNamespace = str(about?.namespace);
-        const count = typeof e.count === 'number' ? e.count : 1;
+        const count = [e.count, e.deprecatedCount, series?.count].find((n): n is number => typeof n === 'number' && n > 0) ?? 1;
         const name = str(obj<Record<string, unknown>>(e.metadata)?.name);
         const no = lineOf(name && /^[\w.:-]+$/.test(name) ? `"${name}"` : undefined);
         const said = `${reason} ${podNamespace ? `${podNamespace}/` : ''}${pod ?? '?'} on ${node}${count > 1 ? ` (${count} times from ${new Date(at[0]).toISOString()} to ${new Date(at[at.length - 1]).toISOString()})` : ` at ${new Date(at[0]).toISOString()}`}: ${message}`;

@@ -141,4 +141,38 @@ describe('kubectl get events -o json', () => {
       await rm(root, { recursive: true, force: true });
     }
   });
+  it('reads events.k8s.io/v1 events (regarding, note, deprecatedSource…) and events counted by a series, as core/v1 ones', async () => {
+    const core = event({});
+    // The same failure as the newer API writes it (`kubectl get events.events.k8s.io -o json`).
+    const v1 = {
+      apiVersion: 'events.k8s.io/v1',
+      kind: 'Event',
+      metadata: core.metadata,
+      regarding: core.involvedObject,
+      reason: core.reason,
+      note: core.message,
+      type: 'Warning',
+      eventTime: null,
+      reportingController: 'kubelet',
+      reportingInstance: 'worker-2',
+      deprecatedSource: { component: 'kubelet', host: 'worker-2' },
+      deprecatedFirstTimestamp: core.firstTimestamp,
+      deprecatedLastTimestamp: core.lastTimestamp,
+      deprecatedCount: 14,
+    };
+    // Recorded through the newer API, read as core/v1: no first or last timestamp nor count, an eventTime and a series.
+    const series = event({ firstTimestamp: null, lastTimestamp: null, count: undefined, source: {}, eventTime: '2024-05-14T09:12:03.000000Z', series: { count: 14, lastObservedTime: '2024-05-14T09:40:41.000000Z' } });
+    const read = async (item: unknown, command?: string) => {
+      const list = JSON.stringify({ apiVersion: 'v1', kind: 'EventList', items: [item] }, null, 2);
+      const { facts, parsers } = await parseText(command ? 'session.log' : 'events.json', command ? `$ ${command}\n${list}\n` : list);
+      expect(parsers).toContain('kubectl-events');
+      return only(facts, 'sandboxEvent').map((e) => [e.node, e.event, e.sandboxId?.slice(0, 12), e.pod, e.times, e.at]);
+    };
+    const expected = await read(core);
+    expect(expected).toHaveLength(2);
+    expect(await read(v1)).toEqual(expected);
+    expect(await read(series)).toEqual(expected);
+    // `kubectl events` (the newer command) prints the same list.
+    expect(await read(core, 'kubectl events -A -o json')).toEqual(expected);
+  });
 });
