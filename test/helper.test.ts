@@ -55,8 +55,9 @@ describe('lines handed to the helper', () => {
     const { ShardRouter, readLines } = await import('../src/engine/helper.js');
     const got: [string, number][] = [];
     const helperSink = { line: (t: string, no: number) => got.push([t, no]), end() {} };
-    // Shard by the line's first byte: "a" lines are the main thread's (shard 0), "b" lines the helper's, others unknown.
-    const mine = { accepts: (buf: Buffer, from: number, to: number) => to > from && buf[from] === 97, line() {}, end() {} };
+    // Shard by the line's first byte: "a" lines are the main thread's (shard 0), "b" lines the helper's, others unknown;
+    // the parser has no prefilter, so a line of unknown shard goes to both.
+    const mine = { line() {}, end() {} };
     const router = new ShardRouter(mine, (buf, from, to) => (to > from ? (buf[from] === 97 ? 0 : buf[from] === 98 ? 1 : -1) : -1), { count: 2, from: 0, to: 1 });
     const handOver = () => {
       const batch = router.take()!;
@@ -73,9 +74,19 @@ describe('lines handed to the helper', () => {
     handOver();
     const second = Buffer.from('\nb6\n');
     router.reading(second);
-    expect(router.accepts(Buffer.from('\r'), 0, 0, 5)).toBe(false); // a blank line, its CR stripped: empty, shard unknown
+    expect(router.accepts(Buffer.from('\r'), 0, 0, 5)).toBe(true); // a blank line, its CR stripped: empty, shard unknown
     expect(router.accepts(second, 1, 3, 6)).toBe(false);
     handOver();
     expect(got).toEqual([['b0 carried', 1], ['b2', 3], ['b3', 4], ['', 5], ['b6', 6]]);
+  });
+
+  it('keeps a line of unknown shard that the prefilter refuses: neither thread reads it', async () => {
+    const { ShardRouter } = await import('../src/engine/helper.js');
+    const mine = { accepts: (buf: Buffer, from: number, to: number) => to - from > 3, line() {}, end() {} };
+    const router = new ShardRouter(mine, () => -1, { count: 2, from: 0, to: 1 });
+    const chunk = Buffer.from('\n\nx\nwanted\n');
+    router.reading(chunk);
+    expect([router.accepts(chunk, 0, 0, 1), router.accepts(chunk, 1, 1, 2), router.accepts(chunk, 2, 3, 3), router.accepts(chunk, 4, 10, 4)]).toEqual([false, false, false, true]);
+    expect(Array.from(router.take()!.lines.spans)).toEqual([2, 4, 10, 4]); // the one wanted, asked again there (LINE_ASK)
   });
 });

@@ -85,9 +85,17 @@ export class ShardRouter implements LineSink {
 
   accepts(buf: Buffer, from: number, to: number, no: number): boolean {
     const s = this.shardOf(buf, from, to);
-    if (s >= 0 && inShard(this.shard, s)) return true; // its own prefilter would say so too
-    this.offer(buf, from, to, no, s < 0);
-    return s < 0 && (!this.mine.accepts || this.mine.accepts(buf, from, to, no));
+    if (s >= 0) {
+      if (inShard(this.shard, s)) return true; // its own prefilter would say so too
+      this.offer(buf, from, to, no, false);
+      return false;
+    }
+    // Its bytes do not tell whose it is: both threads read it, each keeping its own containers, when the prefilter (the
+    // same for both: it is the shard that differs) takes it. Lines it refuses stay here: a log of blank or foreign
+    // lines had filled a batch with a million of them a megabyte (32 MB of places), each refused again there.
+    const wanted = !this.mine.accepts || this.mine.accepts(buf, from, to, no);
+    if (wanted) this.offer(buf, from, to, no, true);
+    return wanted;
   }
 
   line(text: string, no: number): void {
