@@ -28,7 +28,8 @@ export default defineParser({
       } catch (e) {
         return ctx.warn(firstLine, `kubectl events output is not JSON (${(e as Error).message}); skipped`);
       }
-      const items = Array.isArray(obj<{ items?: unknown }>(doc)?.items) ? (obj<{ items: unknown[] }>(doc)!.items) : [doc];
+      const list = obj<{ items?: unknown }>(doc)?.items;
+      const items = Array.isArray(list) ? list : [doc];
       const lines = text.split('\n');
       // Each event's evidence is the line of its name (its reason, pod and message are said in the evidence text). Names
       // are plain and in the file's order, so the search goes forward once through the file (a message would not do: Go's

@@ -455,9 +455,9 @@ async function readEntryWith(bundle: string, entry: Entry, limits: BundleLimits,
   if (helper && !keepAllEvents && shardOfLine && readAlone(parser, entry.path) && entry.size >= SHARD_MIN_BYTES) {
     // The main thread splits the lines, reads those of its containers and hands the helper the others; each parses
     // its own, and the ledgers merge exactly.
-    const [count, mine, theirs] = [SHARDS, { count: SHARDS, from: 0, to: MAIN_SHARDS }, { count: SHARDS, from: MAIN_SHARDS, to: SHARDS }];
+    const [mine, theirs] = [{ count: SHARDS, from: 0, to: MAIN_SHARDS }, { count: SHARDS, from: MAIN_SHARDS, to: SHARDS }];
     const part = helper.acquire().shard(bundle, entry, parser.id, sos?.context, limits, theirs);
-    const router = new ShardRouter(openParser(parser, { ...ctxFor(entry.path, sos?.context), shard: mine }), (buf, from, to) => shardOfLine(buf, from, to, count), mine);
+    const router = new ShardRouter(openParser(parser, { ...ctxFor(entry.path, sos?.context), shard: mine }), (buf, from, to) => shardOfLine(buf, from, to, SHARDS), mine);
     const splitter = newSplitter(router);
     for await (const c of rest()) {
       router.reading(c);

@@ -51,7 +51,6 @@ function hostClock(facts: Fact[], input: HostInput, opts: ClockOptions, diags: D
 }
 
 const DOCKERD = /(?:^|\/)(dockerd|dockerd-current)(?:\s|$)|(?:^|\/)docker(?:-current)? (?:daemon|-d)\b/;
-/** Container states whose process should be alive. */
 
 const SANDBOX_WORDS: Record<SandboxEventKind, string> = {
   run: 'sandbox created',
