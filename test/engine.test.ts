@@ -171,7 +171,7 @@ describe('one big CNI log read by two threads', () => {
     const expected = JSON.stringify(plain.facts());
     // The containers released cleanly and dropped, as sorted ids: each thread lists its own.
     const releasedIds = (facts: Fact[]) =>
-      facts.flatMap((f) => (f.kind === 'cniReleased' ? [...Array.from(f.released.ids, String), ...f.released.others] : [])).sort();
+      facts.flatMap((f) => (f.kind === 'cniReleased' ? [...f.released.runs.flatMap((run) => Array.from(run, String)), ...f.released.others] : [])).sort();
     const expectedReleased = releasedIds(plain.released('b/var/log/cni/cni.log'));
     expect(expectedReleased.length).toBeGreaterThan(10);
     const ops = (facts: Fact[]) => JSON.stringify(facts.filter((f) => f.kind === 'cniOp'));

@@ -258,14 +258,46 @@ describe('IdSet', () => {
     expect(set.size).toBe(2504);
   });
 
+  it('finds ids in its recent table and in its sorted runs alike, and gives back exactly what it holds', async () => {
+    const { IdSet, idValue } = await import('../src/model/id-set.js');
+    const set = new IdSet();
+    const edges = ['000000000000', '000000000001', 'ffffffffffff', '000100000000', '0001deadbeef', '0002deadbeef'];
+    for (const id of edges) set.add(id);
+    // Enough ids to fill the recent table a few times over and merge runs; a pseudo-random walk through the 48-bit space.
+    const many: string[] = [];
+    for (let k = 0, x = 12345; k < 200_000; k++) {
+      x = (x * 48271) % 2147483647;
+      many.push(((x * 131071 + k) % 2 ** 48).toString(16).padStart(12, '0'));
+    }
+    for (const id of many) set.add(id);
+    const unique = new Set([...edges, ...many]);
+    expect(set.size).toBe(unique.size);
+    // The oldest ids are in runs by now, the newest in the recent table: both are found, and nothing else is.
+    expect([...edges, ...many].every((id) => set.has(id))).toBe(true);
+    const absent = many.map((id) => `${id.slice(0, 11)}${id[11] === 'a' ? 'b' : 'a'}`).filter((id) => !unique.has(id));
+    expect(absent.length).toBeGreaterThan(100_000);
+    expect(absent.some((id) => set.has(id))).toBe(false);
+    expect(['000300000000', '0003deadbeef', '000000000002', 'fffeffffffff'].some((id) => set.has(id))).toBe(false);
+    const { runs } = set.values();
+    expect(runs.length).toBeGreaterThan(1);
+    for (const run of runs) expect([...run]).toEqual([...run].sort((a, b) => a - b)); // each run sorted: build.ts searches them
+    expect(runs.flatMap((run) => [...run]).sort((a, b) => a - b)).toEqual([...unique].map(idValue).sort((a, b) => a - b));
+    // Still a set once its values are taken, and the runs it gave are not changed by what it is given next.
+    const copies = runs.map((run) => run.slice());
+    set.add('abcabcabcabc');
+    for (const id of many.slice(0, 70_000)) set.add(id);
+    expect([set.has('abcabcabcabc'), set.has(many[0]), set.has(absent[0])]).toEqual([true, true, false]);
+    expect(runs).toEqual(copies);
+  });
+
   it('answers while still empty, and with only ids that are not short hex', async () => {
     const { IdSet } = await import('../src/model/id-set.js');
     const empty = new IdSet();
     expect([empty.has('abcdef012345'), empty.has('x'), empty.size]).toEqual([false, false, 0]);
-    expect(empty.values()).toEqual({ ids: new Float64Array(0), others: [] });
+    expect(empty.values()).toEqual({ runs: [], others: [] });
     const others = new IdSet();
     others.add('not-hex');
-    expect([others.has('not-hex'), others.has('abcdef012345'), others.values().ids.length]).toEqual([true, false, 0]);
+    expect([others.has('not-hex'), others.has('abcdef012345'), others.values().runs.length]).toEqual([true, false, 0]);
     others.add('abcdef012345');
     expect([others.has('abcdef012345'), others.size]).toEqual([true, 2]);
   });

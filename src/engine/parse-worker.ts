@@ -7,7 +7,7 @@ import { entryParsing } from './analyse.js';
 import { type HelperReply, type HelperRequest, type HelperResult, linesBytes, readLines } from './helper.js';
 
 const port = parentPort!;
-const reply = (m: HelperReply) => port.postMessage(m);
+const reply = (m: HelperReply, transfer: ArrayBuffer[] = []) => port.postMessage(m, transfer);
 const shards = new Map<number, { sink: LineSink; finish: () => HelperResult }>();
 
 function handle(m: HelperRequest): void {
@@ -31,7 +31,9 @@ function handle(m: HelperRequest): void {
   }
   s.sink.end();
   shards.delete(m.id);
-  reply({ type: 'done', id: m.id, result: s.finish() });
+  const result = s.finish();
+  // The released ids' runs are moved, not copied (millions of ids on a busy node): this thread is done with them.
+  reply({ type: 'done', id: m.id, result }, result.ledger.retired.flatMap((r) => r.runs.map((run) => run.buffer as ArrayBuffer)));
 }
 
 port.on('message', (m: HelperRequest) => {

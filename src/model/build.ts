@@ -4,7 +4,7 @@ import type { CniOp, Container, Daemon, Diagnostic, HostModel, IpClaim, Leftover
 import { findContainer, hasProcess, isKernelThread, netnsId, nodeMatches, podName, processlessBy } from './host.js';
 import { type HostClock, isValidZone, offsetZone, resolveStamp } from '../timeline/time.js';
 import { flat, pushAll, pushTo, shortId } from '../util.js';
-import { idValue } from './id-set.js';
+import { idValue, inRun } from './id-set.js';
 
 export interface ClockOptions {
   timezone?: string;
@@ -551,14 +551,12 @@ function releasedBefore(facts: Fact[], cniOps: CniOp[]): Set<string> {
   for (const id of settled) failedOnly.delete(id);
   const found = new Set<string>();
   if (!failedOnly.size) return found;
-  const wanted = new Map<number, string>();
-  for (const id of failedOnly) {
-    const v = idValue(id);
-    if (v >= 0) wanted.set(v, id);
-  }
   for (const f of facts) {
     if (f.kind !== 'cniReleased') continue;
-    for (const v of f.released.ids) if (wanted.has(v)) found.add(wanted.get(v)!);
+    for (const id of failedOnly) {
+      const v = idValue(id);
+      if (v >= 0 && f.released.runs.some((run) => inRun(run, v))) found.add(id);
+    }
     for (const id of f.released.others) if (failedOnly.has(id)) found.add(id);
   }
   return found;

@@ -1,7 +1,7 @@
 import type { Evidence, Fact } from './facts.js';
 import { flat, pushAll, pushTo, shortId } from '../util.js';
 import { LineStore, NONE, type LineStoreState } from './line-store.js';
-import { IdSet, type IdValues } from './id-set.js';
+import { countOf, IdSet, type IdValues } from './id-set.js';
 
 type CniFact = Extract<Fact, { kind: 'cniOp' }>;
 
@@ -375,8 +375,8 @@ export class CniLedger {
   /** The containers released cleanly and dropped: a fact of the file `source` per thread that read it (none when none). */
   released(source: string): Extract<Fact, { kind: 'cniReleased' }>[] {
     return [this.retired.values(), ...this.retiredElsewhere]
-      .filter((r) => r.ids.length || r.others.length)
-      .map((released) => ({ kind: 'cniReleased', released, ev: { source, line: 0, text: `(${released.ids.length + released.others.length} containers whose clean DEL released them, their lines not kept)` } }));
+      .filter((r) => r.runs.length || r.others.length)
+      .map((released) => ({ kind: 'cniReleased', released, ev: { source, line: 0, text: `(${countOf(released.runs) + released.others.length} releases of containers by a clean DEL, their lines not kept)` } }));
   }
 
   /** A kept record as its fact. */
