@@ -47,13 +47,17 @@ const cycleId = (seed: number, n: number) => {
   return s;
 };
 
-/** Writes the bundle for `scale` to `file`; returns what it planted. */
-export async function generate(file: string, scale: number, seed = 42): Promise<Planted> {
+/**
+ * Writes the bundle for `scale` to `file`; returns what it planted. `logScale` (default: `scale`) sets the logs alone:
+ * the same node (its containers, processes and mount tables, those of `scale`) with logs that many times as long, as a
+ * week's logs are to a day's. Memory should follow the node, not the logs.
+ */
+export async function generate(file: string, scale: number, seed = 42, logScale = scale): Promise<Planted> {
   const r = rng(seed * 1000 + scale);
   const pack = tar.pack();
   const done = pipeline(pack, createGzip({ level: 1, chunkSize: 1 << 20 }), createWriteStream(file));
   let bytes = 0;
-  const top = `busy-node-${scale}x`;
+  const top = `busy-node-${scale}x${logScale === scale ? '' : `-logs-${logScale}x`}`;
   // tar-stream opens queued entries recursively: let the pipeline drain every few hundred small ones.
   let queued = 0;
   const breathe = async () => {
@@ -93,8 +97,8 @@ export async function generate(file: string, scale: number, seed = 42): Promise<
   const leakedCount = 5 * scale;
   const processes = 1000 * scale;
   const mountFiles = 600 * scale;
-  const cniLines = 1_000_000 * scale;
-  const dockerdLines = 1_000_000 * scale;
+  const cniLines = 1_000_000 * logScale;
+  const dockerdLines = 1_000_000 * logScale;
   const bootEpoch = 1_764_000_000; // 2025-11-24
   const collect = new Date((bootEpoch + 9 * 86400) * 1000);
   await small('etc/hostname', 'busy-node.bench.example\n');
@@ -202,7 +206,7 @@ export async function generate(file: string, scale: number, seed = 42): Promise<
     const owner = sandboxAdds.get(i);
     const cycle = Math.floor(i / 2);
     const c = owner ?? running + leakedCount + (cycle % (containers - running - leakedCount));
-    const id = owner !== undefined ? ids[c] : cycleId(seed * 1000 + scale, cycle);
+    const id = owner !== undefined ? ids[c] : cycleId(seed * 1000 + logScale, cycle);
     const pod = owner !== undefined ? `job-${c}` : `job-${cycle}`;
     const op = owner !== undefined ? 'ADD' : i % 2 === 0 ? 'ADD' : 'DEL';
     const args = `IgnoreUnknown=1;K8S_POD_NAMESPACE=bench;K8S_POD_NAME=${pod};K8S_POD_INFRA_CONTAINER_ID=${id} ;`;

@@ -1,4 +1,4 @@
-// npm run bench [-- --large] [-- --scales 1,2] [-- --repeat 3]: report throughput, memory, linearity and the second core,
+// npm run bench [-- --large] [-- --scales 1,2,logs4] [-- --repeat 3]: report throughput, memory, linearity and the second core,
 // against the inflate-only limit and the manual tar + grep + awk baseline, on the same generated bundles.
 import { spawnSync } from 'node:child_process';
 import { createReadStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -31,20 +31,34 @@ function launcher(cli: string): { flags: string[]; env: NodeJS.ProcessEnv } {
 const args = process.argv.slice(2);
 // Shared VMs drift by ±10-25% between identical runs: --repeat N keeps the fastest of N (memory: the largest).
 const repeat = args.includes('--repeat') ? Math.max(1, Number(args[args.indexOf('--repeat') + 1])) : 1;
-const scales = args.includes('--scales') ? args[args.indexOf('--scales') + 1].split(',').map(Number) : args.includes('--large') ? [1, 2, 4, 16] : [1, 2, 4];
+/**
+ * A bundle to measure: the node of `scale` (its containers, processes, mount tables) with logs `logs` times as long as
+ * scale 1's. "logs4" is scale 1's node with four times its logs: memory should hold the node, not the logs.
+ */
+interface Spec {
+  scale: number;
+  logs: number;
+  label: string;
+}
+const spec = (s: string): Spec => {
+  const m = /^(?:(\d+)|logs(\d+))$/.exec(s.trim());
+  if (!m) throw new Error(`--scales ${s}: a scale is a number (1, 2, 4) or logsN (scale 1's node with N times its logs)`);
+  return m[1] ? { scale: Number(m[1]), logs: Number(m[1]), label: `scale ${m[1].padStart(2)}` } : { scale: 1, logs: Number(m[2]), label: `logs ${m[2].padStart(2)}x` };
+};
+const specs = (args.includes('--scales') ? args[args.indexOf('--scales') + 1].split(',') : args.includes('--large') ? ['1', '2', '4', 'logs4', '16'] : ['1', '2', '4', 'logs4']).map(spec);
 
-async function bundle(scale: number): Promise<{ file: string; planted: Planted }> {
+async function bundle(scale: number, logs = scale): Promise<{ file: string; planted: Planted }> {
   mkdirSync(OUT, { recursive: true });
-  const file = join(OUT, `busy-node-${scale}x.tar.gz`);
+  const file = join(OUT, `busy-node-${scale}x${logs === scale ? '' : `-logs-${logs}x`}.tar.gz`);
   const meta = `${file}.json`;
   if (existsSync(file) && existsSync(meta)) {
     const planted = JSON.parse(readFileSync(meta, 'utf8')) as Planted;
     if (planted.version === GENERATOR_VERSION) return { file, planted };
   }
   const t0 = performance.now();
-  const planted = { ...(await generate(file, scale)), version: GENERATOR_VERSION };
+  const planted = { ...(await generate(file, scale, undefined, logs)), version: GENERATOR_VERSION };
   writeFileSync(meta, JSON.stringify(planted));
-  if (scale === 1) rmSync(join(OUT, 'busy-node-1x-second-host.tar.gz'), { force: true }); // a copy of the old one
+  if (scale === 1 && logs === 1) rmSync(join(OUT, 'busy-node-1x-second-host.tar.gz'), { force: true }); // a copy of the old one
   console.log(`generated ${file}: ${(planted.bytes / 1e6).toFixed(0)} MB uncompressed, ${(statSync(file).size / 1e6).toFixed(0)} MB gzip, in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   return { file, planted };
 }
@@ -92,9 +106,9 @@ function manualBaseline(file: string, ip: string): number {
 
 const pad = (s: string | number, n: number) => String(s).padStart(n);
 console.log(`cni-forensics bench on ${cpus().length} cores (${cpus()[0]?.model ?? '?'}), node ${process.version}, CLI started as the program starts it: ${Object.entries(LAUNCH_ENV).filter(([k]) => /^MALLOC_/.test(k)).map(([k, v]) => `${k}=${v} `).join('')}node ${LAUNCH_FLAGS.join(' ')}`);
-const rows: { scale: number; mb: number; seconds: number; rssMb: number }[] = [];
-for (const scale of scales) {
-  const { file, planted } = await bundle(scale);
+const rows: (Spec & { mb: number; seconds: number; rssMb: number })[] = [];
+for (const sp of specs) {
+  const { file, planted } = await bundle(sp.scale, sp.logs);
   const mb = planted.bytes / 1e6;
   const runs = Array.from({ length: repeat }, () => report([file]));
   const rep = { ...runs.reduce((a, b) => (b.seconds < a.seconds ? b : a)), rssMb: Math.max(...runs.map((r) => r.rssMb)) };
@@ -105,16 +119,21 @@ for (const scale of scales) {
   const found = [...rep.leaks].sort();
   const want = planted.leaks.map((l) => l.inode).sort();
   const exact = JSON.stringify(found) === JSON.stringify(want);
-  rows.push({ scale, mb, seconds: rep.seconds, rssMb: rep.rssMb });
+  rows.push({ ...sp, mb, seconds: rep.seconds, rssMb: rep.rssMb });
   console.log(
-    `scale ${pad(scale, 2)}: ${pad(mb.toFixed(0), 6)} MB  report ${pad(rep.seconds.toFixed(2), 6)} s = ${pad((mb / rep.seconds).toFixed(0), 4)} MB/s, peak RSS ${pad(rep.rssMb.toFixed(0), 4)} MB | ` +
+    `${sp.label}: ${pad(mb.toFixed(0), 6)} MB  report ${pad(rep.seconds.toFixed(2), 6)} s = ${pad((mb / rep.seconds).toFixed(0), 4)} MB/s, peak RSS ${pad(rep.rssMb.toFixed(0), 4)} MB | ` +
       `inflate-only ${pad((mb / inflate).toFixed(0), 4)} MB/s (report at ${((inflate / rep.seconds) * 100).toFixed(0)}%) | manual tar+grep+awk ${manual.toFixed(2)} s (report ${(manual / rep.seconds).toFixed(2)}x faster) | ` +
       `leaks found ${found.length}/${want.length}${exact ? ' exactly' : ' — MISMATCH'}`,
   );
   if (!exact) process.exitCode = 1;
 }
-const base = rows.find((r) => r.scale === 1);
-for (const r of rows) if (base && r !== base) console.log(`scale ${r.scale} vs 1: time ${(r.seconds / base.seconds).toFixed(2)}x for ${(r.mb / base.mb).toFixed(2)}x input (target <= ${(1.1 * r.scale).toFixed(1)}x); RSS +${(((r.rssMb - base.rssMb) / base.rssMb) * 100).toFixed(0)}%`);
+const base = rows.find((r) => r.scale === 1 && r.logs === 1);
+for (const r of rows)
+  if (base && r !== base) {
+    const x = r.mb / base.mb;
+    const nodeSame = r.scale === 1 ? ', the same node: memory should not follow the logs' : '';
+    console.log(`${r.label.trim()} vs scale 1: time ${(r.seconds / base.seconds).toFixed(2)}x for ${x.toFixed(2)}x input (target <= ${(1.1 * x).toFixed(1)}x); RSS +${(((r.rssMb - base.rssMb) / base.rssMb) * 100).toFixed(0)}%${nodeSame}`);
+  }
 if (base) {
   const { file } = await bundle(1);
   const copy = join(OUT, 'busy-node-1x-second-host.tar.gz');
