@@ -75,8 +75,9 @@ export default defineParser({
             daemon: 'kubelet',
             ...s,
             node,
-            // The first time stands for all but the last: the two together count what the event counted.
-            ...(count > at.length ? { times: i === 0 ? count - at.length + 1 : 1 } : {}),
+            // The first time stands for all but the last: the two together count what the event counted. Always set, so
+            // that a rule can tell the cluster's count from log lines of the same failures.
+            times: i === 0 ? Math.max(1, count - at.length + 1) : 1,
             pod: s.pod ?? pod,
             podNamespace: s.podNamespace ?? podNamespace,
             message: message.length > 400 ? `${message.slice(0, 400)}…` : message,

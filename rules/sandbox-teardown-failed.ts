@@ -6,6 +6,31 @@ import { type Evidence, normalisePath } from '../src/model/facts.js';
 import { sameId } from '../src/model/build.js';
 
 const JOIN_MS = 2000; // an event naming neither sandbox nor pod belongs to a failure logged by the same file within 2 s
+/**
+ * Lines of one failed attempt come together: containerd's error and kubelet's about the same RPC within a millisecond,
+ * kubelet's three or four about one failed sync (dockershim: cni.go, StopPodSandbox, KillPodSandbox) within 0.2 s.
+ * kubelet retries no sooner than its pod worker's back-off (10 s), or its garbage collector's minute.
+ */
+const ATTEMPT_GAP_MS = 1000;
+
+/**
+ * How many times the teardown failed: log lines a second or less apart are one attempt, whoever logged them; the
+ * cluster's events count their own repeats, of the same attempts the logs show, so the larger of the two is told.
+ */
+function attemptCount(failures: readonly SandboxEvent[]): number {
+  let logged = 0;
+  let counted = 0;
+  let lastAt = -Infinity;
+  for (const f of [...failures].sort((a, b) => a.at - b.at)) {
+    if (f.times !== undefined) {
+      counted += f.times;
+      continue;
+    }
+    if (f.at - lastAt > ATTEMPT_GAP_MS) logged++;
+    lastAt = f.at;
+  }
+  return Math.max(logged, counted);
+}
 
 interface Group {
   key: string;
@@ -119,7 +144,7 @@ export default defineRule({
       for (const g of [...groups.values()].sort((a, b) => a.key.localeCompare(b.key))) {
         g.failures.sort((a, b) => a.at - b.at || a.ev.line - b.ev.line);
         const last = g.failures[g.failures.length - 1];
-        const times = g.failures.reduce((n, f) => n + (f.times ?? 1), 0); // an event of the cluster's counts its repeats
+        const times = attemptCount(g.failures);
         const mine = (e: SandboxEvent) => (g.sandboxId && e.sandboxId ? sameId(e.sandboxId, g.sandboxId) : !!g.pod && e.pod === g.pod && e.podNamespace === g.podNamespace);
         const healed = host.sandboxEvents.find((e) => (e.event === 'teardown-ok' || e.event === 'removed') && e.at >= last.at && mine(e));
         if (healed) continue;

@@ -169,7 +169,7 @@ export type Fact =
       daemon: string;
       event: SandboxEventKind;
       node?: string; // the node it was reported for, when the evidence is the cluster's (kubectl get events): others' are not read
-      times?: number; // how many times it happened, when its evidence counts them (an event's count); else once
+      times?: number; // how many times it happened, when its evidence counts them (an event's count): set only then; a log line is once
       sandboxId?: string;
       pod?: string;
       podNamespace?: string;

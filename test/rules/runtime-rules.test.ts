@@ -159,9 +159,45 @@ describe('sandbox-teardown-failed', () => {
   it('groups kubelet\'s and containerd\'s failures for one sandbox and joins what is left', async () => {
     const [f] = of(await analyseHosts({ node: node(false, true) }), 'sandbox-teardown-failed');
     expect(f.severity).toBe('warning');
-    expect(f.title).toBe('containerd and kubelet failed to tear down the network of sandbox cae59246074a (pod kube-system/coredns-5d4) (3 times); still there: the exited sandbox, the IPAM reservation of 172.16.5.9');
+    // containerd's and kubelet's lines of 23:27:34 are one attempt, 23:29:34 the second.
+    expect(f.title).toBe('containerd and kubelet failed to tear down the network of sandbox cae59246074a (pod kube-system/coredns-5d4) (2 times); still there: the exited sandbox, the IPAM reservation of 172.16.5.9');
     expect(f.detail).toContain('del cmd: failed to process delete request');
     expect(f.ips).toEqual(['172.16.5.9']);
+  });
+  it('counts failed attempts, not lines: each attempt logged by containerd and kubelet, and counted again by the cluster\'s events', async () => {
+    // Six attempts about a minute apart (kubelet's garbage collector), each one line of containerd's and two of kubelet's.
+    const attempt = (k: number) => {
+      const t = `23:2${k}:0${k}`; // 23:20:00, 23:21:01, ... 23:25:05
+      return [
+        `Oct 02 ${t} ip-10-0-60-95 containerd[2639]: time="2019-10-02T${t}.100000000Z" level=error msg="StopPodSandbox for \\"${sb}\\" failed" error="failed to destroy network for sandbox \\"${sb}\\": del cmd: failed to process delete request"`,
+        `Oct 02 ${t} ip-10-0-60-95 kubelet[2783]: E1002 ${t}.100200    2783 remote_runtime.go:245] StopPodSandbox "${sb}" from runtime service failed: rpc error: code = Unknown desc = failed to destroy network for sandbox "${sb}": del cmd: failed to process delete request`,
+        `Oct 02 ${t} ip-10-0-60-95 kubelet[2783]: E1002 ${t}.100400    2783 kuberuntime_gc.go:169] Failed to stop sandbox "${sb}" before removing: rpc error: code = Unknown desc = failed to destroy network for sandbox "${sb}": del cmd: failed to process delete request`,
+      ];
+    };
+    const loop = [0, 1, 2, 3, 4, 5].flatMap(attempt).join('\n');
+    const events = (count: number) =>
+      JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'EventList',
+        items: [
+          {
+            kind: 'Event',
+            metadata: { name: 'coredns-5d4.17a2b3c4d5e6f708', namespace: 'kube-system' },
+            involvedObject: { kind: 'Pod', name: 'coredns-5d4', namespace: 'kube-system' },
+            reason: 'FailedKillPod',
+            message: `error killing pod: failed to "KillPodSandbox" for "2a8f6c1e" with KillPodSandboxError: "rpc error: code = Unknown desc = failed to destroy network for sandbox \\"${sb}\\": del cmd: failed to process delete request"`,
+            source: { component: 'kubelet', host: 'ip-10-0-60-95' },
+            firstTimestamp: count > 6 ? '2019-10-02T22:00:00Z' : '2019-10-02T23:20:00Z',
+            lastTimestamp: '2019-10-02T23:25:05Z',
+            count,
+          },
+        ],
+      });
+    const host = (files: Record<string, TreeFile>) => ({ 'date-R.txt': 'Wed, 02 Oct 2019 23:40:00 +0000\n', 'etc/hostname': 'ip-10-0-60-95\n', 'journal.txt': `${loop}\n`, ...files });
+    const title = async (files: Record<string, TreeFile>) => of(await analyseHosts({ node: host(files) }), 'sandbox-teardown-failed').map((f) => /\((\d+) times\)/.exec(f.title)?.[1]);
+    expect(await title({})).toEqual(['6']); // 18 lines
+    expect(await title({ 'events.json': events(6) })).toEqual(['6']); // the same six attempts, seen by the cluster too
+    expect(await title({ 'events.json': events(40) })).toEqual(['40']); // the cluster saw more than the journal kept
   });
   it('joins lines that name only the pod, or nothing, to the sandbox they belong to (kubernetes/kubernetes#57465, dockershim)', async () => {
     const lines = [
@@ -174,7 +210,7 @@ describe('sandbox-teardown-failed', () => {
     const a = await analyseHosts({ node: { 'date-R.txt': 'Wed, 20 Dec 2017 16:00:00 +0000\n', 'kubelet.log': lines } });
     const found = of(a, 'sandbox-teardown-failed');
     expect(found.map((f) => [f.containers[0]?.id.slice(0, 12), f.containers[0]?.pod, f.severity])).toEqual([['159b8a23dccc', 'mynamespace/my-cron-pz1b7', 'warning']]);
-    expect(found[0].title).toContain('(4 times)');
+    expect(found[0].title).not.toContain('times)'); // four lines of one failed sync, within 0.2 s: one attempt
     expect(found[0].detail).toContain('The runtime handed the plugin /proc/<pid>/ns/net');
   });
 
@@ -189,9 +225,9 @@ describe('sandbox-teardown-failed', () => {
         { 'date-R.txt': 'Wed, 02 Oct 2019 23:40:00 +0000\n', 'journal.txt': journal(false), 'inspectp.json': other, ...(leak ? { 'netns/4026532555/ip-d-addr.txt': ipAddr('ip -d addr', 'eth0@if12', '172.16.5.9/24') } : {}) },
       );
     const [clear] = of(await analyseHosts({ node: files(false) }), 'sandbox-teardown-failed');
-    expect([clear.severity, clear.title]).toEqual(['info', 'containerd and kubelet failed to tear down the network of sandbox cae59246074a (3 times); nothing of it is left']);
+    expect([clear.severity, clear.title]).toEqual(['info', 'containerd and kubelet failed to tear down the network of sandbox cae59246074a (2 times); nothing of it is left']);
     const [maybe] = of(await analyseHosts({ node: files(true) }), 'sandbox-teardown-failed');
-    expect([maybe.severity, maybe.title]).toEqual(['warning', 'containerd and kubelet failed to tear down the network of sandbox cae59246074a (3 times); still there: maybe the leaked namespace no container owns']);
+    expect([maybe.severity, maybe.title]).toEqual(['warning', 'containerd and kubelet failed to tear down the network of sandbox cae59246074a (2 times); still there: maybe the leaked namespace no container owns']);
     expect(maybe.detail).toContain('net:[4026532555] at /run/netns/cni-e1e1 has no process and belongs to no container the bundle knows: it may be this one');
     expect(maybe.netns).toEqual([{ inode: '4026532555', paths: ['/run/netns/cni-e1e1'] }]);
   });
@@ -199,7 +235,7 @@ describe('sandbox-teardown-failed', () => {
   it('names the address a CNI ADD gave the sandbox and no DEL released', async () => {
     const cni = `${cniLine('ADD', '1002 22:58:01.000000', sb, 'coredns-5d4', '172.16.5.9', '<nil>', '/var/run/netns/cni-aaaa')}\n`;
     const [f] = of(await analyseHosts({ node: { 'date-R.txt': 'Wed, 02 Oct 2019 23:40:00 +0000\n', 'journal.txt': journal(false), 'var/log/cni/cni.log': cni } }), 'sandbox-teardown-failed');
-    expect(f.title).toBe('containerd and kubelet failed to tear down the network of sandbox cae59246074a (3 times); still there: the claim on 172.16.5.9');
+    expect(f.title).toBe('containerd and kubelet failed to tear down the network of sandbox cae59246074a (2 times); still there: the claim on 172.16.5.9');
     expect(f.ips).toEqual(['172.16.5.9']);
   });
 
