@@ -21,7 +21,6 @@ import { setFlagsFromString } from 'node:v8';
 // of 5). The flag only switches that heuristic off; it is read at each GC, so setting it here takes effect.
 setFlagsFromString('--no-allocation-site-pretenuring');
 import { once } from 'node:events';
-import { createWriteStream } from 'node:fs';
 import { type FileHandle, open, readFile } from 'node:fs/promises';
 import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
@@ -34,7 +33,7 @@ import { ipStory } from '../report/ipfocus.js';
 import { jsonChunks } from '../report/json.js';
 import { renderMarkdown } from '../report/markdown.js';
 import { renderText } from '../report/text.js';
-import { renderTimelineText, writeNdjson } from '../report/timeline.js';
+import { ndjsonLines, renderTimelineText } from '../report/timeline.js';
 import { allEvents, filterEvents, parseWhen } from '../timeline/events.js';
 import { isValidZone } from '../timeline/time.js';
 import { TOOL } from '../version.js';
@@ -219,11 +218,7 @@ export async function main(args: string[]): Promise<number> {
       async (argv) => {
         const { result, events: gather } = await analyseArgs({ ...argv, bundles: argv.bundles as string[] }, true);
         const events = gather();
-        if (argv.format === 'ndjson') {
-          const out = argv.output ? createWriteStream(argv.output) : process.stdout;
-          await writeNdjson(result, events, out);
-          if (argv.output) await new Promise((r) => (out as ReturnType<typeof createWriteStream>).end(r));
-        } else await emit(renderTimelineText(result, events), argv.output);
+        await emit(argv.format === 'ndjson' ? ndjsonLines(result, events) : renderTimelineText(result, events), argv.output);
       },
     )
     .command(
