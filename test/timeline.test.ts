@@ -110,3 +110,30 @@ describe('localIso', () => {
     expect(checked).toBeGreaterThan(10_000);
   });
 });
+
+describe('every CNI line on the timeline', () => {
+  it('has an event per ADD and DEL, and --ip finds every holder of an address, however many the model keeps', async () => {
+    const { cniLine } = await import('./rules/fixture.js');
+    const { allEvents, filterEvents } = await import('../src/timeline/events.js');
+    const { CLAIMS_PER_IP } = await import('../src/model/ledger.js');
+    // 10.2.1.15 given to ten sandboxes in turn, then to an eleventh that still holds it; 10.2.1.16 held throughout.
+    const holders = Array.from({ length: 11 }, (_, k) => (k + 1).toString(16).padStart(2, '0').repeat(32));
+    const lines = [cniLine('ADD', '0206 10:00:00.000000', 'e'.repeat(64), 'steady', '10.2.1.16')];
+    holders.forEach((id, k) => {
+      const t = (m: number) => `0206 11:${String(k * 4 + m).padStart(2, '0')}:00.000000`;
+      lines.push(cniLine('ADD', t(0), id, `job-${k}`, '10.2.1.15'));
+      if (k < 10) lines.push(cniLine('DEL', t(2), id, `job-${k}`, undefined));
+    });
+    const files = { 'cni.log': `${lines.join('\n')}\n`, 'date.txt': '# date -R\nWed, 08 Feb 2017 17:05:41 +0000\n' };
+    const a = await analyseHosts({ h: files }, { keepAllEvents: true });
+    const cni = allEvents(a).filter((e) => e.kind.startsWith('cni:'));
+    expect(cni.length).toBe(lines.length); // 22: the model keeps only the last claims, the timeline every line
+    expect(a.hosts[0].claims.filter((k) => k.ip === '10.2.1.15').length).toBeLessThanOrEqual(CLAIMS_PER_IP + 1);
+    const story = filterEvents(allEvents(a), a, { ip: '10.2.1.15' }).filter((e) => e.kind.startsWith('cni:'));
+    expect(story.map((e) => `${e.kind} ${e.containerId!.slice(0, 2)}`)).toEqual(holders.flatMap((id, k) => [`cni:add ${id.slice(0, 2)}`, ...(k < 10 ? [`cni:del ${id.slice(0, 2)}`] : [])]));
+    expect(story[1].message).toBe(`CNI DEL ${holders[0].slice(0, 12)} (pod demo/job-0)`);
+    // The report's own reading keeps no event per line: a busy node's log is not held for it.
+    const reduced = await analyseHosts({ h: files });
+    expect(allEvents(reduced).filter((e) => e.kind.startsWith('cni:')).length).toBeLessThan(lines.length);
+  });
+});

@@ -28,7 +28,7 @@ export interface AnalyseOptions extends ClockOptions {
    * big CNI logs. Small bundles are read on the main thread. 1 reads everything on the main thread. */
   jobs?: number;
   limits?: Partial<BundleLimits>;
-  /** Keep every CNI log line (the timeline export) instead of the reduced ledger (reports). */
+  /** Every CNI log line as a timeline event (the timeline export), beside the reduced ledger that reports read. */
   keepAllEvents?: boolean;
   rules?: readonly Rule[];
   /** Bytes read (uncompressed) and from which file; for an archive, also how far into it on disk. */
@@ -287,6 +287,7 @@ export function entryParsing(bundle: string, entry: Pick<Entry, 'path' | 'mtime'
   };
   const kept = () => {
     for (const f of ledger.facts()) out.facts.push(f);
+    pushAll(out.facts, ledger.timeline());
     pushAll(out.facts, ledger.released(source));
     ledger.release();
     for (const [message, w] of warnings) {
@@ -320,7 +321,7 @@ export function entryParsing(bundle: string, entry: Pick<Entry, 'path' | 'mtime'
   // A log file is read by every parser of the log family; the others are recorded once they find something.
   const openParser = (p: Parser, ctx: ParseContext): LineSink => {
     if (readAlone(p, ctx.path)) {
-      if (p.shardOfLine && !keepAllEvents) {
+      if (p.shardOfLine) {
         // The parser keeps no state across lines: the ledger keeps lines, not facts, and reads the few it keeps again at the end.
         let got = undefined as Fact | undefined;
         const again = p.open({ ...ctx, shard: undefined, emit: (f) => (got = f), warn: () => {} });

@@ -139,6 +139,21 @@ export type Fact =
       droppedBefore?: number[];
     }
   | {
+      /**
+       * A CNI ADD or DEL as `forensics timeline` shows it, one per line of the log (the ledger keeps cniOp facts only
+       * for the lines the model needs). Its strings are copies, not slices of the line, and its evidence carries no text:
+       * a million of them hold what the timeline prints, not the log.
+       */
+      kind: 'cniEvent';
+      op: 'ADD' | 'DEL';
+      containerId: string;
+      pod?: string; // namespace/name
+      ips: string[];
+      err?: string;
+      at: Stamp;
+      ev: Evidence;
+    }
+  | {
       kind: 'logEvent';
       daemon: string;
       // container: a runtime's event about one container (podman's create, died, remove…); firewall: a firewall service

@@ -4,6 +4,7 @@ import { LineStore, NONE, type LineStoreState } from './line-store.js';
 import { countOf, IdSet, type IdValues } from './id-set.js';
 
 type CniFact = Extract<Fact, { kind: 'cniOp' }>;
+type CniEvent = Extract<Fact, { kind: 'cniEvent' }>;
 
 /** Per IP, the released claims kept: enough for "the last holder and the ones before". */
 export const CLAIMS_PER_IP = 6;
@@ -81,10 +82,20 @@ const NO_IPS: IpState[] = [];
 export interface LedgerState {
   containers: Map<string, ContainerOps>;
   ips: Map<string, IpState>;
-  everything: CniFact[];
+  events: CniEvent[];
   store: LineStoreState<CniFact>;
   source: string | undefined;
   retired: IdValues[];
+}
+
+/**
+ * A line as the timeline shows it: the fields its message and filters need, copied out of the line (a slice of it
+ * would keep the whole line alive), and its place in the file without its text.
+ */
+function timelineEvent(f: CniFact): CniEvent {
+  const ev = { source: f.ev.source, line: f.ev.line, text: '' };
+  const pod = f.pod ? flat(f.podNamespace ? `${f.podNamespace}/${f.pod}` : f.pod) : undefined;
+  return { kind: 'cniEvent', op: f.op, containerId: flat(f.containerId), pod, ips: f.ips.map((ip) => flat(ip)), err: flat(f.err), at: f.at, ev };
 }
 
 /** Which of `count` ledgers reads a container's lines: by its short id, as the ledger keys containers. */
@@ -136,7 +147,8 @@ interface Released {
  * LineStore (see there), which the per-container and per-IP state, one object each, refers to by number.
  */
 export class CniLedger {
-  private readonly everything: CniFact[] = [];
+  /** With keepAll: every line, as the timeline shows it. */
+  private readonly events: CniEvent[] = [];
   private readonly containers = new Map<string, ContainerOps>();
   /** Containers released cleanly and dropped (short ids): a later DEL of one is a retry, not an orphan. */
   private retired = new IdSet();
@@ -150,6 +162,7 @@ export class CniLedger {
   /** Reads a kept line again into its fact; set when the file's parser keeps no state across lines. */
   private reparse: ((ev: Evidence) => CniFact | undefined) | undefined;
 
+  /** keepAll: also every line, as the timeline shows it (`forensics timeline`); the reduction is the same either way. */
   constructor(private readonly keepAll: boolean) {}
 
   /** From now on, lines are kept as their text and read again by `read` when the facts are asked for. */
@@ -158,10 +171,7 @@ export class CniLedger {
   }
 
   push(f: CniFact): void {
-    if (this.keepAll) {
-      this.everything.push(f);
-      return;
-    }
+    if (this.keepAll) this.events.push(timelineEvent(f));
     const id = shortId(f.containerId);
     let c = this.containers.get(id);
     // Another DEL of a container already released (kubelet tears a sandbox down more than once): nothing left to tell.
@@ -296,7 +306,7 @@ export class CniLedger {
   release(): void {
     this.containers.clear();
     this.ips.clear();
-    this.everything.length = 0;
+    this.events.length = 0;
     this.store = new LineStore<CniFact>();
     this.retired = new IdSet();
     this.retiredElsewhere.length = 0;
@@ -304,14 +314,14 @@ export class CniLedger {
 
   /** How many lines the ledger holds (after dropping those nothing refers to): what its memory grows with. */
   held(): number {
-    if (!this.keepAll) this.compact();
-    return this.keepAll ? this.everything.length : this.store.count;
+    this.compact();
+    return this.store.count;
   }
 
   /** What this ledger holds, for another thread's ledger to absorb (structured-clonable). */
   state(): LedgerState {
-    if (!this.keepAll) this.compact();
-    return { containers: this.containers, ips: this.ips, everything: this.everything, store: this.store.state(), source: this.source, retired: [this.retired.values(), ...this.retiredElsewhere] };
+    this.compact();
+    return { containers: this.containers, ips: this.ips, events: this.events, store: this.store.state(), source: this.source, retired: [this.retired.values(), ...this.retiredElsewhere] };
   }
 
   /**
@@ -321,7 +331,7 @@ export class CniLedger {
    * FULL_CLAIMS_PER_IP of the union are among each ring's newest, whose lines are still kept in full).
    */
   absorb(other: LedgerState): void {
-    pushAll(this.everything, other.everything);
+    pushAll(this.events, other.events);
     pushAll(this.retiredElsewhere, other.retired);
     if (other.store.count === 0 && other.containers.size === 0) return;
     if (this.source !== undefined && other.source !== undefined && other.source !== this.source) throw new Error(`CNI ledgers of two files cannot merge: ${this.source} and ${other.source}`);
@@ -387,9 +397,13 @@ export class CniLedger {
     return text === undefined ? undefined : this.reparse!({ source: this.source!, line: this.store.lineOf(r), text });
   }
 
+  /** With keepAll, every line as the timeline shows it, in file order; else none. */
+  timeline(): CniEvent[] {
+    return this.events;
+  }
+
   /** The kept lines, in file order. */
   facts(): CniFact[] {
-    if (this.keepAll) return this.everything;
     // One fact per line: a line kept in full (an open claim, a container's last ADD) wins over an older claim's summary.
     const kept = new Map<string, CniFact>();
     const keep = (r: number) => {

@@ -1,8 +1,9 @@
 import { DateTime } from 'luxon';
 import type { Analysis } from '../engine/analyse.js';
 import { sameId } from '../model/build.js';
-import type { HostModel, TimelineEvent } from '../model/host.js';
+import type { TimelineEvent } from '../model/host.js';
 import { processLabel } from '../model/host.js';
+import { pushTo } from '../util.js';
 
 export interface EventFilter {
   ip?: string;
@@ -46,20 +47,29 @@ export function allEvents(a: Analysis): TimelineEvent[] {
   return out.sort((x, y) => x.at - y.at || x.host.localeCompare(y.host) || x.ev.source.localeCompare(y.ev.source) || x.ev.line - y.ev.line || x.kind.localeCompare(y.kind));
 }
 
-function containersForIp(h: HostModel, ip: string): string[] {
-  return h.claims.filter((k) => k.ip === ip).map((k) => k.containerId);
+/**
+ * The containers that held `ip` on each host: by the model's claims, and by the events that gave it (the model keeps
+ * the last claims of an IP; the timeline has every ADD).
+ */
+function containersForIp(a: Analysis, events: TimelineEvent[], ip: string): (host: string, id: string) => boolean {
+  // By host and first 12 digits (an IP of a busy node had hundreds of holders, and a million events are asked).
+  const held = new Map<string, string[]>();
+  const key = (host: string, id: string) => `${host}\0${id.slice(0, 12)}`;
+  const add = (host: string, id: string) => pushTo(held, key(host, id), id);
+  for (const h of a.hosts) for (const k of h.claims) if (k.ip === ip) add(h.name, k.containerId);
+  for (const e of events) if (e.ip === ip && e.containerId) add(e.host, e.containerId);
+  return (host, id) => (held.get(key(host, id)) ?? []).some((c) => sameId(c, id));
 }
 
 export function filterEvents(events: TimelineEvent[], a: Analysis, f: EventFilter): TimelineEvent[] {
-  const ipContainers = new Map<string, string[]>();
-  if (f.ip) for (const h of a.hosts) ipContainers.set(h.name, containersForIp(h, f.ip));
+  const heldIp = f.ip ? containersForIp(a, events, f.ip) : undefined;
   return events.filter((e) => {
     if (f.host && e.host !== f.host) return false;
     if (f.since !== undefined && e.at < f.since) return false;
     if (f.until !== undefined && e.at > f.until) return false;
     // Restarts and collection times are the context of any subject's story.
     if (e.kind === 'daemon:start' || e.kind === 'bundle:collected') return true;
-    if (f.ip && e.ip !== f.ip && !(e.containerId && (ipContainers.get(e.host) ?? []).some((c) => sameId(c, e.containerId!)))) return false;
+    if (heldIp && e.ip !== f.ip && !(e.containerId && heldIp(e.host, e.containerId))) return false;
     if (f.container && !(e.containerId?.startsWith(f.container) || e.pod === f.container || e.pod?.endsWith(`/${f.container}`))) return false;
     return true;
   });
