@@ -26,6 +26,7 @@ import ipAddrJson from './ip-addr-json.js';
 import ipNeigh from './ip-neigh.js';
 import ipNetns from './ip-netns.js';
 import kubeletLog from './kubelet-log.js';
+import kubectlDescribePod from './kubectl-describe-pod.js';
 import kubectlEvents from './kubectl-events.js';
 import kubectlPods from './kubectl-pods.js';
 import lsfdJson from './lsfd-json.js';
@@ -79,6 +80,7 @@ export const parsers: readonly Parser[] = [
   crictlPods,
   kubectlPods,
   kubectlEvents,
+  kubectlDescribePod,
   podmanVersion,
   dockerPs,
   lsnsJson,

@@ -61,7 +61,7 @@ export default defineParser({
       if (!at) return;
       const id = (m ?? d)![1];
       const err = m ? unquote(l.msg.slice(m.index + m[0].length).trim()) : l.msg.slice('Error deleting network: '.length);
-      const ms = at.kind === 'exact' ? at.utc : Date.UTC(at.year ?? 2000, at.month - 1, at.day, at.hour, at.minute, at.second, at.millis); // one file, one zone
+      const ms = at.kind === 'exact' ? at.utc : at.kind === 'ago' ? -at.ms : Date.UTC(at.year ?? 2000, at.month - 1, at.day, at.hour, at.minute, at.second, at.millis); // one file, one zone
       if (last && last.id === id && Math.abs(ms - last.at) <= SAME_FAILURE_MS && (err.includes(last.err) || last.err.includes(err))) return;
       last = { id, at: ms, err };
       ctx.emit({

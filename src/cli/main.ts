@@ -302,7 +302,8 @@ export async function main(args: string[]): Promise<number> {
       },
     )
     .command('formats', 'List every kind of evidence recognised, with the command that collects it by hand', {}, () => {
-      for (const p of parsers) process.stdout.write(`${p.id.padEnd(18)} ${p.describe}\n${''.padEnd(18)} collect: ${p.collect}\n`);
+      const width = Math.max(...parsers.map((p) => p.id.length));
+      for (const p of parsers) process.stdout.write(`${p.id.padEnd(width)} ${p.describe}\n${''.padEnd(width)} collect: ${p.collect}\n`);
     })
     .completion('completion', 'Print a bash/zsh completion script: forensics completion >> ~/.bashrc')
     .demandCommand(1, 'Give a command: report, timeline, collect, rules, explain, formats or replay.')

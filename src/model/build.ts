@@ -465,7 +465,7 @@ export function buildHost(input: HostInput, opts: ClockOptions, diags: Diagnosti
   sandboxEvents.sort((a, b) => a.at - b.at || a.ev.source.localeCompare(b.ev.source) || a.ev.line - b.ev.line);
   if (otherNodes) {
     const nodes = [...nodesSeen].sort();
-    diags.push({ level: 'info', source: input.name, message: `${otherNodes} sandbox events of the cluster's (kubectl get events) are about nodes other than ${hostName} (${nodes.slice(0, 3).join(', ')}${nodes.length > 3 ? `, and ${nodes.length - 3} more` : ''}); not read for this host. If one of them is this host, give the bundle its node name in etc/hostname.` });
+    diags.push({ level: 'info', source: input.name, message: `${otherNodes} sandbox events of the cluster's (kubectl get events, kubectl describe pod) are about nodes other than ${hostName} (${nodes.slice(0, 3).join(', ')}${nodes.length > 3 ? `, and ${nodes.length - 3} more` : ''}); not read for this host. If one of them is this host, give the bundle its node name in etc/hostname.` });
   }
   const reservations: Reservation[] = [];
   const leftovers: Leftover[] = [];

@@ -20,7 +20,8 @@ export type Stamp =
       second: number;
       millis: number;
       zone?: string; // IANA name or fixed offset ("UTC+8") when the text carries one
-    };
+    }
+  | { kind: 'ago'; ms: number }; // that long before the bundle was collected (kubectl describe's ages)
 
 /** Where an `ip addr` view was taken. */
 export type NetnsRef =

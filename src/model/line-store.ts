@@ -127,7 +127,7 @@ export class LineStore<F extends { at: Stamp }> {
           tag = TAG_EXACT;
           v = at.utc;
         }
-      } else {
+      } else if (at.kind === 'local') {
         v = packLocal(at);
         if (v >= 0) tag = at.zone === undefined ? TAG_LOCAL : this.zoneTag(at.zone);
       }

@@ -20,7 +20,7 @@ export interface HostClock {
 export interface Resolved {
   utc: number;
   /** How the instant was obtained, for the timeline's `time_inferred`. */
-  how: 'exact' | 'local' | 'year-inferred' | 'zone-assumed' | 'year-inferred, zone-assumed';
+  how: 'exact' | 'local' | 'year-inferred' | 'zone-assumed' | 'year-inferred, zone-assumed' | 'age';
 }
 
 /** "+08:00" offset minutes → luxon zone name. */
@@ -73,6 +73,8 @@ function localToUtc(zone: string, y: number, s: Extract<Stamp, { kind: 'local' }
 
 export function resolveStamp(s: Stamp, clock: HostClock): Resolved | undefined {
   if (s.kind === 'exact') return { utc: s.utc, how: 'exact' };
+  // An age ("5m ago") counts back from the collection, which may not be when the command ran: inferred.
+  if (s.kind === 'ago') return clock.collectedAt === undefined ? undefined : { utc: clock.collectedAt - s.ms, how: 'age' };
   const zoneAssumed = !s.zone && clock.zoneSource === 'assumed UTC';
   const zone = s.zone ?? clock.zone;
   let year = s.year ?? clock.year;

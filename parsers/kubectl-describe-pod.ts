@@ -1,0 +1,123 @@
+import type { Fact } from '../src/model/facts.js';
+import { defineParser } from '../src/recognise/parser.js';
+import { sandboxEventIn } from './kubelet-log.js';
+
+// `kubectl describe pod`: what most bug reports paste. Its header names the pod and its node, and its Events table holds
+// kubelet's events about the pod's sandboxes, the same strings as kubelet's log (see kubectl-events), at their age when
+// the command ran:
+//   Name:         coredns-699f8ddd77-r58wz
+//   Namespace:    kube-system
+//   Node:         worker-0/10.240.0.20
+//   …
+//   Events:
+//     Type     Reason                  Age                 From               Message
+//     ----     ------                  ----                ----               -------
+//     Warning  FailedCreatePodSandBox  101s                kubelet            Failed to create pod sandbox: rpc error: …
+//     Normal   SandboxChanged          11s (x8 over 100s)  kubelet            Pod sandbox changed, it will be killed and re-created.
+// kubectl aligns the cells under the header (Age and From may hold spaces: "2m (x14 over 30m)", "kubelet, worker-0"
+// before kubectl 1.20 or so), so they are cut at the header's offsets. Ages count back from the bundle's collection
+// time, which is not exactly when the command ran: such times are inferred (marked on the timeline).
+const NAME = /^\s{0,2}Name:\s+(\S+)\s*$/;
+const NAMESPACE = /^\s{0,2}Namespace:\s+(\S+)\s*$/;
+const NODE = /^\s{0,2}Node:\s+(\S+)\s*$/;
+const EVENTS_HEADER = /^(\s*)Type\s+Reason\s+Age\s+From\s+Message\s*$/;
+/** A human duration as kubectl prints ages (apimachinery's HumanDuration): 45s, 3m2s, 5h10m, 7d18h, 2y30d. */
+const DURATION = /^(?=\d)(?:(\d+)y)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$/;
+const AGE = /^(\S+)(?:\s+\(x(\d+) over (\S+)\))?$/;
+
+/** Milliseconds of a human duration, or undefined ("<unknown>", "<invalid>"). */
+export function humanDuration(s: string): number | undefined {
+  const m = DURATION.exec(s);
+  if (!m) return undefined;
+  const [y, d, h, min, sec] = m.slice(1).map((x) => Number(x ?? 0));
+  return ((((y * 365 + d) * 24 + h) * 60 + min) * 60 + sec) * 1000;
+}
+
+export default defineParser({
+  id: 'kubectl-describe-pod',
+  describe: '`kubectl describe pod`: kubelet\'s events about the pod\'s sandboxes (failed setup, failed teardown) from its Events table, for the node its header names; times from their age, counted back from the collection',
+  collect: 'kubectl describe pod -A (or -n NAMESPACE POD)',
+  recognise: {
+    command: /^kubectl\s+(?:\S+\s+)*?describe\s+(?:pods?|po)\b/,
+    sniff: (h) => {
+      const lines = h.split('\n', 40);
+      return NAME.test(lines.find((l) => l.trim()) ?? '') && lines.some((l) => NAMESPACE.test(l)) && lines.some((l) => NODE.test(l));
+    },
+  },
+  open(ctx) {
+    let pod: string | undefined;
+    let namespace: string | undefined;
+    let node: string | undefined;
+    let cols: number[] | undefined; // where Type, Reason, Age, From and Message start
+    let unreadAges = 0;
+    let firstUnread = 0;
+    const cell = (text: string, k: number) => text.slice(cols![k], cols![k + 1]).trim();
+    return {
+      line(text, no) {
+        const header = EVENTS_HEADER.exec(text);
+        if (header) {
+          cols = ['Type', 'Reason', 'Age', 'From', 'Message'].map((w) => text.indexOf(w, header[1].length));
+          return;
+        }
+        if (cols) {
+          if (!text.trim() || /^\s*-{4}\s+-{6}/.test(text)) {
+            if (!text.trim()) cols = undefined; // the table ends at a blank line (the next pod follows)
+            return;
+          }
+          // A row, unless the cells do not line up under the header (a paste that squeezed the spaces): then by runs of spaces.
+          const aligned = cols.every((at, k) => k === 0 || text[at - 1] === ' ');
+          const cells = aligned ? [0, 1, 2, 3].map((k) => cell(text, k)).concat(text.slice(cols[4]).trim()) : text.trim().split(/\s{2,}/);
+          if (cells.length < 5 || !/^(?:Normal|Warning)$/.test(cells[0])) {
+            cols = undefined; // past the table
+            return this.line(text, no);
+          }
+          const [, reason, age, from] = cells;
+          const message = cells.slice(4).join('  ').replace(/^\(combined from similar events\): /, '');
+          if (!/^kubelet\b/.test(from)) return;
+          const s = sandboxEventIn(message);
+          if (!s) return;
+          // The node: the header's, else the one an older kubectl wrote beside kubelet ("kubelet, worker-0").
+          const where = node ?? /^kubelet,\s*(\S+)/.exec(from)?.[1];
+          if (!where) return;
+          const a = AGE.exec(age);
+          const last = a ? humanDuration(a[1]) : undefined;
+          const first = a?.[3] ? humanDuration(a[3]) : last;
+          const count = a?.[2] ? Number(a[2]) : 1;
+          if (last === undefined || first === undefined) {
+            if (!unreadAges++) firstUnread = no;
+            return;
+          }
+          const ages = first === last ? [last] : [first, last];
+          ages.forEach((ms, i) =>
+            ctx.emit({
+              kind: 'sandboxEvent',
+              daemon: 'kubelet',
+              ...s,
+              node: where,
+              // As for the cluster's events: the first time stands for all but the last, and the count is always told.
+              times: i === 0 ? Math.max(1, count - ages.length + 1) : 1,
+              pod: s.pod ?? pod,
+              podNamespace: s.podNamespace ?? namespace,
+              message: message.length > 400 ? `${message.slice(0, 400)}…` : message,
+              at: { kind: 'ago', ms },
+              ev: ctx.evidence(no, `${reason} ${namespace ? `${namespace}/` : ''}${pod ?? '?'} on ${where}, ${age} before the collection: ${message}`),
+            } satisfies Fact),
+          );
+          return;
+        }
+        const name = NAME.exec(text);
+        if (name) {
+          // A new pod (describe lists several): its own namespace and node follow.
+          [pod, namespace, node] = [name[1], undefined, undefined];
+          return;
+        }
+        namespace ??= NAMESPACE.exec(text)?.[1];
+        const n = NODE.exec(text)?.[1];
+        if (n) node = n === '<none>' ? undefined : n.split('/')[0];
+      },
+      end() {
+        if (unreadAges) ctx.warn(firstUnread, `${unreadAges} event${unreadAges > 1 ? 's' : ''} with an age that is not a duration (<unknown>, <invalid>): left out`);
+      },
+    };
+  },
+});
