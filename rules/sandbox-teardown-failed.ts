@@ -145,6 +145,9 @@ export default defineRule({
         g.failures.sort((a, b) => a.at - b.at || a.ev.line - b.ev.line);
         const last = g.failures[g.failures.length - 1];
         const times = attemptCount(g.failures);
+        // A time from kubectl describe is its age counted back from the collection: about then, not at.
+        const at = (f: SandboxEvent) => `${f.atHow === 'age' ? 'about' : 'at'} ${when(host, f.at)}`;
+        const aged = g.failures[0].atHow === 'age' || last.atHow === 'age' ? ' (from ages in kubectl describe, counted back from the collection)' : '';
         const mine = (e: SandboxEvent) => (g.sandboxId && e.sandboxId ? sameId(e.sandboxId, g.sandboxId) : !!g.pod && e.pod === g.pod && e.podNamespace === g.podNamespace);
         const healed = host.sandboxEvents.find((e) => (e.event === 'teardown-ok' || e.event === 'removed') && e.at >= last.at && mine(e));
         if (healed) continue;
@@ -198,7 +201,7 @@ export default defineRule({
           host: host.name,
           title: `${daemons} failed to tear down the network of ${who}${times > 1 ? ` (${times} times)` : ''}${nothingLeft ? '; nothing of it is left' : brief.length ? `; still there: ${brief.join(', ')}` : ''}`,
           detail: [
-            `First failure at ${when(host, g.failures[0].at)}, last at ${when(host, last.at)}; ${podmanOnly ? `no successful teardown was logged after it. Removing the container does not redo it. ${podmanKeeps(podman)}` : 'no successful teardown or removal of this sandbox was logged after it.'}`,
+            `First failure ${at(g.failures[0])}, last ${at(last)}${aged}; ${podmanOnly ? `no successful teardown was logged after it. Removing the container does not redo it. ${podmanKeeps(podman)}` : 'no successful teardown or removal of this sandbox was logged after it.'}`,
             errors.length ? `The error${errors.length > 1 ? 's' : ''}: ${errors.slice(0, 3).map((e) => `"${e.length > 300 ? `${e.slice(0, 300)}…` : e}"`).join('; ')}${errors.length > 3 ? ` (and ${errors.length - 3} more)` : ''}.` : '',
             teardownCause(errors) ?? '',
             firewall?.text ?? '',

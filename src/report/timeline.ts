@@ -5,6 +5,14 @@ import { localIso, localText } from '../timeline/time.js';
 import { safeText } from './escape.js';
 import { hostZone } from './related.js';
 
+/** What an inferred time was inferred from, said once under the text timeline. */
+const INFERRED: Record<string, string> = {
+  'year-inferred': 'a year taken from the collection date',
+  'zone-assumed': 'a zone assumed to be UTC',
+  'year-inferred, zone-assumed': 'a year taken from the collection date',
+  age: 'an age (kubectl describe) counted back from the collection',
+};
+
 /** The text timeline, a line at a time (a busy node has a million events: joined, they were one string of 150 MB). */
 export function* renderTimelineText(a: Analysis, events: TimelineEvent[]): Generator<string> {
   let inferred = false;
@@ -13,7 +21,7 @@ export function* renderTimelineText(a: Analysis, events: TimelineEvent[]): Gener
     inferred ||= !exact;
     yield `${localText(e.at, hostZone(a, e.host))}${exact ? ' ' : '~'} ${safeText(e.host).padEnd(14)} ${e.kind.padEnd(17)} ${safeText(e.message)}\n`;
   }
-  yield `${events.length} event${events.length === 1 ? '' : 's'}${inferred ? '; "~" marks a time whose year or zone was inferred' : ''}.\n`;
+  yield `${events.length} event${events.length === 1 ? '' : 's'}${inferred ? `; "~" marks an inferred time (${[...new Set(events.filter((e) => e.how !== 'exact' && e.how !== 'local').map((e) => INFERRED[e.how]))].join('; ')})` : ''}.\n`;
 }
 
 /** One flat object per event, as Timesketch imports it: every field always present with one type. */

@@ -82,7 +82,7 @@ describe('kubectl describe pod', () => {
       const a = await analyse([root]);
       const [f] = a.findings.filter((x) => x.rule === 'sandbox-teardown-failed');
       expect(f.title).toBe(`kubelet failed to tear down the network of sandbox ${SB.slice(0, 12)} (pod kube-system/calico-kube-controllers-5c5b57ffb5-2hxs5) (14 times)`);
-      expect(f.detail).toMatch(/^First failure at 2024-05-14 09:30:00 \+00:00, last at 2024-05-14 09:58:00 \+00:00;/);
+      expect(f.detail).toMatch(/^First failure about 2024-05-14 09:30:00 \+00:00, last about 2024-05-14 09:58:00 \+00:00 \(from ages in kubectl describe, counted back from the collection\);/);
       expect(a.diagnostics.some((d) => /^1 sandbox events of the cluster's .* are about nodes other than worker-2 \(worker-5\)/.test(d.message))).toBe(true);
       // On the timeline, a time from an age is marked as inferred.
       const sandbox = allEvents(a).filter((e) => e.kind === 'sandbox:teardown-failed');
