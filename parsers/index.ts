@@ -28,6 +28,7 @@ import ipNetns from './ip-netns.js';
 import kubeletLog from './kubelet-log.js';
 import kubectlDescribePod from './kubectl-describe-pod.js';
 import kubectlEvents from './kubectl-events.js';
+import kubectlEventsTable from './kubectl-events-table.js';
 import kubectlPods from './kubectl-pods.js';
 import lsfdJson from './lsfd-json.js';
 import findmnt from './findmnt.js';
@@ -80,6 +81,7 @@ export const parsers: readonly Parser[] = [
   crictlPods,
   kubectlPods,
   kubectlEvents,
+  kubectlEventsTable,
   kubectlDescribePod,
   podmanVersion,
   dockerPs,

@@ -442,11 +442,22 @@ export function buildHost(input: HostInput, opts: ClockOptions, diags: Diagnosti
   const sandboxEvents: SandboxEvent[] = [];
   let otherNodes = 0;
   const nodesSeen = new Set<string>();
+  // The sandboxes this host's own evidence names: the cluster's event that names no node is this host's if it is one.
+  let ownSandboxes: Set<string> | undefined;
+  const isOwnSandbox = (id: string) => {
+    ownSandboxes ??= new Set([...cniOps.map((o) => shortId(o.containerId)), ...[...containers.keys()].map(shortId), ...facts.flatMap((f) => (f.kind === 'sandboxEvent' && !f.nodeUnknown && f.node === undefined && f.sandboxId ? [shortId(f.sandboxId)] : []))]);
+    return ownSandboxes.has(shortId(id));
+  };
+  let unplaced = 0;
   for (const f of facts) {
     if (f.kind !== 'sandboxEvent') continue;
     if (f.node !== undefined && !nodeMatches(hostName, addresses, f.node)) {
       otherNodes++;
       nodesSeen.add(f.node);
+      continue;
+    }
+    if (f.nodeUnknown && !(f.sandboxId && isOwnSandbox(f.sandboxId))) {
+      unplaced++;
       continue;
     }
     const at = resolve(f.at);
@@ -463,6 +474,8 @@ export function buildHost(input: HostInput, opts: ClockOptions, diags: Diagnosti
     event(at, { kind: `sandbox:${f.event}`, message: `${f.daemon}: ${subject}: ${f.err ? `${what}: ${f.err}` : what === SANDBOX_WORDS.stop || f.event === 'netns' ? f.message : what}`, ev: f.ev, containerId: f.sandboxId, pod, netns: f.netnsPath });
   }
   sandboxEvents.sort((a, b) => a.at - b.at || a.ev.source.localeCompare(b.ev.source) || a.ev.line - b.ev.line);
+  if (unplaced)
+    diags.push({ level: 'info', source: input.name, message: `${unplaced} sandbox events of the cluster's (a kubectl get events table) name no node, nor a sandbox this host's evidence knows; not read for this host. \`kubectl get events -o wide\` (or -o json) says which node each is about.` });
   if (otherNodes) {
     const nodes = [...nodesSeen].sort();
     diags.push({ level: 'info', source: input.name, message: `${otherNodes} sandbox events of the cluster's (kubectl get events, kubectl describe pod) are about nodes other than ${hostName} (${nodes.slice(0, 3).join(', ')}${nodes.length > 3 ? `, and ${nodes.length - 3} more` : ''}); not read for this host. If one of them is this host, give the bundle its node name in etc/hostname.` });

@@ -185,6 +185,7 @@ export type Fact =
       daemon: string;
       event: SandboxEventKind;
       node?: string; // the node it was reported for, when the evidence is the cluster's (kubectl get events): others' are not read
+      nodeUnknown?: boolean; // the cluster's, for a node it does not name (a kubectl get events table): this host's only if it names one of its sandboxes
       times?: number; // how many times it happened, when its evidence counts them (an event's count): set only then; a log line is once
       sandboxId?: string;
       pod?: string;

@@ -92,3 +92,57 @@ describe('kubectl describe pod', () => {
     }
   });
 });
+
+describe('kubectl get events, the table', () => {
+  const MSG = (sb: string) => `error killing pod: failed to "KillPodSandbox" for "b54120c3" with KillPodSandboxError: "rpc error: code = Unknown desc = failed to destroy network for sandbox \\"${sb}\\": plugin type=\\"calico\\" failed (delete): error getting ClusterInformation: Service Unavailable"`;
+  const OTHER = 'e205e9f8895948918ee930bce34fd7997a83a0dbd3f3f8b7e66939f31a8c25d9';
+  // -A, as calico#7958 pasted it: no node; one event names this host's sandbox, one another's.
+  const ALL = [
+    'NAMESPACE     LAST SEEN   TYPE      REASON          OBJECT                                          MESSAGE',
+    `kube-system   4s          Warning   FailedKillPod   pod/calico-kube-controllers-5c5b57ffb5-2hxs5    ${MSG(SB)}`,
+    `kube-system   6s          Warning   FailedKillPod   pod/calico-kube-controllers-5c5b57ffb5-7st6m    ${MSG(OTHER)}`,
+    'default       36m         Normal    Scheduled       pod/web-1                                       Successfully assigned default/web-1 to worker-2',
+  ].join('\n');
+  /** A table as kubectl's tabwriter prints it: each column as wide as its widest cell, then 3 spaces. */
+  const table = (rows: string[][]) => rows.map((r) => r.map((c, k) => (k === r.length - 1 ? c : c.padEnd(Math.max(...rows.map((x) => x[k].length)) + 3))).join('').trimEnd()).join('\n');
+  const EVENT = 'calico-kube-controllers-5c5b57ffb5-2hxs5.17a2b3c4d5e6f708';
+  const WIDE = table([
+    ['LAST SEEN', 'TYPE', 'REASON', 'OBJECT', 'SUBOBJECT', 'SOURCE', 'MESSAGE', 'FIRST SEEN', 'COUNT', 'NAME'],
+    ['2m', 'Warning', 'FailedKillPod', 'pod/calico-kube-controllers-5c5b57ffb5-2hxs5', '', 'kubelet, worker-2', MSG(SB), '30m', '14', EVENT],
+  ]);
+  const OLD = table([
+    ['LAST SEEN', 'FIRST SEEN', 'COUNT', 'NAME', 'KIND', 'SUBOBJECT', 'TYPE', 'REASON', 'SOURCE', 'MESSAGE'],
+    ['2m', '30m', '14', EVENT, 'Pod', '', 'Warning', 'FailedKillPod', 'kubelet, worker-2', MSG(SB)],
+  ]);
+
+  it('reads the default, -A, -o wide and the old layout by their headers', async () => {
+    const read = async (text: string, cmd = '') => only((await parseText('events.txt', `${cmd}${text}\n`)).facts, 'sandboxEvent').map((e) => [e.node ?? (e.nodeUnknown ? '?' : '-'), e.podNamespace, e.pod, e.sandboxId?.slice(0, 12), e.at, e.times]);
+    expect(await read(ALL)).toEqual([
+      ['?', 'kube-system', 'calico-kube-controllers-5c5b57ffb5-2hxs5', SB.slice(0, 12), { kind: 'ago', ms: 4e3 }, 1],
+      ['?', 'kube-system', 'calico-kube-controllers-5c5b57ffb5-7st6m', OTHER.slice(0, 12), { kind: 'ago', ms: 6e3 }, 1],
+    ]);
+    const repeated = [
+      ['worker-2', 'kube-system', 'calico-kube-controllers-5c5b57ffb5-2hxs5', SB.slice(0, 12), { kind: 'ago', ms: 30 * 60e3 }, 13],
+      ['worker-2', 'kube-system', 'calico-kube-controllers-5c5b57ffb5-2hxs5', SB.slice(0, 12), { kind: 'ago', ms: 2 * 60e3 }, 1],
+    ];
+    expect(await read(WIDE, '$ kubectl get events -n kube-system -o wide\n')).toEqual(repeated);
+    expect(await read(OLD, '$ kubectl get events --namespace=kube-system\n')).toEqual(repeated);
+  });
+
+  it("puts an event that names no node on this host only when it names one of this host's sandboxes", async () => {
+    const root = await mkdtemp(join(tmpdir(), 'forensics-events-table-'));
+    try {
+      await writeFile(join(root, 'date-R.txt'), 'Tue, 14 May 2024 10:00:00 +0000\n');
+      await writeFile(join(root, 'events.txt'), `$ kubectl get events -A\n${ALL}\n`);
+      // This host's containerd knows SB (its own log says so); OTHER is another node's.
+      await writeFile(join(root, 'containerd.log'), `time="2024-05-14T09:59:50.000000000Z" level=error msg="StopPodSandbox for \\"${SB}\\" failed" error="failed to destroy network for sandbox \\"${SB}\\": plugin type=\\"calico\\" failed (delete): error getting ClusterInformation: Service Unavailable"\n`);
+      const a = await analyse([root]);
+      const f = a.findings.filter((x) => x.rule === 'sandbox-teardown-failed');
+      expect(f.map((x) => x.containers[0]?.id.slice(0, 12))).toEqual([SB.slice(0, 12)]);
+      expect(f[0].evidence.map((e) => e.source.split('/').pop())).toEqual(expect.arrayContaining(['containerd.log', 'events.txt']));
+      expect(a.diagnostics.some((d) => /^1 sandbox events of the cluster's \(a kubectl get events table\) name no node, nor a sandbox this host's evidence knows/.test(d.message))).toBe(true);
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
+  });
+});
