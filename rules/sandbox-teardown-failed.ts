@@ -80,9 +80,9 @@ export default defineRule({
   id: 'sandbox-teardown-failed',
   severity: 'warning',
   summary: 'kubelet or the runtime logged a failed network teardown for a sandbox, joined to what is still there',
-  needs: [{ anyOf: ['sandboxEvent'], what: 'kubelet, containerd, CRI-O or podman logs', collect: 'journalctl -u kubelet -u containerd -u crio --since "7 days ago" -o short-iso' }],
+  needs: [{ anyOf: ['sandboxEvent'], what: 'kubelet, containerd, CRI-O or podman logs, or the cluster\'s events (kubectl get events, kubectl describe pod)', collect: 'journalctl -u kubelet -u containerd -u crio --since "7 days ago" -o short-iso' }],
   explain: {
-    detects: 'StopPodSandbox / KillPodSandbox / "failed to destroy network for sandbox" / "Error deleting network" (podman: "Unable to clean up network for container") and the like, grouped per sandbox, unless a later successful teardown or removal of the same sandbox was logged. Each is joined to what the bundle shows is left: the sandbox, its namespace, its addresses and IPAM reservations.',
+    detects: 'StopPodSandbox / KillPodSandbox / "failed to destroy network for sandbox" / "Error deleting network" (podman: "Unable to clean up network for container") and the like, grouped per sandbox and counted in attempts (the lines of one attempt, whoever logged them, come within a second; the cluster\'s events count their own), unless a later successful teardown or removal of the same sandbox was logged. Each is joined to what the bundle shows is left: the sandbox, its namespace, its addresses and IPAM reservations.',
     matters: 'A failed teardown is how a pod\'s IP and namespace outlive it. kubelet retries forever while the cause lasts (a plugin missing from the path, a datastore that is down, a netns path that no longer exists), so the same failure in a loop is the signature of a stuck pod.',
     fix: 'Fix the cause in the error (the plugin binary, the datastore, the path), then let kubelet retry or remove the sandbox (crictl rmp -f / docker rm -f); release whatever the finding shows is left over.',
     reference: 'kubernetes/kubernetes#57465; kubernetes/kubernetes#64940; bottlerocket-os/bottlerocket#359; containerd/containerd#5768; containerd/cri#732; containers/podman#16016 (podman kept the namespace when its teardown failed)',
