@@ -1,5 +1,5 @@
-import type { Fact } from '../src/model/facts.js';
-import { defineParser } from '../src/recognise/parser.js';
+import type { Evidence, Fact } from '../src/model/facts.js';
+import { defineParser, type ParseContext } from '../src/recognise/parser.js';
 import { sandboxEventIn } from './kubelet-log.js';
 
 // `kubectl describe pod`: what most bug reports paste. Its header names the pod and its node, and its Events table holds
@@ -33,6 +33,58 @@ export function humanDuration(s: string): number | undefined {
   return ((((y * 365 + d) * 24 + h) * 60 + min) * 60 + sec) * 1000;
 }
 
+/** One of kubelet's events in a kubectl table (describe's Events, get events): what it says, where, and its ages. */
+export interface AgedEvent {
+  said: NonNullable<ReturnType<typeof sandboxEventIn>>;
+  where: { node: string } | { nodeUnknown: true };
+  /** Ages before the collection of its last and first occurrence (ms; undefined when not a duration), and its count. */
+  last: number | undefined;
+  first: number | undefined;
+  count: number;
+  pod?: string;
+  namespace?: string;
+  message: string;
+  ev: Evidence;
+  no: number;
+}
+
+/**
+ * Emits kubelet's sandbox events of a kubectl table at their ages before the collection: a repeated one at its first
+ * and its last, with its count (as kubectl-events does). An age that is not a duration (<unknown>) is counted, and
+ * said once at the end, not placed at a made-up time.
+ */
+export function agedEvents(ctx: ParseContext): { emit(e: AgedEvent): void; end(): void } {
+  let unread = 0;
+  let firstUnread = 0;
+  return {
+    emit(e) {
+      if (e.last === undefined || e.first === undefined) {
+        if (!unread++) firstUnread = e.no;
+        return;
+      }
+      const ages = e.first === e.last ? [e.last] : [e.first, e.last];
+      ages.forEach((ms, i) =>
+        ctx.emit({
+          kind: 'sandboxEvent',
+          daemon: 'kubelet',
+          ...e.said,
+          ...e.where,
+          // The first time stands for all but the last, and the count is always told.
+          times: i === 0 ? Math.max(1, e.count - ages.length + 1) : 1,
+          pod: e.said.pod ?? e.pod,
+          podNamespace: e.said.podNamespace ?? e.namespace,
+          message: e.message.length > 400 ? `${e.message.slice(0, 400)}…` : e.message,
+          at: { kind: 'ago', ms },
+          ev: e.ev,
+        } satisfies Fact),
+      );
+    },
+    end() {
+      if (unread) ctx.warn(firstUnread, `${unread} event${unread > 1 ? 's' : ''} with an age that is not a duration (<unknown>, <invalid>): left out`);
+    },
+  };
+}
+
 export default defineParser({
   id: 'kubectl-describe-pod',
   describe: '`kubectl describe pod`: kubelet\'s events about the pod\'s sandboxes (failed setup, failed teardown) from its Events table, for the node its header names; times from their age, counted back from the collection',
@@ -49,8 +101,7 @@ export default defineParser({
     let namespace: string | undefined;
     let node: string | undefined;
     let cols: number[] | undefined; // where Type, Reason, Age, From and Message start
-    let unreadAges = 0;
-    let firstUnread = 0;
+    const aged = agedEvents(ctx);
     const cell = (text: string, k: number) => text.slice(cols![k], cols![k + 1]).trim();
     return {
       line(text, no) {
@@ -81,28 +132,18 @@ export default defineParser({
           if (!where) return;
           const a = AGE.exec(age);
           const last = a ? humanDuration(a[1]) : undefined;
-          const first = a?.[3] ? humanDuration(a[3]) : last;
-          const count = a?.[2] ? Number(a[2]) : 1;
-          if (last === undefined || first === undefined) {
-            if (!unreadAges++) firstUnread = no;
-            return;
-          }
-          const ages = first === last ? [last] : [first, last];
-          ages.forEach((ms, i) =>
-            ctx.emit({
-              kind: 'sandboxEvent',
-              daemon: 'kubelet',
-              ...s,
-              node: where,
-              // As for the cluster's events: the first time stands for all but the last, and the count is always told.
-              times: i === 0 ? Math.max(1, count - ages.length + 1) : 1,
-              pod: s.pod ?? pod,
-              podNamespace: s.podNamespace ?? namespace,
-              message: message.length > 400 ? `${message.slice(0, 400)}…` : message,
-              at: { kind: 'ago', ms },
-              ev: ctx.evidence(no, `${reason} ${namespace ? `${namespace}/` : ''}${pod ?? '?'} on ${where}, ${age} before the collection: ${message}`),
-            } satisfies Fact),
-          );
+          aged.emit({
+            said: s,
+            where: { node: where },
+            last,
+            first: a?.[3] ? humanDuration(a[3]) : last,
+            count: a?.[2] ? Number(a[2]) : 1,
+            pod,
+            namespace,
+            message,
+            ev: ctx.evidence(no, `${reason} ${namespace ? `${namespace}/` : ''}${pod ?? '?'} on ${where}, ${age} before the collection: ${message}`),
+            no,
+          });
           return;
         }
         const name = NAME.exec(text);
@@ -116,7 +157,7 @@ export default defineParser({
         if (n) node = n === '<none>' ? undefined : n.split('/')[0];
       },
       end() {
-        if (unreadAges) ctx.warn(firstUnread, `${unreadAges} event${unreadAges > 1 ? 's' : ''} with an age that is not a duration (<unknown>, <invalid>): left out`);
+        aged.end();
       },
     };
   },

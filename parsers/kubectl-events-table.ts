@@ -1,6 +1,6 @@
-import type { Fact } from '../src/model/facts.js';
 import { defineParser } from '../src/recognise/parser.js';
-import { humanDuration } from './kubectl-describe-pod.js';
+import { cellOf, type Columns, columnsOf } from '../src/recognise/table.js';
+import { agedEvents, humanDuration } from './kubectl-describe-pod.js';
 import { sandboxEventIn } from './kubelet-log.js';
 
 // `kubectl get events` as the table it prints by default (-A adds NAMESPACE; `kubectl events` prints the same), which
@@ -24,21 +24,16 @@ export default defineParser({
   },
   open(ctx) {
     const ns = /\s(?:-n|--namespace)[ =](\S+)/.exec(` ${ctx.command?.inner ?? ''}`)?.[1];
-    let cols: { name: string; at: number }[] | undefined;
-    let unreadAges = 0;
-    let firstUnread = 0;
+    let cols: Columns | undefined;
+    const aged = agedEvents(ctx);
     return {
       line(text, no) {
         if (HEADER.test(text)) {
-          // Columns are 3 spaces apart at least; a header of two words ("LAST SEEN") has one.
-          cols = [...text.matchAll(/\S+(?: \S+)*/g)].map((m) => ({ name: m[0], at: m.index }));
+          cols = columnsOf(text); // a header of two words ("LAST SEEN") is one column
           return;
         }
         if (!cols || !text.trim()) return;
-        const cell = (name: string) => {
-          const i = cols!.findIndex((c) => c.name === name);
-          return i < 0 ? undefined : text.slice(cols![i].at, cols![i + 1]?.at).trim();
-        };
+        const cell = (name: string) => cellOf(cols!, text, name);
         const object = cell('OBJECT'); // pod/<name>
         const kind = cell('KIND');
         const pod = object ? /^pods?\/(\S+)$/.exec(object)?.[1] : kind === 'Pod' ? cell('NAME')?.replace(/\.[0-9a-f]+$/, '') : undefined;
@@ -49,32 +44,23 @@ export default defineParser({
         const s = sandboxEventIn(message);
         if (!s) return;
         const last = humanDuration(cell('LAST SEEN') ?? '');
-        const first = cell('FIRST SEEN') !== undefined ? humanDuration(cell('FIRST SEEN')!) : last;
-        const count = Number(cell('COUNT')) || 1;
-        if (last === undefined || first === undefined) {
-          if (!unreadAges++) firstUnread = no;
-          return;
-        }
+        const firstSeen = cell('FIRST SEEN');
         const node = source ? /^kubelet,\s*(\S+)/.exec(source)?.[1] : undefined;
-        const namespace = cell('NAMESPACE') ?? ns;
-        const ages = first === last ? [last] : [first, last];
-        ages.forEach((ms, i) =>
-          ctx.emit({
-            kind: 'sandboxEvent',
-            daemon: 'kubelet',
-            ...s,
-            ...(node ? { node } : { nodeUnknown: true }),
-            times: i === 0 ? Math.max(1, count - ages.length + 1) : 1,
-            pod: s.pod ?? pod,
-            podNamespace: s.podNamespace ?? namespace,
-            message: message.length > 400 ? `${message.slice(0, 400)}…` : message,
-            at: { kind: 'ago', ms },
-            ev: ctx.evidence(no, text),
-          } satisfies Fact),
-        );
+        aged.emit({
+          said: s,
+          where: node ? { node } : { nodeUnknown: true },
+          last,
+          first: firstSeen !== undefined ? humanDuration(firstSeen) : last,
+          count: Number(cell('COUNT')) || 1,
+          pod,
+          namespace: cell('NAMESPACE') ?? ns,
+          message,
+          ev: ctx.evidence(no, text),
+          no,
+        });
       },
       end() {
-        if (unreadAges) ctx.warn(firstUnread, `${unreadAges} event${unreadAges > 1 ? 's' : ''} with an age that is not a duration (<unknown>, <invalid>): left out`);
+        aged.end();
       },
     };
   },

@@ -1,4 +1,5 @@
 import { defineParser } from '../src/recognise/parser.js';
+import { cellOf, type Columns, columnsOf } from '../src/recognise/table.js';
 
 // `kubectl get pods -o wide` (-A adds NAMESPACE first): the API server's view of which pod has which IP on which node.
 //   NAMESPACE   NAME                         READY   STATUS      RESTARTS      AGE   IP            NODE        NOMINATED NODE   READINESS GATES
@@ -20,21 +21,17 @@ export default defineParser({
   open(ctx) {
     // `-n NS` without -A: the namespace is the command's.
     const ns = /\s(?:-n|--namespace)[ =](\S+)/.exec(` ${ctx.command?.inner ?? ''}`)?.[1];
-    let cols: { name: string; at: number }[] | undefined;
+    let cols: Columns | undefined;
     const rows: { pod: string; podNamespace?: string; ip: string; node?: string; status: string; no: number; text: string }[] = [];
     return {
       line(text, no) {
         if (HEADER.test(text)) {
-          // Columns are 3 spaces apart at least; a header of two words ("NOMINATED NODE") has one.
-          cols = [...text.matchAll(/\S+(?: \S+)*/g)].map((m) => ({ name: m[0], at: m.index }));
+          cols = columnsOf(text); // a header of two words ("NOMINATED NODE") is one column
           return;
         }
         if (!cols || !text.trim()) return;
         if (text.length > 4096) return ctx.warn(no, 'table row longer than 4 KiB; skipped');
-        const cell = (name: string) => {
-          const i = cols!.findIndex((c) => c.name === name);
-          return i < 0 ? undefined : text.slice(cols![i].at, cols![i + 1]?.at).trim();
-        };
+        const cell = (name: string) => cellOf(cols!, text, name);
         const pod = cell('NAME');
         const ip = cell('IP');
         const status = cell('STATUS');
