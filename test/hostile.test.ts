@@ -182,6 +182,24 @@ describe('hostile content', () => {
     }
   });
 
+  it('a bundle past --max-bundle-bytes says which of its files are the largest, to leave out or cut', async () => {
+    const log = (mb: number, line: string) => `${line}\n`.repeat(Math.ceil((mb * 1e6) / (line.length + 1)));
+    const glog = 'I0206 12:22:17.639674   27084 server.go:81] nothing about any sandbox here';
+    const bundle = await makeTar(join(dir, 'too-big.tar.gz'), [
+      { name: 'node/etc/hostname', data: 'node-1\n' },
+      { name: 'node/var/log/cni/cni.log', data: log(1.5, glog) },
+      { name: 'node/var/log/messages', data: log(0.6, 'Feb  6 12:22:17 node-1 kernel: eth0: link up') },
+      { name: 'node/var/log/docker.log', data: log(3, 'time="2017-02-06T12:22:17.000000000+08:00" level=info msg="ignoring event"') },
+      { name: 'node/var/log/kubelet.log', data: log(2, glog) },
+    ]);
+    const r = report([bundle, '--format', 'json', '--max-bundle-bytes', String(5 * 1000 * 1000)]);
+    expect(r.code).toBe(2); // what came before the limit is read; the report says it is partial
+    const [limit] = r.json().diagnostics.filter((d) => d.level === 'error');
+    // docker.log is where the limit was reached: it is named with the larger file before it, largest first; files under
+    // a megabyte are not worth naming, and the one after the limit was not reached. The message names the bundle once.
+    expect(limit.message).toMatch(/^more than 5000000 bytes once decompressed; raise --max-bundle-bytes if this is expected\. The largest files it reached: node\/var\/log\/docker\.log \(3\.0 MB\), node\/var\/log\/cni\/cni\.log \(1\.5 MB\); leave them out of the bundle, or keep only their last lines/);
+  });
+
   it('a gzip bomb stops at --max-bundle-bytes with exit 2, quickly', async () => {
     const bomb = join(dir, 'bomb.tar.gz');
     const pack = tar.pack();

@@ -44,8 +44,12 @@ export function safeEntryPath(raw: string): string | undefined {
 }
 
 export class BundleError extends Error {
-  constructor(message: string) {
+  /** True when the bundle is too big for a limit (--max-bundle-bytes), not broken: the reader then says what to drop. */
+  readonly limit: boolean;
+
+  constructor(message: string, opts: { limit?: boolean } = {}) {
     super(message);
     this.name = 'BundleError';
+    this.limit = opts.limit ?? false;
   }
 }

@@ -180,7 +180,7 @@ async function* tarEntries(file: string, compression: 'gzip' | 'xz' | 'none', li
       inflated += c.length;
       if (inflated > limits.maxBundleBytes && !tooBig) {
         tooBig = true;
-        inflate.destroy(new BundleError(`${file}: more than ${limits.maxBundleBytes} bytes once decompressed; raise --max-bundle-bytes if this is expected.`));
+        inflate.destroy(new BundleError(`${file}: more than ${limits.maxBundleBytes} bytes once decompressed; raise --max-bundle-bytes if this is expected.`, { limit: true }));
       }
     });
     // Up to 3 MiB inflated ahead of the parser, so inflation (on libuv's pool) runs beside parsing instead of in turn.
@@ -192,7 +192,7 @@ async function* tarEntries(file: string, compression: 'gzip' | 'xz' | 'none', li
       inflated += c.length;
       if (inflated > limits.maxBundleBytes && !tooBig) {
         tooBig = true;
-        input.destroy(new BundleError(`${file}: larger than ${limits.maxBundleBytes} bytes; raise --max-bundle-bytes if this is expected.`));
+        input.destroy(new BundleError(`${file}: larger than ${limits.maxBundleBytes} bytes; raise --max-bundle-bytes if this is expected.`, { limit: true }));
       }
     });
     input.pipe(extract);

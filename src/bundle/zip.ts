@@ -53,7 +53,7 @@ export async function* zipEntries(file: string, limits: BundleLimits, refused: s
     try {
       for await (const c of stream as AsyncIterable<Buffer>) {
         inflated += c.length;
-        if (inflated > limits.maxBundleBytes) throw new BundleError(`${file}: more than ${limits.maxBundleBytes} bytes once decompressed; raise --max-bundle-bytes if this is expected.`);
+        if (inflated > limits.maxBundleBytes) throw new BundleError(`${file}: more than ${limits.maxBundleBytes} bytes once decompressed; raise --max-bundle-bytes if this is expected.`, { limit: true });
         yield c;
       }
     } catch (e) {

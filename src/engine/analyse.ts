@@ -79,6 +79,12 @@ export async function readBundle(path: string, limits: BundleLimits, deadline: n
   const url = secondThread ? builtWorker('parse-worker.js') : undefined;
   // An archive of a few MiB can hold a 16 MiB log (logs compress ~10×); a smaller one, or a folder, starts it on demand.
   const helper = url ? new HelperSlot(url, bundle.kind !== 'dir' && (await stat(path)).size >= HEAVY_ARCHIVE_BYTES) : undefined;
+  // The largest files read (of a megabyte or more), for a bundle too big for a limit: what to drop or cut.
+  const largest: { path: string; size: number }[] = [];
+  const dropHint = () =>
+    largest.length
+      ? ` The largest files it reached: ${largest.map((f) => `${f.path} (${(f.size / 1e6).toFixed(f.size < 1e7 ? 1 : 0)} MB)`).join(', ')}; leave them out of the bundle, or keep only their last lines (tail -c 200M), to read the rest.`
+      : '';
   try {
     for await (const entry of bundle.entries) {
       if (read.length >= limits.maxEntries) {
@@ -86,8 +92,13 @@ export async function readBundle(path: string, limits: BundleLimits, deadline: n
         break;
       }
       if (Date.now() > deadline) {
-        diagnostics.push({ level: 'error', source: path, message: `time limit of ${Math.round(limits.timeLimitMs / 1000)} s reached; the rest of this bundle was not read. Raise --time-limit, or drop large logs from the bundle.` });
+        diagnostics.push({ level: 'error', source: path, message: `time limit of ${Math.round(limits.timeLimitMs / 1000)} s reached; the rest of this bundle was not read. Raise --time-limit, or drop large logs from the bundle.${dropHint()}` });
         break;
+      }
+      if (entry.kind === 'file' && entry.size >= 1e6 && (largest.length < 3 || entry.size > largest[2].size)) {
+        largest.push({ path: entry.path, size: entry.size });
+        largest.sort((a, b) => b.size - a.size || a.path.localeCompare(b.path));
+        largest.length = Math.min(largest.length, 3);
       }
       try {
         read.push(await readEntryWith(bundle.name, entry, limits, diagnostics, progress, keepAllEvents, sosManifest, helper));
@@ -103,7 +114,9 @@ export async function readBundle(path: string, limits: BundleLimits, deadline: n
       await helper?.close();
       throw e;
     }
-    diagnostics.push({ level: 'error', source: path, message: e.message });
+    // The message names the path already; the diagnostic's source does, once.
+    const message = e.message.startsWith(`${path}: `) ? e.message.slice(path.length + 2) : e.message;
+    diagnostics.push({ level: 'error', source: path, message: `${message}${e.limit ? dropHint() : ''}` });
   }
   // Entries read by the helper are put back in their place: the facts' order does not depend on who read what.
   const entries = await Promise.all(read.map((r) => ('later' in r ? r.later : r))).finally(() => helper?.close());

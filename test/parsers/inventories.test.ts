@@ -111,7 +111,8 @@ describe('sosreport', () => {
       writeFileSync(cut, readFileSync(sample).subarray(0, 1500));
       const { analyse } = await import('../../src/engine/analyse.js');
       const a = await analyse([cut]).catch((e: Error) => e);
-      const text = a instanceof Error ? a.message : a.diagnostics.map((d) => d.message).join('\n');
+      // The diagnostic names the file once, as its source (or the whole run's error does, when nothing was usable).
+      const text = a instanceof Error ? a.message : a.diagnostics.map((d) => `${d.source}: ${d.message}`).join('\n');
       expect(text).toMatch(/cut\.tar\.xz: corrupt xz data/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
