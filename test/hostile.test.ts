@@ -200,6 +200,21 @@ describe('hostile content', () => {
     expect(limit.message).toMatch(/^more than 5000000 bytes once decompressed; raise --max-bundle-bytes if this is expected\. The largest files it reached: node\/var\/log\/docker\.log \(3\.0 MB\), node\/var\/log\/cni\/cni\.log \(1\.5 MB\); leave them out of the bundle, or keep only their last lines/);
   });
 
+  it('--max-memory stops reading when the process holds more, and says so; a limit that is not a size is refused', async () => {
+    const bundle = await makeTar(join(dir, 'some.tar.gz'), [
+      { name: 'node/etc/hostname', data: 'node-1\n' },
+      { name: 'node/var/log/cni/cni.log', data: 'I0206 12:22:17.639674   27084 server.go:81] nothing here\n'.repeat(1000) },
+    ]);
+    // No process runs in 1 MiB: the first check stops the bundle, which then holds nothing usable.
+    const r = report([bundle, '--max-memory', '1']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/memory use passed --max-memory \(1 MiB\) at some\/node\/etc\/hostname; the rest of this bundle was not read\. Raise --max-memory if the machine has room\.\n$/); // and nothing else: what was not read is not "no evidence"
+    // A generous limit changes nothing.
+    expect(report([bundle, '--max-memory', '65536', '--format', 'json', '--fail-on', 'none']).code).toBe(0);
+    const bad = report([bundle, '--max-memory', '0']);
+    expect([bad.code, bad.stderr]).toEqual([2, expect.stringMatching(/--max-memory must be a positive number/)]);
+  });
+
   it('a gzip bomb stops at --max-bundle-bytes with exit 2, quickly', async () => {
     const bomb = join(dir, 'bomb.tar.gz');
     const pack = tar.pack();

@@ -22,6 +22,8 @@ export interface BundleLimits {
   maxDocumentBytes: number;
   /** Wall-clock time for reading all bundles; what was read by then is reported. */
   timeLimitMs: number;
+  /** The process's resident memory (all its threads) past which a bundle's reading stops, as at maxBundleBytes. */
+  maxMemoryBytes: number;
 }
 
 export const DEFAULT_LIMITS: BundleLimits = {
@@ -30,6 +32,7 @@ export const DEFAULT_LIMITS: BundleLimits = {
   maxEntries: 1_000_000,
   maxDocumentBytes: 256 * 1024 * 1024,
   timeLimitMs: 15 * 60 * 1000,
+  maxMemoryBytes: Infinity,
 };
 
 /** Rejects absolute, parent-relative and empty paths; returns the cleaned path or undefined. */

@@ -87,6 +87,7 @@ interface BundleArgs {
   maxLineBytes?: number;
   maxDocumentBytes?: number;
   timeLimit?: number;
+  maxMemory?: number;
   jobs?: number;
 }
 
@@ -106,6 +107,7 @@ function bundleOptions<T>(y: Argv<T>) {
     .option('max-line-bytes', { type: 'number', describe: 'cut longer lines (default 1 MiB)' })
     .option('max-document-bytes', { type: 'number', describe: 'skip larger JSON documents (default 256 MiB)' })
     .option('time-limit', { type: 'number', describe: 'seconds for reading all bundles; what was read by then is reported (default 900)' })
+    .option('max-memory', { type: 'number', describe: 'MiB of memory (resident, all threads) past which a bundle stops being read; what was read is reported (default: none)' })
     .option('jobs', { alias: 'j', type: 'number', describe: 'threads (default: the cores). Several big bundles are read one per thread; one big bundle shares its big CNI logs with a second thread. 1 reads everything on one thread' });
 }
 
@@ -117,10 +119,19 @@ async function analyseArgs(argv: BundleArgs, keepAllEvents = false, wantEvents =
   if (argv.since !== undefined && since === undefined) throw new UsageError(`--since ${argv.since}: give an ISO 8601 time such as 2017-02-06 or 2017-02-06T12:00+08:00.`);
   if (argv.until !== undefined && until === undefined) throw new UsageError(`--until ${argv.until}: give an ISO 8601 time such as 2017-02-08 or 2017-02-08T18:00+08:00.`);
   const limits: Partial<BundleLimits> = {};
-  for (const [key, value] of [['maxBundleBytes', argv.maxBundleBytes], ['maxEntries', argv.maxEntries], ['maxLineBytes', argv.maxLineBytes], ['maxDocumentBytes', argv.maxDocumentBytes], ['timeLimitMs', argv.timeLimit === undefined ? undefined : argv.timeLimit * 1000]] as const) {
+  // Each limit: its key, the option as given, the option's name, and the unit it is given in.
+  const given = [
+    ['maxBundleBytes', argv.maxBundleBytes, 'max-bundle-bytes', 1],
+    ['maxEntries', argv.maxEntries, 'max-entries', 1],
+    ['maxLineBytes', argv.maxLineBytes, 'max-line-bytes', 1],
+    ['maxDocumentBytes', argv.maxDocumentBytes, 'max-document-bytes', 1],
+    ['timeLimitMs', argv.timeLimit, 'time-limit', 1000],
+    ['maxMemoryBytes', argv.maxMemory, 'max-memory', 2 ** 20],
+  ] as const;
+  for (const [key, value, option, unit] of given) {
     if (value === undefined) continue;
-    if (!(value > 0)) throw new UsageError(`--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`).replace('-ms', '')} must be a positive number.`);
-    limits[key] = value;
+    if (!(value > 0)) throw new UsageError(`--${option} must be a positive number.`);
+    limits[key] = value * unit;
   }
   if (argv.jobs !== undefined && !(Number.isInteger(argv.jobs) && argv.jobs >= 1)) throw new UsageError(`--jobs ${argv.jobs}: give a whole number, 1 or more.`);
   const bundles = await expandBundleFolders(argv.bundles);

@@ -81,6 +81,7 @@ export async function readBundle(path: string, limits: BundleLimits, deadline: n
   const helper = url ? new HelperSlot(url, bundle.kind !== 'dir' && (await stat(path)).size >= HEAVY_ARCHIVE_BYTES) : undefined;
   // The largest files read (of a megabyte or more), for a bundle too big for a limit: what to drop or cut.
   const largest: { path: string; size: number }[] = [];
+  let stopped = false; // by a limit: what was not read is not said to be no evidence
   const dropHint = () =>
     largest.length
       ? ` The largest files it reached: ${largest.map((f) => `${f.path} (${(f.size / 1e6).toFixed(f.size < 1e7 ? 1 : 0)} MB)`).join(', ')}; leave them out of the bundle, or keep only their last lines (tail -c 200M), to read the rest.`
@@ -91,7 +92,9 @@ export async function readBundle(path: string, limits: BundleLimits, deadline: n
         diagnostics.push({ level: 'error', source: path, message: `more than ${limits.maxEntries} entries; the rest were not read. Raise --max-entries if this is expected.` });
         break;
       }
+      checkMemory(limits, `${bundle.name}/${entry.path}`);
       if (Date.now() > deadline) {
+        stopped = true;
         diagnostics.push({ level: 'error', source: path, message: `time limit of ${Math.round(limits.timeLimitMs / 1000)} s reached; the rest of this bundle was not read. Raise --time-limit, or drop large logs from the bundle.${dropHint()}` });
         break;
       }
@@ -117,6 +120,7 @@ export async function readBundle(path: string, limits: BundleLimits, deadline: n
     // The message names the path already; the diagnostic's source does, once.
     const message = e.message.startsWith(`${path}: `) ? e.message.slice(path.length + 2) : e.message;
     diagnostics.push({ level: 'error', source: path, message: `${message}${e.limit ? dropHint() : ''}` });
+    stopped ||= e.limit;
   }
   // Entries read by the helper are put back in their place: the facts' order does not depend on who read what.
   const entries = await Promise.all(read.map((r) => ('later' in r ? r.later : r))).finally(() => helper?.close());
@@ -131,7 +135,7 @@ export async function readBundle(path: string, limits: BundleLimits, deadline: n
   const inner = diagnostics.filter((d) => d.message.startsWith(INNER_ARCHIVE)).map((d) => d.source.slice(bundle.name.length + 1));
   if (inner.length)
     diagnostics.push({ level: 'error', source: path, message: `no evidence recognised in this bundle, which holds archives (${inner.slice(0, 3).join(', ')}${inner.length > 3 ? `, and ${inner.length - 3} more` : ''}): archives inside a bundle are not opened. Extract it and pass them: forensics report <folder>/*` });
-  else diagnostics.push({ level: 'error', source: path, message: 'no evidence recognised in this bundle. `forensics formats` lists what is read; run `forensics collect` on the host to gather it.' });
+  else if (!stopped) diagnostics.push({ level: 'error', source: path, message: 'no evidence recognised in this bundle. `forensics formats` lists what is read; run `forensics collect` on the host to gather it.' });
   return { hosts: [], diagnostics, usable: false };
 }
 
@@ -171,6 +175,15 @@ async function heavy(path: string): Promise<boolean> {
     }
   }
   return false;
+}
+
+/**
+ * Stops a bundle's reading when the process holds more memory than --max-memory (resident, all threads): a node too
+ * big for the machine gets a report of what was read and the files to leave out, rather than a crash out of memory.
+ */
+function checkMemory(limits: BundleLimits, where: string): void {
+  if (limits.maxMemoryBytes < Infinity && process.memoryUsage.rss() > limits.maxMemoryBytes)
+    throw new BundleError(`memory use passed --max-memory (${Math.round(limits.maxMemoryBytes / 2 ** 20)} MiB) at ${where}; the rest of this bundle was not read. Raise --max-memory if the machine has room.`, { limit: true });
 }
 
 /** Reads every bundle, builds one model per host and runs the rules. Throws BundleError only when no bundle is usable. */
@@ -420,6 +433,7 @@ async function readEntryWith(bundle: string, entry: Entry, limits: BundleLimits,
     if (!done)
       for (let r = await it.next(); !r.done; r = await it.next()) {
         if (count) onProgress?.(r.value.length, source);
+        checkMemory(limits, source);
         yield r.value;
       }
   };
