@@ -143,14 +143,23 @@ run -q commands/lsns.json lsns --json
 run -q commands/lsfd.json lsfd --json
 
 say 'container runtimes'
-# nerdctl lists containerd's default namespace: Kubernetes' own containers (k8s.io) are crictl's, below.
-for tool in docker podman nerdctl; do
-  if run -q commands/$tool-ps-aq.txt $tool ps -aq --no-trunc; then
-    run -q commands/$tool-ps-a.txt $tool ps -a
-    ids=$(grep -E '^[0-9a-f]{12,64}$' "$D/commands/$tool-ps-aq.txt")
-    [ -n "$ids" ] && run commands/$tool-inspect.json $tool inspect $ids
+# nerdctl lists one containerd namespace at a time: the default one, then the others it knows (buildkit, a user's),
+# but k8s.io, whose containers are Kubernetes' (crictl's, below), and moby, docker's.
+# containers NAME CLI...: a container CLI's containers, listed then inspected.
+containers() {
+  name=$1; shift
+  if run -q commands/$name-ps-aq.txt "$@" ps -aq --no-trunc; then
+    run -q commands/$name-ps-a.txt "$@" ps -a
+    ids=$(grep -E '^[0-9a-f]{12,64}$' "$D/commands/$name-ps-aq.txt")
+    [ -n "$ids" ] && run commands/$name-inspect.json "$@" inspect $ids
   fi
-done
+}
+for tool in docker podman nerdctl; do containers $tool $tool; done
+if run -q commands/nerdctl-namespace-ls.txt nerdctl namespace ls -q; then
+  for ns in $(grep -E '^[A-Za-z0-9_.-]+$' "$D/commands/nerdctl-namespace-ls.txt" | grep -vxE 'default|k8s\.io|moby'); do
+    containers nerdctl-ns-$ns nerdctl -n "$ns"
+  done
+fi
 run -q commands/systemctl-cat-docker.txt systemctl cat docker
 run -q commands/systemctl-show-docker.txt systemctl show docker
 for f in /lib/systemd/system/docker.service /usr/lib/systemd/system/docker.service /etc/systemd/system/docker.service /etc/systemd/system/docker.service.d/*.conf /run/systemd/system/docker.service.d/*.conf; do copy "$f"; done

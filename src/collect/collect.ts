@@ -236,14 +236,19 @@ export async function collect(opts: CollectOptions): Promise<CollectResult> {
   // Runtimes and units
   say('container runtimes');
   // podman keeps no daemon: its containers are listed by asking it (rootful ones; a rootless user's need that user).
-  // nerdctl lists containerd's default namespace: Kubernetes' own containers (k8s.io) are crictl's, below.
-  for (const tool of ['docker', 'podman', 'nerdctl']) {
-    const listed = await run(`commands/${tool}-ps-aq.txt`, [tool, 'ps', '-aq', '--no-trunc'], { optional: true });
-    if (listed === undefined || entries[entries.length - 1]?.exitCode !== 0) continue;
-    await run(`commands/${tool}-ps-a.txt`, [tool, 'ps', '-a'], { optional: true });
+  // nerdctl lists one containerd namespace at a time: the default one, then the others it knows (buildkit, a user's),
+  // but k8s.io, whose containers are Kubernetes' (crictl's, below), and moby, docker's.
+  const listContainers = async (name: string, cli: string[]) => {
+    const listed = await run(`commands/${name}-ps-aq.txt`, [...cli, 'ps', '-aq', '--no-trunc'], { optional: true });
+    if (listed === undefined || entries[entries.length - 1]?.exitCode !== 0) return;
+    await run(`commands/${name}-ps-a.txt`, [...cli, 'ps', '-a'], { optional: true });
     const ids = listed.split('\n').map((s) => s.trim()).filter((s) => /^[0-9a-f]{12,64}$/.test(s));
-    if (ids.length) await run(`commands/${tool}-inspect.json`, [tool, 'inspect', ...ids]);
-  }
+    if (ids.length) await run(`commands/${name}-inspect.json`, [...cli, 'inspect', ...ids]);
+  };
+  for (const tool of ['docker', 'podman', 'nerdctl']) await listContainers(tool, [tool]);
+  const namespaces = await run('commands/nerdctl-namespace-ls.txt', ['nerdctl', 'namespace', 'ls', '-q'], { optional: true });
+  for (const ns of (namespaces ?? '').split('\n').map((s) => s.trim()))
+    if (/^[\w.-]+$/.test(ns) && !['default', 'k8s.io', 'moby'].includes(ns)) await listContainers(`nerdctl-ns-${ns}`, ['nerdctl', '-n', ns]);
   await run('commands/systemctl-cat-docker.txt', ['systemctl', 'cat', 'docker'], { optional: true });
   await run('commands/systemctl-show-docker.txt', ['systemctl', 'show', 'docker'], { optional: true });
   for (const pattern of UNIT_FILES) for (const f of await fg(pattern, { dot: true, followSymbolicLinks: false, suppressErrors: true })) await copy(f);
