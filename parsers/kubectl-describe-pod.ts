@@ -1,5 +1,6 @@
 import type { Evidence, Fact } from '../src/model/facts.js';
 import { defineParser, type ParseContext } from '../src/recognise/parser.js';
+import { cellOf, type Columns, columnsOf } from '../src/recognise/table.js';
 import { sandboxEventIn } from './kubelet-log.js';
 
 // `kubectl describe pod`: what most bug reports paste. Its header names the pod and its node, and its Events table holds
@@ -20,7 +21,7 @@ import { sandboxEventIn } from './kubelet-log.js';
 const NAME = /^\s{0,2}Name:\s+(\S+)\s*$/;
 const NAMESPACE = /^\s{0,2}Namespace:\s+(\S+)\s*$/;
 const NODE = /^\s{0,2}Node:\s+(\S+)\s*$/;
-const EVENTS_HEADER = /^(\s*)Type\s+Reason\s+Age\s+From\s+Message\s*$/;
+const EVENTS_HEADER = /^\s*Type\s+Reason\s+Age\s+From\s+Message\s*$/;
 /** A human duration as kubectl prints ages (apimachinery's HumanDuration): 45s, 3m2s, 5h10m, 7d18h, 2y30d. */
 const DURATION = /^(?=\d)(?:(\d+)y)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$/;
 const AGE = /^(\S+)(?:\s+\(x(\d+) over (\S+)\))?$/;
@@ -100,14 +101,12 @@ export default defineParser({
     let pod: string | undefined;
     let namespace: string | undefined;
     let node: string | undefined;
-    let cols: number[] | undefined; // where Type, Reason, Age, From and Message start
+    let cols: Columns | undefined; // Type, Reason, Age, From and Message
     const aged = agedEvents(ctx);
-    const cell = (text: string, k: number) => text.slice(cols![k], cols![k + 1]).trim();
     return {
       line(text, no) {
-        const header = EVENTS_HEADER.exec(text);
-        if (header) {
-          cols = ['Type', 'Reason', 'Age', 'From', 'Message'].map((w) => text.indexOf(w, header[1].length));
+        if (EVENTS_HEADER.test(text)) {
+          cols = columnsOf(text);
           return;
         }
         if (cols) {
@@ -116,8 +115,8 @@ export default defineParser({
             return;
           }
           // A row, unless the cells do not line up under the header (a paste that squeezed the spaces): then by runs of spaces.
-          const aligned = cols.every((at, k) => k === 0 || text[at - 1] === ' ');
-          const cells = aligned ? [0, 1, 2, 3].map((k) => cell(text, k)).concat(text.slice(cols[4]).trim()) : text.trim().split(/\s{2,}/);
+          const aligned = cols.at.every((at, k) => k === 0 || text[at - 1] === ' ');
+          const cells = aligned ? cols.names.map((name) => cellOf(cols!, text, name)!) : text.trim().split(/\s{2,}/);
           if (cells.length < 5 || !/^(?:Normal|Warning)$/.test(cells[0])) {
             cols = undefined; // past the table
             return this.line(text, no);
