@@ -14,14 +14,15 @@ const JOIN_MS = 2000; // an event naming neither sandbox nor pod belongs to a fa
 const ATTEMPT_GAP_MS = 1000;
 
 /**
- * How many times the teardown failed: log lines a second or less apart are one attempt, whoever logged them; the
- * cluster's events count their own repeats, of the same attempts the logs show, so the larger of the two is told.
+ * How many times the teardown failed (`failures` in time order): log lines a second or less apart are one attempt,
+ * whoever logged them; the cluster's events count their own repeats, of the same attempts the logs show, so the larger
+ * of the two is told.
  */
 function attemptCount(failures: readonly SandboxEvent[]): number {
   let logged = 0;
   let counted = 0;
   let lastAt = -Infinity;
-  for (const f of [...failures].sort((a, b) => a.at - b.at)) {
+  for (const f of failures) {
     if (f.times !== undefined) {
       counted += f.times;
       continue;

@@ -217,8 +217,8 @@ export interface Parser {
    * Set when every fact is a CNI operation of one container and the parser keeps no state across lines: a big file can
    * be read by several threads at once, each honouring ctx.shard, their ledgers merged after (CniLedger.absorb). It
    * gives the shard (shardOf of the container's short id, among `count`) of a line from its bytes, or -1 when the bytes
-   * do not tell; the thread that splits the file hands each other thread its lines (ShardRouter), and a line whose
-   * shard is unknown to every thread, whose parser and prefilter then decide, as they do for a file read alone.
+   * do not tell. The thread that splits the file hands each other thread its lines (ShardRouter); a line whose shard
+   * its bytes do not tell goes to every thread, whose parser and prefilter then decide, as for a file read alone.
    */
   shardOfLine?(buf: Buffer, from: number, to: number, count: number): number;
   /** Its facts say which network namespace they describe (a view of links and addresses): the output of a command run
