@@ -137,3 +137,16 @@ describe('every CNI line on the timeline', () => {
     expect(allEvents(reduced).filter((e) => e.kind.startsWith('cni:')).length).toBeLessThan(lines.length);
   });
 });
+
+describe('the text timeline', () => {
+  it('says under it what its inferred times were inferred from: a time whose year and zone both were names both', async () => {
+    const { allEvents } = await import('../src/timeline/events.js');
+    const { renderTimelineText } = await import('../src/report/timeline.js');
+    const { cniLine } = await import('./rules/fixture.js');
+    // No date -R and no zone: the collection is the newest file time, the year comes from it and the zone is assumed.
+    const a = await analyseHosts({ h: { 'cni.log': `${cniLine('ADD', '0206 12:22:17.639674', 'a'.repeat(64), 'web', '10.2.1.9')}\n` } });
+    const text = [...renderTimelineText(a, allEvents(a))].join('');
+    expect(text).toMatch(/~ h +cni:add +CNI ADD aaaaaaaaaaaa/);
+    expect(text.trimEnd().split('\n').pop()).toBe('2 events; "~" marks an inferred time (a year taken from the collection date; a zone assumed to be UTC).');
+  });
+});

@@ -1,27 +1,29 @@
 import type { Analysis } from '../engine/analyse.js';
 import type { TimelineEvent } from '../model/host.js';
 import { TIMESTAMP_DESC } from '../timeline/events.js';
-import { localIso, localText } from '../timeline/time.js';
+import { localIso, localText, type Resolved } from '../timeline/time.js';
 import { safeText } from './escape.js';
 import { hostZone } from './related.js';
 
+const YEAR = 'a year taken from the collection date';
+const ZONE = 'a zone assumed to be UTC';
 /** What an inferred time was inferred from, said once under the text timeline. */
-const INFERRED: Record<string, string> = {
-  'year-inferred': 'a year taken from the collection date',
-  'zone-assumed': 'a zone assumed to be UTC',
-  'year-inferred, zone-assumed': 'a year taken from the collection date',
-  age: 'an age (kubectl describe) counted back from the collection',
+const INFERRED: Record<Exclude<Resolved['how'], 'exact' | 'local'>, string[]> = {
+  'year-inferred': [YEAR],
+  'zone-assumed': [ZONE],
+  'year-inferred, zone-assumed': [YEAR, ZONE],
+  age: ['an age (kubectl describe) counted back from the collection'],
 };
 
 /** The text timeline, a line at a time (a busy node has a million events: joined, they were one string of 150 MB). */
 export function* renderTimelineText(a: Analysis, events: TimelineEvent[]): Generator<string> {
-  let inferred = false;
+  const inferred = new Set<string>();
   for (const e of events) {
-    const exact = e.how === 'exact' || e.how === 'local';
-    inferred ||= !exact;
-    yield `${localText(e.at, hostZone(a, e.host))}${exact ? ' ' : '~'} ${safeText(e.host).padEnd(14)} ${e.kind.padEnd(17)} ${safeText(e.message)}\n`;
+    const inferredBy = e.how === 'exact' || e.how === 'local' ? undefined : INFERRED[e.how];
+    for (const why of inferredBy ?? []) inferred.add(why);
+    yield `${localText(e.at, hostZone(a, e.host))}${inferredBy ? '~' : ' '} ${safeText(e.host).padEnd(14)} ${e.kind.padEnd(17)} ${safeText(e.message)}\n`;
   }
-  yield `${events.length} event${events.length === 1 ? '' : 's'}${inferred ? `; "~" marks an inferred time (${[...new Set(events.filter((e) => e.how !== 'exact' && e.how !== 'local').map((e) => INFERRED[e.how]))].join('; ')})` : ''}.\n`;
+  yield `${events.length} event${events.length === 1 ? '' : 's'}${inferred.size ? `; "~" marks an inferred time (${[...inferred].join('; ')})` : ''}.\n`;
 }
 
 /** One flat object per event, as Timesketch imports it: every field always present with one type. */
